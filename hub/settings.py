@@ -1,0 +1,69 @@
+"""The one settings module: environment ``CHMKG_*`` > config file > defaults.
+
+Read at the entry points (CLI, app factory) only; domain functions take explicit values.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from ontology.errors import ChmError
+
+HERE = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    base: str = "http://127.0.0.1:8000/"
+    store_path: str = "var/store"
+    remote_query_url: str = ""
+    remote_update_url: str = ""
+    shared_data: str = str(HERE.parent / "shared" / "data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def meta_graph(self) -> str:
+        return self.base.rstrip("/") + "/graph/meta"
+
+    def graph(self, name: str) -> str:
+        from ontology.iris import Minter
+
+        return Minter(self.base).graph(name)
+
+
+def load_settings(config: str | Path | None = None, **overrides: object) -> Settings:
+    """Defaults, then the TOML config file (``CHMKG_CONFIG`` or ``chmkg.toml``), then ``CHMKG_*``."""
+    values: dict[str, object] = {}
+    path = Path(config or os.environ.get("CHMKG_CONFIG", "chmkg.toml"))
+    if path.is_file():
+        try:
+            values.update(tomllib.loads(path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as e:
+            raise ChmError(f"{path}: invalid TOML ({e})") from None
+    names = {f.name: f.type for f in fields(Settings)}
+    for name in names:
+        env = os.environ.get("CHMKG_" + name.upper())
+        if env is not None:
+            values[name] = env
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = set(values) - set(names)
+    if unknown:
+        raise ChmError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    if "port" in values:
+        values["port"] = int(values["port"])  # type: ignore[arg-type]
+    base = str(values.get("base", Settings.base))
+    values["base"] = base if base.endswith("/") else base + "/"
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def open_configured_store(settings: Settings):
+    """The store the settings name, with interrupted loads recovered."""
+    from sparql.store import open_store
+
+    store = open_store(settings.store_path, settings.remote_query_url or None, settings.remote_update_url or None)
+    store.recover(settings.meta_graph)
+    return store

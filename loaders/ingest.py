@@ -1,0 +1,197 @@
+"""The one ingest path: parse → validate (scoped to what changes) → replace the graph atomically.
+
+A reader turns a source into a :class:`ParsedSource` (N-Triples for one named graph, plus the
+source's checksum). :func:`ingest` then
+
+1. skips the write when the source's checksum equals the one recorded for its graph;
+2. stages the new triples in an in-memory store, together with the *context* the shapes need from
+   the rest of the store (the other triples of the same subjects, the nodes they point to, the
+   nodes pointing at them, and the nodes that pointed at subjects this load removes);
+3. validates with the shapes compiled to SPARQL, checking only the focus nodes this load touches;
+4. on success replaces the graph and its provenance in one atomic write
+   (:meth:`sparql.Store.replace_graph`); on failure raises :class:`ShapeViolation` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pyoxigraph as ox
+
+from ontology import CHM, DCTERMS, PROV, RDF, VOID, XSD
+from ontology.errors import ShapeViolation
+from shapes.report import Report
+from shapes.validate import validate_store
+from sparql.store import EmbeddedStore, Store
+
+log = logging.getLogger(__name__)
+
+NEW = "urn:chmkg:staging:new"
+CONTEXT = "urn:chmkg:staging:context"
+SCOPE = "urn:chmkg:staging:scope"
+FOCUS = "urn:chmkg:staging:focus"
+BATCH = 2000
+# Predicates the shapes follow backwards (sh:inversePath): nodes pointing in are context too.
+INVERSE_PATHS = (CHM.hasGoal, CHM.hasOutcome, CHM.hasAction, CHM.hasRequest)
+
+
+@dataclass
+class ParsedSource:
+    """What a reader produces: one named graph's triples and where they came from."""
+
+    name: str  # the graph's short name; its IRI is minted from it
+    reader: str
+    location: str
+    checksum: str
+    ntriples: bytes
+    title: str = ""
+
+    @property
+    def triple_count(self) -> int:
+        return self.ntriples.count(b"\n")
+
+
+@dataclass
+class LoadResult:
+    graph: str
+    status: str  # "loaded", "replaced" or "unchanged"
+    triples: int
+    added: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    report: Report = field(default_factory=Report)
+
+
+def checksum(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def recorded_checksum(store: Store, graph: str, meta_graph: str) -> str | None:
+    rows = store.select(
+        f"SELECT ?c WHERE {{ GRAPH <{meta_graph}> {{ <{graph}> <{CHM.checksum}> ?c }} }}", union=False
+    )
+    return rows[0]["c"].value if rows else None
+
+
+def _values(terms: list[str]) -> str:
+    return " ".join(f"<{t}>" for t in terms)
+
+
+def _batches(items: list[str]) -> list[list[str]]:
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+def _context(store: Store, staging: ox.Store, graph: str, meta_graph: str) -> list[str]:
+    """Copy into ``staging`` what the shapes need from the rest of the store; return extra focus nodes."""
+    others = f"FILTER (?g != <{graph}> && ?g != <{meta_graph}>)"
+    new_graph = ox.NamedNode(NEW)
+    subjects = {q.subject.value for q in staging.quads_for_pattern(None, None, None, new_graph) if isinstance(q.subject, ox.NamedNode)}
+    objects = {q.object.value for q in staging.quads_for_pattern(None, None, None, new_graph) if isinstance(q.object, ox.NamedNode)}
+    ctx: list[ox.Quad] = []
+    ctx_graph = ox.NamedNode(CONTEXT)
+
+    def pull(query: str) -> list[dict]:
+        return store.select(query, union=False)
+
+    nodes = sorted(subjects | objects)
+    pointing_in: set[str] = set()
+    for batch in _batches(nodes):
+        for row in pull(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {_values(batch)} }} GRAPH ?g {{ ?s ?p ?o }} {others} }}"):
+            ctx.append(ox.Quad(row["s"], row["p"], row["o"], ctx_graph))
+    for batch in _batches(sorted(subjects)):
+        preds = _values(list(INVERSE_PATHS))
+        for row in pull(
+            f"SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ {_values(batch)} }} VALUES ?p {{ {preds} }} GRAPH ?g {{ ?s ?p ?o }} {others} }}"
+        ):
+            ctx.append(ox.Quad(row["s"], row["p"], row["o"], ctx_graph))
+            if isinstance(row["s"], ox.NamedNode):
+                pointing_in.add(row["s"].value)
+    # Nodes that pointed at subjects this load removes must be checked again (no dangling links).
+    extra_focus: set[str] = set()
+    if store.graph_exists(graph):
+        old_subjects = {
+            r["s"].value
+            for r in pull(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} FILTER isIRI(?s) }}")
+        }
+        removed = sorted(old_subjects - subjects)
+        for batch in _batches(removed):
+            for row in pull(
+                f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {_values(batch)} }} GRAPH ?g {{ ?s ?p ?o }} {others} FILTER isIRI(?s) }}"
+            ):
+                extra_focus.add(row["s"].value)
+    more = sorted((pointing_in | extra_focus) - set(nodes))
+    for batch in _batches(more):
+        for row in pull(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {_values(batch)} }} GRAPH ?g {{ ?s ?p ?o }} {others} }}"):
+            ctx.append(ox.Quad(row["s"], row["p"], row["o"], ctx_graph))
+    # sh:class on context values: the types of what the context triples point to
+    pulled = set(nodes) | set(more)
+    ctx_objects = sorted({q.object.value for q in ctx if isinstance(q.object, ox.NamedNode)} - pulled)
+    for batch in _batches(ctx_objects):
+        for row in pull(
+            f"SELECT ?s ?o WHERE {{ VALUES ?s {{ {_values(batch)} }} GRAPH ?g {{ ?s <{RDF.type}> ?o }} {others} }}"
+        ):
+            ctx.append(ox.Quad(row["s"], ox.NamedNode(RDF.type), row["o"], ctx_graph))
+    if ctx:
+        staging.extend(ctx)
+    return sorted(extra_focus)
+
+
+def validate_source(store: Store, source_nt: bytes, graph: str, meta_graph: str) -> Report:
+    """Validate what replacing ``graph`` with ``source_nt`` would leave, checking only what changes."""
+    staging_store = EmbeddedStore(None)
+    staging = staging_store.raw
+    staging.load(source_nt, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(NEW))
+    extra_focus = _context(store, staging, graph, meta_graph)
+    focus_pred, scope = ox.NamedNode(FOCUS), ox.NamedNode(SCOPE)
+    marker = ox.Literal("true", datatype=ox.NamedNode(XSD.boolean))
+    subjects = {q.subject for q in staging.quads_for_pattern(None, None, None, ox.NamedNode(NEW))}
+    subjects.update(ox.NamedNode(s) for s in extra_focus)
+    staging.extend(ox.Quad(s, focus_pred, marker, scope) for s in subjects)
+    report = validate_store(staging_store, scope_graph=SCOPE)
+    report.focus_nodes = len(subjects)
+    return report
+
+
+def provenance_update(source: ParsedSource, graph: str, meta_graph: str, loaded_at: datetime) -> str:
+    lit = lambda v, dt=None: str(ox.Literal(str(v), datatype=ox.NamedNode(dt)) if dt else ox.Literal(str(v)))  # noqa: E731
+    return (
+        f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{graph}> ?p ?o }} }} ;\n"
+        f"INSERT DATA {{ GRAPH <{meta_graph}> {{\n"
+        f"  <{graph}> <{RDF.type}> <{VOID.Dataset}> ;\n"
+        f"    <{DCTERMS.title}> {lit(source.title or source.name)} ;\n"
+        f"    <{DCTERMS.source}> {lit(source.location)} ;\n"
+        f"    <{CHM.reader}> {lit(source.reader)} ;\n"
+        f"    <{CHM.checksum}> {lit(source.checksum)} ;\n"
+        f"    <{CHM.tripleCount}> {lit(source.triple_count, XSD.integer)} ;\n"
+        f"    <{PROV.generatedAtTime}> {lit(loaded_at.isoformat(timespec='seconds'), XSD.dateTime)} .\n"
+        f"}} }}"
+    )
+
+
+def ingest(store: Store, source: ParsedSource, graph: str, meta_graph: str, *, force: bool = False) -> LoadResult:
+    """Load ``source`` into ``graph``: validated, atomic, idempotent."""
+    t0 = time.perf_counter()
+    if not force and recorded_checksum(store, graph, meta_graph) == source.checksum:
+        return LoadResult(graph, "unchanged", source.triple_count, seconds=time.perf_counter() - t0)
+    report = validate_source(store, source.ntriples, graph, meta_graph)
+    if not report.conforms:
+        raise ShapeViolation(
+            f"{source.location} fails the shapes; nothing was written.\n{report.summary()}", report
+        )
+    existed = store.graph_exists(graph)
+    update = provenance_update(source, graph, meta_graph, datetime.now(timezone.utc))
+    counts = store.replace_graph(graph, source.ntriples, meta_graph, update)
+    log.info("%s → %s: %s triples", source.location, graph, source.triple_count)
+    return LoadResult(
+        graph,
+        "replaced" if existed else "loaded",
+        source.triple_count,
+        added=counts["added"],
+        removed=counts["removed"],
+        seconds=time.perf_counter() - t0,
+        report=report,
+    )

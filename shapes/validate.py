@@ -1,0 +1,107 @@
+"""Validate data against the shapes: in a store with the compiled SPARQL, or with pyshacl."""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import lru_cache
+from importlib.resources import files
+
+import pyoxigraph as ox
+
+from shapes.compiler import CompiledConstraint, compile_shapes
+from shapes.report import Report, Violation
+
+log = logging.getLogger(__name__)
+
+SHAPE_FILES = ("legal.ttl", "meetings.ttl", "schemes.ttl", "actors.ttl", "workprogrammes.ttl", "records.ttl")
+
+
+def shape_families() -> dict[str, bytes]:
+    """Each shape family's Turtle by file name."""
+    return {name: files("shapes").joinpath(name).read_bytes() for name in SHAPE_FILES}
+
+
+@lru_cache(maxsize=1)
+def shapes_graph_turtle() -> bytes:
+    """All shape families as one N-Triples document (blank nodes kept apart per file)."""
+    store = ox.Store()
+    for name, data in shape_families().items():
+        store.load(data, ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("urn:shapes:" + name))
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in store]
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+@lru_cache(maxsize=1)
+def compiled() -> tuple[CompiledConstraint, ...]:
+    triples = list(ox.parse(shapes_graph_turtle(), ox.RdfFormat.N_TRIPLES))
+    return tuple(compile_shapes(triples))
+
+
+def validate_store(store, scope_graph: str | None = None) -> Report:
+    """Run every compiled constraint in ``store`` (any :class:`sparql.Store`).
+
+    The store's union default graph is the data graph. With ``scope_graph``, only focus nodes
+    that are subjects in that named graph are checked.
+    """
+    report = Report(engine="sparql")
+    seen: set[tuple] = set()
+    t0 = time.perf_counter()
+    for c in compiled():
+        for row in store.select(c.sparql(scope_graph)):
+            focus = row["this"]
+            value = row.get("value")
+            v = Violation(
+                focus=_show(focus),
+                path=c.path,
+                value=_show(value) if value is not None else None,
+                message=c.message,
+                component=c.component,
+                shape=c.shape,
+            )
+            if v not in seen:
+                seen.add(v)
+                report.violations.append(v)
+    log.debug("validated with %d constraints in %.0f ms", len(compiled()), (time.perf_counter() - t0) * 1000)
+    return report
+
+
+def _show(term: ox.Term) -> str:
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return "_:" + term.value
+    return str(term)
+
+
+def validate_with_pyshacl(data: bytes, fmt: str = "nt") -> Report:
+    """The reference: validate serialised data with pyshacl, as the same kind of report."""
+    import pyshacl
+    import rdflib
+
+    data_graph = rdflib.Graph().parse(data=data, format=fmt)
+    shapes = rdflib.Graph().parse(data=shapes_graph_turtle(), format="nt")
+    _, results, _ = pyshacl.validate(data_graph, shacl_graph=shapes, advanced=True, allow_warnings=True)
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    report = Report(engine="pyshacl")
+    for result in results.subjects(rdflib.RDF.type, sh.ValidationResult):
+        focus = results.value(result, sh.focusNode)
+        path = results.value(result, sh.resultPath)
+        if isinstance(path, rdflib.BNode):
+            inv = results.value(path, sh.inversePath)
+            path_text = "^" + str(inv) if inv is not None else None
+        else:
+            path_text = str(path) if path is not None else None
+        value = results.value(result, sh.value)
+        message = results.value(result, sh.resultMessage)
+        report.violations.append(
+            Violation(
+                focus=str(focus) if not isinstance(focus, rdflib.BNode) else "_:" + str(focus),
+                path=path_text,
+                value=None if value is None else (str(value) if not isinstance(value, rdflib.Literal) else value.n3()),
+                message=str(message) if message is not None else "",
+                component=str(results.value(result, sh.sourceConstraintComponent)),
+                shape=str(results.value(result, sh.sourceShape)),
+            )
+        )
+    return report

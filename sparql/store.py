@@ -1,0 +1,340 @@
+"""The store: embedded pyoxigraph on disk (default) or a remote SPARQL 1.1 Query + Update endpoint.
+
+Both offer the same operations and the same behaviour; the hub's code paths never branch on the
+mode. The default graph of every query is the union of the named graphs.
+
+Writes of a whole named graph go through :meth:`Store.replace_graph`, which is atomic:
+- a graph that does not exist yet is bulk-loaded under a *load intent* recorded first in the meta
+  graph; a crash in the middle leaves the intent, and opening the store drops the partial graph;
+- an existing graph is replaced by one transactional SPARQL update holding the difference
+  (``DELETE DATA`` the removed triples, ``INSERT DATA`` the added ones) and the new provenance.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import httpx
+import pyoxigraph as ox
+
+from ontology import CHM
+from ontology.errors import QueryError, StoreUnavailable
+from sparql.terms import Term, from_json, to_sparql
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Term]
+Bindings = Mapping[str, Term]
+
+LOAD_STATE = CHM.ns + "loadState"  # internal marker in the meta graph; not part of the data
+
+
+def _ntriples_lines(data: bytes) -> set[bytes]:
+    return {line for line in data.split(b"\n") if line.strip()}
+
+
+def graph_update(graph: str, removed: Iterable[bytes], added: Iterable[bytes], drop_first: bool) -> str:
+    """A SPARQL update that turns a graph's old content into its new content."""
+    parts = []
+    if drop_first:
+        parts.append(f"DROP SILENT GRAPH <{graph}>")
+    else:
+        removed = list(removed)
+        if removed:
+            parts.append(f"DELETE DATA {{ GRAPH <{graph}> {{\n" + b"\n".join(removed).decode() + "\n} }")
+    added = list(added)
+    if added:
+        parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n" + b"\n".join(added).decode() + "\n} }")
+    return " ;\n".join(parts)
+
+
+class Store(ABC):
+    """What the rest of the hub needs from a triple store."""
+
+    mode = "abstract"
+
+    # -- reading --------------------------------------------------------------------------
+    @abstractmethod
+    def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> tuple[list[str], list[Row]]:
+        """Run a SELECT; the projected variable names, and rows mapping them to terms (unbound ones absent)."""
+
+    def select(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> list[Row]:
+        """Run a SELECT; rows map variable names to terms (unbound variables are absent)."""
+        return self.select_table(query, bindings, union=union)[1]
+
+    @abstractmethod
+    def ask(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> bool:
+        """Run an ASK."""
+
+    @abstractmethod
+    def construct(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> bytes:
+        """Run a CONSTRUCT or DESCRIBE; the triples come back as N-Triples bytes."""
+
+    @abstractmethod
+    def dump(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
+        """Serialise one named graph (triples) or, with ``graph=None``, the whole dataset (quads)."""
+
+    @abstractmethod
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the named graphs holding at least one triple."""
+
+    # -- writing --------------------------------------------------------------------------
+    @abstractmethod
+    def update(self, update: str) -> None:
+        """Run a SPARQL update as one transaction."""
+
+    @abstractmethod
+    def _load_fresh(self, graph: str, data: bytes, fmt: ox.RdfFormat) -> None:
+        """Write the triples of a graph that is empty now (the fast path)."""
+
+    def close(self) -> None:  # noqa: B027 - optional
+        """Release the store."""
+
+    # -- shared behaviour -----------------------------------------------------------------
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+        else:
+            q = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        rows = self.select(q, union=False)
+        return int(rows[0]["n"].value) if rows else 0
+
+    def graph_exists(self, graph: str) -> bool:
+        return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", union=False)
+
+    def replace_graph(self, graph: str, ntriples: bytes, meta_graph: str, meta_turtle_update: str) -> dict[str, int]:
+        """Atomically make ``graph`` hold exactly ``ntriples`` and record its provenance.
+
+        ``meta_turtle_update`` is a SPARQL update (run in the same transaction) that rewrites the
+        graph's provenance in ``meta_graph``. Returns how many triples were added and removed.
+        """
+        new_lines = _ntriples_lines(ntriples)
+        if not self.graph_exists(graph):
+            intent = (
+                f"INSERT DATA {{ GRAPH <{meta_graph}> {{ <{graph}> <{LOAD_STATE}> \"loading\" }} }}"
+            )
+            self.update(intent)
+            try:
+                self._load_fresh(graph, b"\n".join(new_lines) + b"\n", ox.RdfFormat.N_TRIPLES)
+            except BaseException:
+                self.update(f"DROP SILENT GRAPH <{graph}> ;\n" + self._clear_intent(graph, meta_graph))
+                raise
+            self.update(self._clear_intent(graph, meta_graph) + " ;\n" + meta_turtle_update)
+            return {"added": len(new_lines), "removed": 0}
+        old_lines = _ntriples_lines(self.dump(graph, ox.RdfFormat.N_TRIPLES))
+        removed = old_lines - new_lines
+        added = new_lines - old_lines
+        has_bnodes = any(b"_:" in line for line in removed)
+        body = graph_update(graph, sorted(removed), sorted(new_lines if has_bnodes else added), has_bnodes)
+        self.update((body + " ;\n" if body else "") + meta_turtle_update)
+        return {"added": len(added), "removed": len(removed)}
+
+    @staticmethod
+    def _clear_intent(graph: str, meta_graph: str) -> str:
+        return f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{graph}> <{LOAD_STATE}> ?state }} }}"
+
+    def recover(self, meta_graph: str) -> list[str]:
+        """Drop graphs whose load was cut off (a load intent without completion). Returns them."""
+        rows = self.select(
+            f"SELECT ?g WHERE {{ GRAPH <{meta_graph}> {{ ?g <{LOAD_STATE}> \"loading\" }} }}", union=False
+        )
+        dropped = []
+        for row in rows:
+            g = row["g"].value
+            log.warning("dropping graph %s: its load did not complete", g)
+            self.update(f"DROP SILENT GRAPH <{g}> ;\n" + self._clear_intent(g, meta_graph))
+            dropped.append(g)
+        return dropped
+
+
+def _with_values(query: str, bindings: Bindings | None) -> str:
+    """Bind variables for a remote store with a trailing VALUES clause."""
+    if not bindings:
+        return query
+    names = " ".join(f"?{k}" for k in bindings)
+    values = " ".join(to_sparql(v) for v in bindings.values())
+    return f"{query}\nVALUES ({names}) {{ ({values}) }}"
+
+
+class EmbeddedStore(Store):
+    """pyoxigraph on disk (or in memory with ``path=None``)."""
+
+    mode = "embedded"
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        except OSError as e:
+            raise StoreUnavailable(f"cannot open the store at {path}: {e}") from e
+
+    @property
+    def raw(self) -> ox.Store:
+        return self._store
+
+    def _query(self, query: str, bindings: Bindings | None, union: bool) -> Any:
+        t0 = time.perf_counter()
+        try:
+            result = self._store.query(
+                query, use_default_graph_as_union=union, substitutions={ox.Variable(k): v for k, v in bindings.items()} if bindings else None
+            )
+        except SyntaxError as e:
+            raise QueryError(f"SPARQL syntax error: {e}") from e
+        except (OSError, ValueError, RuntimeError) as e:
+            raise QueryError(f"query failed: {e}") from e
+        log.debug("query in %.1f ms", (time.perf_counter() - t0) * 1000)
+        return result
+
+    def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> tuple[list[str], list[Row]]:
+        result = self._query(query, bindings, union)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("not a SELECT query")
+        names = [v.value for v in result.variables]
+        rows = []
+        for sol in result:
+            row = {}
+            for n in names:
+                t = sol[n]
+                if t is not None:
+                    row[n] = t
+            rows.append(row)
+        return names, rows
+
+    def ask(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> bool:
+        return bool(self._query(query, bindings, union))
+
+    def construct(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> bytes:
+        result = self._query(query, bindings, union)
+        return ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b""
+
+    def dump(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
+        if graph is None:
+            return self._store.dump(format=fmt) or b""
+        return self._store.dump(format=fmt, from_graph=ox.NamedNode(graph)) or b""
+
+    def named_graphs(self) -> list[str]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", union=False)
+        return sorted(r["g"].value for r in rows)
+
+    def update(self, update: str) -> None:
+        try:
+            self._store.update(update)
+        except SyntaxError as e:
+            raise QueryError(f"SPARQL update syntax error: {e}") from e
+        except OSError as e:
+            raise StoreUnavailable(f"the store refused the write: {e}") from e
+
+    def _load_fresh(self, graph: str, data: bytes, fmt: ox.RdfFormat) -> None:
+        try:
+            if self.path is None:
+                self._store.load(data, fmt, to_graph=ox.NamedNode(graph))
+            else:
+                self._store.bulk_load(data, fmt, to_graph=ox.NamedNode(graph))
+                self._store.flush()
+        except OSError as e:
+            raise StoreUnavailable(f"the store refused the write: {e}") from e
+
+    def close(self) -> None:
+        try:
+            self._store.flush()
+        except OSError:
+            pass
+        del self._store
+
+
+class RemoteStore(Store):
+    """A remote SPARQL 1.1 Query + Update endpoint (``oxigraph serve``, Fuseki, GraphDB …).
+
+    The default graph of the endpoint must be the union of its named graphs (``oxigraph serve
+    --union-default-graph``, Fuseki ``unionDefaultGraph``); the hub also asks for it per request
+    with oxigraph's ``union-default-graph`` parameter.
+    """
+
+    mode = "remote"
+
+    def __init__(self, query_url: str, update_url: str | None = None, timeout: float = 30.0) -> None:
+        self.query_url = query_url
+        self.update_url = update_url or query_url
+        self._client = httpx.Client(timeout=timeout)
+
+    def _post_query(self, query: str, accept: str, union: bool) -> httpx.Response:
+        params = {"union-default-graph": ""} if union else {}
+        try:
+            r = self._client.post(
+                self.query_url,
+                params=params,
+                content=query.encode(),
+                headers={"Content-Type": "application/sparql-query", "Accept": accept},
+            )
+        except httpx.HTTPError as e:
+            raise StoreUnavailable(f"the remote store at {self.query_url} did not answer: {e}") from e
+        if r.status_code >= 500:
+            raise StoreUnavailable(f"the remote store failed ({r.status_code}): {r.text[:500]}")
+        if r.status_code >= 400:
+            raise QueryError(f"the remote store refused the query ({r.status_code}): {r.text[:500]}")
+        return r
+
+    def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> tuple[list[str], list[Row]]:
+        r = self._post_query(_with_values(query, bindings), "application/sparql-results+json", union)
+        data = r.json()
+        if "results" not in data:
+            raise QueryError("not a SELECT query")
+        rows = [{k: from_json(v) for k, v in b.items()} for b in data["results"]["bindings"]]
+        return list(data["head"].get("vars", [])), rows
+
+    def ask(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> bool:
+        r = self._post_query(_with_values(query, bindings), "application/sparql-results+json", union)
+        return bool(r.json()["boolean"])
+
+    def construct(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> bytes:
+        return self._post_query(_with_values(query, bindings), "application/n-triples", union).content
+
+    def dump(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
+        if graph is None:
+            quads = []
+            for g in self.named_graphs():
+                nt = self.dump(g, ox.RdfFormat.N_TRIPLES)
+                quads.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g)) for t in ox.parse(nt, ox.RdfFormat.N_TRIPLES))
+            return ox.serialize(quads, format=fmt) or b""
+        nt = self._post_query(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", "application/n-triples", False
+        ).content
+        if fmt == ox.RdfFormat.N_TRIPLES:
+            return nt
+        return ox.serialize(ox.parse(nt, ox.RdfFormat.N_TRIPLES), format=fmt) or b""
+
+    def named_graphs(self) -> list[str]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", union=False)
+        return sorted(r["g"].value for r in rows)
+
+    def update(self, update: str) -> None:
+        try:
+            r = self._client.post(
+                self.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
+            )
+        except httpx.HTTPError as e:
+            raise StoreUnavailable(f"the remote store at {self.update_url} did not answer: {e}") from e
+        if r.status_code >= 500:
+            raise StoreUnavailable(f"the remote store failed the update ({r.status_code}): {r.text[:500]}")
+        if r.status_code >= 400:
+            raise QueryError(f"the remote store refused the update ({r.status_code}): {r.text[:500]}")
+
+    def _load_fresh(self, graph: str, data: bytes, fmt: ox.RdfFormat) -> None:
+        lines = _ntriples_lines(data) if fmt == ox.RdfFormat.N_TRIPLES else _ntriples_lines(
+            ox.serialize(ox.parse(data, fmt), format=ox.RdfFormat.N_TRIPLES) or b""
+        )
+        self.update(graph_update(graph, [], sorted(lines), False))
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def open_store(path: str | Path | None = None, query_url: str | None = None, update_url: str | None = None) -> Store:
+    """The embedded store at ``path``, or the remote store at ``query_url`` when given."""
+    if query_url:
+        return RemoteStore(query_url, update_url)
+    return EmbeddedStore(path)
