@@ -1,0 +1,102 @@
+"""Shared fixtures: real stores (embedded on disk, and a real `oxigraph serve` for remote mode)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from hub.settings import Settings
+from loaders.bundled import read_bundled
+from loaders.ingest import ingest
+from sparql.store import EmbeddedStore, RemoteStore
+
+BASE = "http://127.0.0.1:8000/"
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+META = BASE + "graph/meta"
+
+
+def graph(name: str) -> str:
+    return BASE + "graph/" + name
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(base=BASE, store_path=str(tmp_path / "store"), shared_data=str(SHARED / "data"))
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = EmbeddedStore(tmp_path / "store")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def bundled_store(store):
+    ingest(store, read_bundled(BASE), graph("bundled"), META)
+    return store
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    data = SHARED / "data"
+    if not data.is_dir():
+        pytest.skip(f"../shared/data not found at {data}: reference-data tests need it")
+    return data
+
+
+def snapshot(store) -> bytes:
+    """The store's whole content, canonically ordered, to compare before and after."""
+    data = store.dump(None, ox.RdfFormat.N_QUADS)
+    return b"\n".join(sorted(line for line in data.split(b"\n") if line.strip()))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory):
+    """A real `oxigraph serve` on 127.0.0.1 (the `oxigraph` package from PyPI)."""
+    exe = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not Path(exe).exists():
+        pytest.skip("the `oxigraph` server binary is not installed (pip install oxigraph)")
+    port = _free_port()
+    location = tmp_path_factory.mktemp("oxigraph")
+    proc = subprocess.Popen(
+        [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:  # bounded wait for the server to answer
+        try:
+            httpx.get(url + "/query", params={"query": "ASK {}"}, timeout=1)
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("oxigraph serve did not start") from None
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def remote_store(oxigraph_server):
+    s = RemoteStore(oxigraph_server + "/query", oxigraph_server + "/update")
+    s.update("DROP SILENT ALL")
+    yield s
+    s.close()
