@@ -1,0 +1,30 @@
+"""The hub's first front door over a real store, through FastAPI's TestClient."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from conftest import BASE
+from hub.app import create_app
+from loaders.bundled import read_bundled
+from loaders.ingest import ingest
+
+
+def test_home_sparql_and_named_queries(settings):
+    from hub.settings import open_configured_store
+
+    s = open_configured_store(settings)
+    ingest(s, read_bundled(BASE), settings.graph("bundled"), settings.meta_graph)
+    s.close()
+    with TestClient(create_app(settings)) as client:
+        home = client.get("/")
+        assert home.status_code == 200 and "https://w3id.org/chmkg/ns#Decision" in home.text
+        r = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?d a <https://w3id.org/chmkg/ns#Article> }"})
+        assert r.json()["results"]["bindings"][0]["n"]["value"] == "42"
+        bad = client.get("/sparql", params={"query": "SELEC"})
+        assert bad.status_code == 400 and "syntax" in bad.json()["detail"]
+        q = client.get("/api/queries/decisions-by-article", params={"article": BASE + "instrument/cbd/article/18"})
+        assert {"X/15", "I/3", "15/16"} <= {row["symbol"] for row in q.json()["rows"]}
+        csv = client.get("/api/queries/stats", params={"format": "csv"})
+        assert csv.text.startswith("class,instances")
+        assert client.get("/api/queries/nope").status_code == 404

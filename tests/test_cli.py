@@ -1,0 +1,84 @@
+"""The chmkg command line over a real temporary store."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import BASE
+from hub.cli import app
+
+runner = CliRunner()
+
+
+def chmkg(tmp_path, *args):
+    return runner.invoke(app, ["--store", str(tmp_path / "store"), "--base", BASE, *args])
+
+
+@pytest.fixture
+def built(tmp_path):
+    r = chmkg(tmp_path, "build")
+    assert r.exit_code == 0, r.output
+    return tmp_path
+
+
+def test_build_then_stats_shows_classes_and_counts(built):
+    r = chmkg(built, "stats", "--json")
+    assert r.exit_code == 0, r.output
+    stats = json.loads(r.output)
+    classes = stats["classes"]
+    assert classes["https://w3id.org/chmkg/ns#Article"] == 42
+    assert classes["https://w3id.org/chmkg/ns#Decision"] >= 19
+    assert stats["graphs"][BASE + "graph/bundled"] > 2000
+    again = chmkg(built, "build")
+    assert "unchanged" in again.output
+
+
+def test_validate_conforms_with_both_engines(built):
+    assert chmkg(built, "validate").exit_code == 0
+    r = chmkg(built, "validate", "--engine", "pyshacl", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["conforms"] is True
+
+
+def test_named_query_with_bindings_as_csv_and_json(built):
+    r = chmkg(built, "query", "lineage-up", "-p", f"decision={BASE}decision/cop/10/15", "-o", "csv")
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0] == "source,sourceLabel,kind,target,targetLabel,date"
+    assert f"{BASE}decision/cop/2/3,Decision II/3: Clearing-house mechanism,recalls,{BASE}decision/cop/1/3" in r.output
+    r = chmkg(built, "query", "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/chmkg/ns#Meeting> }", "-o", "json")
+    assert json.loads(r.output) == [{"n": "19"}]
+    bad = chmkg(built, "query", "lineage-up", "-p", "decision=not an iri")
+    assert bad.exit_code == 1 and "must be an IRI" in bad.output
+    syntax = chmkg(built, "query", "SELEC ?x")
+    assert syntax.exit_code == 1 and "syntax error" in syntax.output
+
+
+def test_export_each_format(built, tmp_path):
+    import pyoxigraph as ox
+
+    for fmt, rdf in (("nquads", ox.RdfFormat.N_QUADS), ("trig", ox.RdfFormat.TRIG), ("turtle", ox.RdfFormat.TURTLE)):
+        out = tmp_path / f"all.{fmt}"
+        r = chmkg(built, "export", "--format", fmt, "-o", str(out))
+        assert r.exit_code == 0, r.output
+        assert len(list(ox.parse(out.read_bytes(), rdf))) > 3000
+    one = chmkg(built, "export", "--graph", "bundled", "--format", "turtle", "-o", str(tmp_path / "b.ttl"))
+    assert one.exit_code == 0
+    missing = chmkg(built, "export", "--graph", "nope")
+    assert missing.exit_code == 1 and "no graph" in missing.output
+
+
+def test_load_errors_exit_non_zero_with_a_message(built, tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("<a> <b> .")
+    r = chmkg(built, "load", str(bad))
+    assert r.exit_code == 1 and "Error [E102]" in r.output and "line 1" in r.output
+    r = chmkg(built, "load", str(tmp_path / "missing.ttl"))
+    assert r.exit_code == 1 and "no such file" in r.output
+    r = chmkg(built, "load", "--reader", "nope", str(bad))
+    assert r.exit_code == 1 and "unknown reader" in r.output
+    shape = tmp_path / "rec.ttl"
+    shape.write_text('<http://e/r> a <https://w3id.org/chmkg/ns#Record> ; <http://purl.org/dc/terms/language> "en" .')
+    r = chmkg(built, "load", str(shape))
+    assert r.exit_code == 1 and "E201" in r.output and "http://e/r" in r.output and "title" in r.output

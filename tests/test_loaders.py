@@ -1,0 +1,137 @@
+"""The ingest path: every RDF format, idempotence, replacement, and bad input leaving the store as it was."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import BASE, META, graph, snapshot
+from loaders.chm_records import read_chm_records
+from loaders.ingest import ingest
+from loaders.rdf import read_rdf
+from ontology.errors import RdfSyntaxError, ShapeViolation, SourceError, UnknownFormatError, UnknownSchemaError
+from sparql.store import EmbeddedStore
+
+RECORDS_TTL = """@prefix chm: <https://w3id.org/chmkg/ns#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<http://example.org/rec/1> a chm:Record ; dcterms:title "National report"@en ; dcterms:language "en" ;
+    dcterms:subject <http://example.org/c/1> .
+<http://example.org/s> a skos:ConceptScheme ; skos:prefLabel "Subjects"@en .
+<http://example.org/c/1> a skos:Concept ; skos:inScheme <http://example.org/s> ; skos:prefLabel "Protected areas"@en .
+"""
+FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS,
+           "trig": ox.RdfFormat.TRIG, "rdf": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD}
+
+
+def _write(tmp_path, suffix: str, text: str = RECORDS_TTL):
+    triples = list(ox.parse(text.encode(), ox.RdfFormat.TURTLE))
+    fmt = FORMATS[suffix]
+    if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+        data = ox.serialize([ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode("urn:g")) for t in triples], format=fmt)
+    else:
+        data = ox.serialize(triples, format=fmt)
+    path = tmp_path / f"records.{suffix}"
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("suffix", sorted(FORMATS))
+def test_every_rdf_format_loads_into_its_named_graph(tmp_path, store, suffix):
+    path = _write(tmp_path, suffix)
+    result = ingest(store, read_rdf(path), graph("records"), META)
+    assert result.status == "loaded"
+    assert store.count(graph("records")) == 9
+    rows = store.select(f"SELECT ?c ?n WHERE {{ GRAPH <{META}> {{ <{graph('records')}> <https://w3id.org/chmkg/ns#checksum> ?c ; <https://w3id.org/chmkg/ns#tripleCount> ?n }} }}", union=False)
+    assert rows[0]["c"].value.startswith("sha256:") and rows[0]["n"].value == "9"
+
+
+def test_loading_an_unchanged_source_again_changes_nothing(tmp_path, store):
+    path = _write(tmp_path, "ttl")
+    ingest(store, read_rdf(path), graph("records"), META)
+    before = snapshot(store)
+    result = ingest(store, read_rdf(path), graph("records"), META)
+    assert result.status == "unchanged"
+    assert snapshot(store) == before
+
+
+def test_a_changed_source_replaces_its_graph(tmp_path, store):
+    path = _write(tmp_path, "ttl")
+    ingest(store, read_rdf(path), graph("records"), META)
+    path.write_text(RECORDS_TTL.replace("National report", "Sixth national report"))
+    result = ingest(store, read_rdf(path), graph("records"), META)
+    assert (result.status, result.added, result.removed) == ("replaced", 1, 1)
+    titles = [r["t"].value for r in store.select("SELECT ?t WHERE { ?r a <https://w3id.org/chmkg/ns#Record> ; <http://purl.org/dc/terms/title> ?t }")]
+    assert titles == ["Sixth national report"]
+
+
+def _assert_refused(store, exc, match, fn):
+    before = snapshot(store)
+    with pytest.raises(exc, match=match) as info:
+        fn()
+    assert snapshot(store) == before
+    return info.value
+
+
+def test_malformed_rdf_names_line_and_column(tmp_path, bundled_store):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('<http://e/a> <http://e/b> <http://e/c> .\n<http://e/x> <http://e/y> "unterminated .\n')
+    _assert_refused(bundled_store, RdfSyntaxError, r"line 2 column \d+", lambda: ingest(bundled_store, read_rdf(bad), graph("bad"), META))
+
+
+def test_unknown_format_missing_and_unreadable_files(tmp_path, bundled_store):
+    odd = tmp_path / "data.xyz"
+    odd.write_text("x")
+    _assert_refused(bundled_store, UnknownFormatError, "unknown RDF format 'xyz'", lambda: read_rdf(odd))
+    _assert_refused(bundled_store, SourceError, "no such file", lambda: read_rdf(tmp_path / "missing.ttl"))
+    folder = tmp_path / "folder.ttl"
+    folder.mkdir()
+    _assert_refused(bundled_store, SourceError, "is a directory", lambda: read_rdf(folder))
+
+
+def test_data_failing_the_shapes_is_rejected_whole_with_a_report(tmp_path, bundled_store):
+    path = tmp_path / "bad-record.ttl"
+    path.write_text(RECORDS_TTL.replace('dcterms:language "en" ;', "").replace(
+        "<http://example.org/c/1> .", f"<{BASE}meeting/cop/10> ."))
+    err = _assert_refused(bundled_store, ShapeViolation, "fails the shapes",
+                          lambda: ingest(bundled_store, read_rdf(path), graph("bad-record"), META))
+    keys = {(v.focus, v.path, v.component.rsplit("#", 1)[1]) for v in err.report.violations}
+    assert ("http://example.org/rec/1", "http://purl.org/dc/terms/language", "MinCountConstraintComponent") in keys
+    subject = [v for v in err.report.violations if v.path == "http://purl.org/dc/terms/subject"]
+    assert subject and subject[0].value == f"{BASE}meeting/cop/10" and "skos:Concept" in subject[0].message
+
+
+def test_a_replacement_that_would_leave_links_dangling_is_refused(tmp_path, store):
+    scheme = tmp_path / "scheme.ttl"
+    scheme.write_text("\n".join(RECORDS_TTL.splitlines()[0:3] + RECORDS_TTL.splitlines()[5:]))
+    ingest(store, read_rdf(scheme), graph("scheme"), META)
+    records = tmp_path / "recs.ttl"
+    records.write_text("\n".join(RECORDS_TTL.splitlines()[:5]))
+    ingest(store, read_rdf(records), graph("recs"), META)
+    # the new version of the scheme drops the concept that a record in another graph uses
+    scheme.write_text("\n".join(RECORDS_TTL.splitlines()[0:3] + [RECORDS_TTL.splitlines()[5]]))
+    err = _assert_refused(store, ShapeViolation, "fails the shapes", lambda: ingest(store, read_rdf(scheme), graph("scheme"), META))
+    assert any(v.focus == "http://example.org/rec/1" for v in err.report.violations)
+
+
+def test_chm_record_of_an_unknown_schema(tmp_path, bundled_store):
+    path = tmp_path / "law.json"
+    path.write_text('{"header": {"identifier": "X1", "schema": "absPermit", "languages": ["en"]}, "title": {"en": "A permit"}}')
+    _assert_refused(bundled_store, UnknownSchemaError, "absPermit", lambda: read_chm_records([path], BASE))
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"header": ')
+    _assert_refused(bundled_store, SourceError, "not valid JSON", lambda: read_chm_records([broken], BASE))
+
+
+def test_an_interrupted_fresh_load_is_dropped_when_the_store_opens(tmp_path):
+    path = tmp_path / "store"
+    s = EmbeddedStore(path)
+    g = graph("half")
+    # what a crash between the load intent and the completed write leaves behind
+    s.update(f'INSERT DATA {{ GRAPH <{META}> {{ <{g}> <https://w3id.org/chmkg/ns#loadState> "loading" }} }}')
+    s.update(f"INSERT DATA {{ GRAPH <{g}> {{ <http://e/a> <http://e/b> <http://e/c> }} }}")
+    s.close()
+    s = EmbeddedStore(path)
+    assert s.recover(META) == [g]
+    assert s.named_graphs() == []
+    s.close()
