@@ -88,10 +88,11 @@ def _batches(items: list[str]) -> list[list[str]]:
 def _context(store: Store, staging: ox.Store, graph: str, meta_graph: str) -> list[str]:
     """Copy into ``staging`` what the shapes need from the rest of the store; return extra focus nodes."""
     others = f"FILTER (?g != <{graph}> && ?g != <{meta_graph}>)"
-    new_graph = ox.NamedNode(NEW)
-    subjects = {q.subject.value for q in staging.quads_for_pattern(None, None, None, new_graph) if isinstance(q.subject, ox.NamedNode)}
-    objects = {q.object.value for q in staging.quads_for_pattern(None, None, None, new_graph) if isinstance(q.object, ox.NamedNode)}
+    subjects = {r[0].value for r in staging.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} FILTER isIRI(?s) }}")}
+    objects = {r[0].value for r in staging.query(f"SELECT DISTINCT ?o WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} FILTER isIRI(?o) }}")}
     ctx: list[ox.Quad] = []
+    if not [g for g in store.named_graphs() if g not in (graph, meta_graph)] and not store.graph_exists(graph):
+        return []  # nothing else in the store: no context to bring
     ctx_graph = ox.NamedNode(CONTEXT)
 
     def pull(query: str) -> list[dict]:
@@ -148,11 +149,15 @@ def validate_source(store: Store, source_nt: bytes, graph: str, meta_graph: str)
     extra_focus = _context(store, staging, graph, meta_graph)
     focus_pred, scope = ox.NamedNode(FOCUS), ox.NamedNode(SCOPE)
     marker = ox.Literal("true", datatype=ox.NamedNode(XSD.boolean))
-    subjects = {q.subject for q in staging.quads_for_pattern(None, None, None, ox.NamedNode(NEW))}
-    subjects.update(ox.NamedNode(s) for s in extra_focus)
-    staging.extend(ox.Quad(s, focus_pred, marker, scope) for s in subjects)
-    report = validate_store(staging_store, scope_graph=SCOPE)
-    report.focus_nodes = len(subjects)
+    staging.update(
+        f"INSERT {{ GRAPH <{SCOPE}> {{ ?s <{FOCUS}> true }} }} WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} }} }}"
+    )
+    staging.extend(ox.Quad(ox.NamedNode(s), focus_pred, marker, scope) for s in extra_focus)
+    classes = {r[0].value for r in staging.query(
+        f"SELECT DISTINCT ?c WHERE {{ GRAPH <{SCOPE}> {{ ?s <{FOCUS}> ?m }} ?s a ?c }}", use_default_graph_as_union=True)}
+    report = validate_store(staging_store, scope_graph=SCOPE, classes=classes)
+    report.focus_nodes = int(next(iter(staging.query(
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{SCOPE}> {{ ?s ?p ?o }} }}")))[0].value)
     return report
 
 

@@ -54,15 +54,23 @@ def read_bytes(path: Path) -> bytes:
 
 
 def to_ntriples(data: bytes, fmt: ox.RdfFormat, location: str, base_iri: str | None = None) -> bytes:
-    """Parse any RDF serialisation and return its triples as N-Triples (quads lose their graph)."""
+    """Parse any RDF serialisation and return its triples as N-Triples (quads lose their graph).
+
+    Parsing and serialising both happen in oxigraph (an in-memory store), never triple by triple
+    in Python.
+    """
+    staging = ox.Store()
+    target = ox.NamedNode("urn:chmkg:parse")
     try:
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, fmt, base_iri=base_iri)] if fmt in (
-            ox.RdfFormat.N_QUADS,
-            ox.RdfFormat.TRIG,
-        ) else list(ox.parse(data, fmt, base_iri=base_iri))
+        if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            staging.load(data, fmt, base_iri=base_iri)
+            staging.update("ADD DEFAULT TO <urn:chmkg:parse>; "
+                           "INSERT { GRAPH <urn:chmkg:parse> { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } }")
+        else:
+            staging.load(data, fmt, base_iri=base_iri, to_graph=target)
     except SyntaxError as e:
         raise RdfSyntaxError(f"{location}: malformed {fmt.name}: {e.args[0] if e.args else e}") from None
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    return staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=target) or b""
 
 
 def read_rdf(path: Path, name: str | None = None, fmt: str | None = None, base_iri: str | None = None) -> ParsedSource:

@@ -38,16 +38,19 @@ def compiled() -> tuple[CompiledConstraint, ...]:
     return tuple(compile_shapes(triples))
 
 
-def validate_store(store, scope_graph: str | None = None) -> Report:
+def validate_store(store, scope_graph: str | None = None, classes: set[str] | None = None) -> Report:
     """Run every compiled constraint in ``store`` (any :class:`sparql.Store`).
 
     The store's union default graph is the data graph. With ``scope_graph``, only focus nodes
-    that are subjects in that named graph are checked.
+    that are subjects in that named graph are checked; with ``classes``, only the shapes that
+    target one of those classes run (the others have no focus node).
     """
     report = Report(engine="sparql")
     seen: set[tuple] = set()
     t0 = time.perf_counter()
     for c in compiled():
+        if classes is not None and c.target_class not in classes:
+            continue
         for row in store.select(c.sparql(scope_graph)):
             focus = row["this"]
             value = row.get("value")

@@ -112,19 +112,19 @@ class Store(ABC):
         ``meta_turtle_update`` is a SPARQL update (run in the same transaction) that rewrites the
         graph's provenance in ``meta_graph``. Returns how many triples were added and removed.
         """
-        new_lines = _ntriples_lines(ntriples)
         if not self.graph_exists(graph):
             intent = (
                 f"INSERT DATA {{ GRAPH <{meta_graph}> {{ <{graph}> <{LOAD_STATE}> \"loading\" }} }}"
             )
             self.update(intent)
             try:
-                self._load_fresh(graph, b"\n".join(new_lines) + b"\n", ox.RdfFormat.N_TRIPLES)
+                self._load_fresh(graph, ntriples, ox.RdfFormat.N_TRIPLES)
             except BaseException:
                 self.update(f"DROP SILENT GRAPH <{graph}> ;\n" + self._clear_intent(graph, meta_graph))
                 raise
             self.update(self._clear_intent(graph, meta_graph) + " ;\n" + meta_turtle_update)
-            return {"added": len(new_lines), "removed": 0}
+            return {"added": ntriples.count(b"\n"), "removed": 0}
+        new_lines = _ntriples_lines(ntriples)
         old_lines = _ntriples_lines(self.dump(graph, ox.RdfFormat.N_TRIPLES))
         removed = old_lines - new_lines
         added = new_lines - old_lines
