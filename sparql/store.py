@@ -168,6 +168,8 @@ class EmbeddedStore(Store):
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path is not None else None
         try:
+            if self.path is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._store = ox.Store(str(path)) if path is not None else ox.Store()
         except OSError as e:
             raise StoreUnavailable(f"cannot open the store at {path}: {e}") from e

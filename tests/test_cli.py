@@ -14,7 +14,8 @@ runner = CliRunner()
 
 
 def chmkg(tmp_path, *args):
-    return runner.invoke(app, ["--store", str(tmp_path / "store"), "--base", BASE, *args])
+    # a store folder whose parents do not exist yet, as on a fresh clone (var/store)
+    return runner.invoke(app, ["--store", str(tmp_path / "var" / "store"), "--base", BASE, *args])
 
 
 @pytest.fixture
