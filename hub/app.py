@@ -6,8 +6,6 @@ build on it.
 
 from __future__ import annotations
 
-import csv
-import io
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
@@ -19,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from hub.settings import Settings, open_configured_store
 from ontology.errors import ChmError
 from sparql import queries
+from sparql.terms import rows_to_csv
 
 _templates = Environment(
     loader=FileSystemLoader(str(files("hub").joinpath("templates"))), autoescape=select_autoescape(["html"])
@@ -85,12 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
         values = {k: v for k, v in request.query_params.items() if k != "format"}
         columns, rows = queries.run_table(store, name, values)
         if format == "csv":
-            buf = io.StringIO()
-            w = csv.writer(buf, lineterminator="\n")
-            w.writerow(columns)
-            for r in rows:
-                w.writerow([r[c].value if c in r else "" for c in columns])
-            return PlainTextResponse(buf.getvalue(), media_type="text/csv")
+            return PlainTextResponse(rows_to_csv(columns, rows), media_type="text/csv")
         return JSONResponse({"columns": columns, "rows": [{k: v.value for k, v in r.items()} for r in rows]})
 
     return app

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import sys
@@ -18,6 +16,7 @@ from rich.table import Table
 
 from hub.settings import Settings, load_settings, open_configured_store
 from ontology.errors import ChmError, ShapeViolation
+from sparql.terms import rows_to_csv
 
 app = typer.Typer(help="CHM Knowledge Hub: build, load, validate, query, export and serve the knowledge graph.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -180,12 +179,7 @@ def _render(rows: list[dict], columns: list[str], output: str) -> None:
     if output == "json":
         print(json.dumps([{k: v.value for k, v in r.items()} for r in rows], indent=2, ensure_ascii=False))
     elif output == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(columns)
-        for r in rows:
-            w.writerow([r[c].value if c in r else "" for c in columns])
-        sys.stdout.write(buf.getvalue())
+        sys.stdout.write(rows_to_csv(columns, rows))
     else:
         table = Table(*columns)
         for r in rows:

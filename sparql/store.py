@@ -160,6 +160,14 @@ def _with_values(query: str, bindings: Bindings | None) -> str:
     return f"{query}\nVALUES ({names}) {{ ({values}) }}"
 
 
+def _checked(r: httpx.Response, what: str) -> httpx.Response:
+    if r.status_code >= 500:
+        raise StoreUnavailable(f"the remote store failed the {what} ({r.status_code}): {r.text[:500]}")
+    if r.status_code >= 400:
+        raise QueryError(f"the remote store refused the {what} ({r.status_code}): {r.text[:500]}")
+    return r
+
+
 class EmbeddedStore(Store):
     """pyoxigraph on disk (or in memory with ``path=None``)."""
 
@@ -274,11 +282,7 @@ class RemoteStore(Store):
             )
         except httpx.HTTPError as e:
             raise StoreUnavailable(f"the remote store at {self.query_url} did not answer: {e}") from e
-        if r.status_code >= 500:
-            raise StoreUnavailable(f"the remote store failed ({r.status_code}): {r.text[:500]}")
-        if r.status_code >= 400:
-            raise QueryError(f"the remote store refused the query ({r.status_code}): {r.text[:500]}")
-        return r
+        return _checked(r, "query")
 
     def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> tuple[list[str], list[Row]]:
         r = self._post_query(_with_values(query, bindings), "application/sparql-results+json", union)
@@ -320,10 +324,7 @@ class RemoteStore(Store):
             )
         except httpx.HTTPError as e:
             raise StoreUnavailable(f"the remote store at {self.update_url} did not answer: {e}") from e
-        if r.status_code >= 500:
-            raise StoreUnavailable(f"the remote store failed the update ({r.status_code}): {r.text[:500]}")
-        if r.status_code >= 400:
-            raise QueryError(f"the remote store refused the update ({r.status_code}): {r.text[:500]}")
+        _checked(r, "update")
 
     def _load_fresh(self, graph: str, data: bytes, fmt: ox.RdfFormat) -> None:
         lines = _ntriples_lines(data) if fmt == ox.RdfFormat.N_TRIPLES else _ntriples_lines(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pyoxigraph as ox
@@ -58,3 +60,13 @@ def from_json(binding: dict[str, Any]) -> Term:
 def plain(term: Term | None) -> str | None:
     """The lexical value of a term (IRI string or literal value)."""
     return None if term is None else term.value
+
+
+def rows_to_csv(columns: list[str], rows: list[dict[str, Term]]) -> str:
+    """SELECT rows as CSV with a header line (lexical values; unbound cells empty)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row[c].value if c in row else "" for c in columns])
+    return buf.getvalue()
