@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hub.settings import Settings, load_settings, open_configured_store
-from ontology.errors import ChmError, ShapeViolation
+from ontology.errors import ChmError
 from sparql.terms import rows_to_csv
 
 app = typer.Typer(help="CHM Knowledge Hub: build, load, validate, query, export and serve the knowledge graph.",
@@ -52,9 +52,6 @@ def main(
 def _guard(fn):
     try:
         return fn()
-    except ShapeViolation as e:
-        err.print(f"[red]Error [{e.code}][/red]: {e.message}", highlight=False, markup=True, soft_wrap=True)
-        raise typer.Exit(1) from None
     except ChmError as e:
         err.print(f"Error [{e.code}]: {e.message}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(1) from None
