@@ -64,8 +64,9 @@ def to_ntriples(data: bytes, fmt: ox.RdfFormat, location: str, base_iri: str | N
     try:
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             staging.load(data, fmt, base_iri=base_iri)
-            staging.update("ADD DEFAULT TO <urn:chmkg:parse>; "
-                           "INSERT { GRAPH <urn:chmkg:parse> { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } }")
+            # every quad, whatever its graph, becomes a triple of the source's one graph
+            staging.update("INSERT { GRAPH <urn:chmkg:parse> { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } }")
+            staging.update("ADD DEFAULT TO <urn:chmkg:parse>")
         else:
             staging.load(data, fmt, base_iri=base_iri, to_graph=target)
     except SyntaxError as e:
