@@ -49,9 +49,17 @@ class ParsedSource:
     checksum: str
     ntriples: bytes
     title: str = ""
+    # The reader's own parse, when it kept one: an in-memory store with the triples in graph NEW.
+    # Validation then stages into it instead of parsing the N-Triples a second time.
+    parsed: ox.Store | None = field(default=None, repr=False, compare=False)
+    # False when ``ntriples`` is the user's own N-Triples file (comments, spacing as written): the
+    # line-level diff of a replacement needs the canonical form and makes it first.
+    canonical: bool = True
 
     @property
     def triple_count(self) -> int:
+        if self.parsed is not None:
+            return len(self.parsed)
         return self.ntriples.count(b"\n")
 
 
@@ -141,11 +149,15 @@ def _context(store: Store, staging: ox.Store, graph: str, meta_graph: str) -> li
     return sorted(extra_focus)
 
 
-def validate_source(store: Store, source_nt: bytes, graph: str, meta_graph: str) -> Report:
-    """Validate what replacing ``graph`` with ``source_nt`` would leave, checking only what changes."""
-    staging_store = EmbeddedStore(None)
-    staging = staging_store.raw
-    staging.load(source_nt, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(NEW))
+def validate_source(store: Store, source: ParsedSource, graph: str, meta_graph: str) -> Report:
+    """Validate what replacing ``graph`` with ``source`` would leave, checking only what changes."""
+    if source.parsed is not None:
+        staging = source.parsed
+        source.parsed = None  # staging adds context and markers: the parse is no longer the source alone
+    else:
+        staging = ox.Store()
+        staging.load(source.ntriples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(NEW))
+    staging_store = EmbeddedStore.wrap(staging)
     extra_focus = _context(store, staging, graph, meta_graph)
     focus_pred, scope = ox.NamedNode(FOCUS), ox.NamedNode(SCOPE)
     marker = ox.Literal("true", datatype=ox.NamedNode(XSD.boolean))
@@ -161,7 +173,7 @@ def validate_source(store: Store, source_nt: bytes, graph: str, meta_graph: str)
     return report
 
 
-def provenance_update(source: ParsedSource, graph: str, meta_graph: str, loaded_at: datetime) -> str:
+def provenance_update(source: ParsedSource, count: int, graph: str, meta_graph: str, loaded_at: datetime) -> str:
     lit = lambda v, dt=None: str(ox.Literal(str(v), datatype=ox.NamedNode(dt)) if dt else ox.Literal(str(v)))  # noqa: E731
     return (
         f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{graph}> ?p ?o }} }} ;\n"
@@ -171,7 +183,7 @@ def provenance_update(source: ParsedSource, graph: str, meta_graph: str, loaded_
         f"    <{DCTERMS.source}> {lit(source.location)} ;\n"
         f"    <{CHM.reader}> {lit(source.reader)} ;\n"
         f"    <{CHM.checksum}> {lit(source.checksum)} ;\n"
-        f"    <{CHM.tripleCount}> {lit(source.triple_count, XSD.integer)} ;\n"
+        f"    <{CHM.tripleCount}> {lit(count, XSD.integer)} ;\n"
         f"    <{PROV.generatedAtTime}> {lit(loaded_at.isoformat(timespec='seconds'), XSD.dateTime)} .\n"
         f"}} }}"
     )
@@ -182,20 +194,26 @@ def ingest(store: Store, source: ParsedSource, graph: str, meta_graph: str, *, f
     t0 = time.perf_counter()
     if not force and recorded_checksum(store, graph, meta_graph) == source.checksum:
         return LoadResult(graph, "unchanged", source.triple_count, seconds=time.perf_counter() - t0)
-    report = validate_source(store, source.ntriples, graph, meta_graph)
+    count = source.triple_count
+    report = validate_source(store, source, graph, meta_graph)
     if not report.conforms:
         raise ShapeViolation(
             f"{source.location} fails the shapes; nothing was written.\n{report.summary()}", report
         )
     existed = store.graph_exists(graph)
-    update = provenance_update(source, graph, meta_graph, datetime.now(timezone.utc))
-    counts = store.replace_graph(graph, source.ntriples, meta_graph, update)
-    log.info("%s → %s: %s triples", source.location, graph, source.triple_count)
+    ntriples = source.ntriples
+    if existed and not source.canonical:
+        staging = ox.Store()
+        staging.load(ntriples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(NEW))
+        ntriples = staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(NEW)) or b""
+    update = provenance_update(source, count, graph, meta_graph, datetime.now(timezone.utc))
+    counts = store.replace_graph(graph, ntriples, meta_graph, update)
+    log.info("%s → %s: %s triples", source.location, graph, count)
     return LoadResult(
         graph,
         "replaced" if existed else "loaded",
-        source.triple_count,
-        added=counts["added"],
+        count,
+        added=counts["added"] if existed else count,
         removed=counts["removed"],
         seconds=time.perf_counter() - t0,
         report=report,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from loaders.ingest import ParsedSource, checksum
+from loaders.ingest import NEW, ParsedSource, checksum
 from ontology.errors import RdfSyntaxError, SourceError, UnknownFormatError
 
 FORMATS: dict[str, ox.RdfFormat] = {
@@ -53,25 +53,31 @@ def read_bytes(path: Path) -> bytes:
         raise SourceError(f"{path}: cannot be read ({e.strerror})") from None
 
 
-def to_ntriples(data: bytes, fmt: ox.RdfFormat, location: str, base_iri: str | None = None) -> bytes:
-    """Parse any RDF serialisation and return its triples as N-Triples (quads lose their graph).
+def parse(data: bytes, fmt: ox.RdfFormat, location: str, base_iri: str | None = None) -> ox.Store:
+    """Parse any RDF serialisation into an in-memory store, every triple in the staging graph.
 
-    Parsing and serialising both happen in oxigraph (an in-memory store), never triple by triple
-    in Python.
+    Quads of a quad format lose their graph: they all become triples of the source's one graph.
     """
     staging = ox.Store()
-    target = ox.NamedNode("urn:chmkg:parse")
+    target = ox.NamedNode(NEW)
     try:
         if fmt in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
             staging.load(data, fmt, base_iri=base_iri)
-            # every quad, whatever its graph, becomes a triple of the source's one graph
-            staging.update("INSERT { GRAPH <urn:chmkg:parse> { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } }")
-            staging.update("ADD DEFAULT TO <urn:chmkg:parse>")
+            staging.update(f"INSERT {{ GRAPH <{NEW}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}")
+            staging.update(f"ADD DEFAULT TO <{NEW}>")
+            staging.update("DROP DEFAULT")
+            for g in [g for g in staging.named_graphs() if g != target]:
+                staging.remove_graph(g)
         else:
             staging.load(data, fmt, base_iri=base_iri, to_graph=target)
     except SyntaxError as e:
         raise RdfSyntaxError(f"{location}: malformed {fmt.name}: {e.args[0] if e.args else e}") from None
-    return staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=target) or b""
+    return staging
+
+
+def to_ntriples(data: bytes, fmt: ox.RdfFormat, location: str, base_iri: str | None = None) -> bytes:
+    """Parse any RDF serialisation and return its triples as N-Triples (quads lose their graph)."""
+    return parse(data, fmt, location, base_iri).dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(NEW)) or b""
 
 
 def read_rdf(path: Path, name: str | None = None, fmt: str | None = None, base_iri: str | None = None) -> ParsedSource:
@@ -79,7 +85,9 @@ def read_rdf(path: Path, name: str | None = None, fmt: str | None = None, base_i
     path = Path(path)
     rdf_fmt = rdf_format(path, fmt)
     data = read_bytes(path)
-    nt = to_ntriples(data, rdf_fmt, str(path), base_iri or path.resolve().as_uri())
+    parsed = parse(data, rdf_fmt, str(path), base_iri or path.resolve().as_uri())
+    # N-Triples that parsed are already what the write path bulk-loads: no need to serialise again.
+    nt = data if rdf_fmt == ox.RdfFormat.N_TRIPLES else parsed.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(NEW)) or b""
     return ParsedSource(
         name=name or path.stem,
         reader="rdf",
@@ -87,4 +95,6 @@ def read_rdf(path: Path, name: str | None = None, fmt: str | None = None, base_i
         checksum=checksum(data),
         ntriples=nt,
         title=f"RDF file {path.name}",
+        parsed=parsed,
+        canonical=rdf_fmt != ox.RdfFormat.N_TRIPLES,
     )

@@ -182,6 +182,13 @@ class EmbeddedStore(Store):
         except OSError as e:
             raise StoreUnavailable(f"cannot open the store at {path}: {e}") from e
 
+    @classmethod
+    def wrap(cls, store: ox.Store) -> "EmbeddedStore":
+        """An EmbeddedStore over an already open pyoxigraph store (e.g. a reader's in-memory parse)."""
+        self = cls.__new__(cls)
+        self.path, self._store = None, store
+        return self
+
     @property
     def raw(self) -> ox.Store:
         return self._store

@@ -135,3 +135,16 @@ def test_an_interrupted_fresh_load_is_dropped_when_the_store_opens(tmp_path):
     assert s.recover(META) == [g]
     assert s.named_graphs() == []
     s.close()
+
+
+def test_hand_written_ntriples_with_comments_load_and_replace(tmp_path, store):
+    """The N-Triples fast path keeps the user's file as written; replacing it must still diff exactly."""
+    nt = ox.serialize(list(ox.parse(RECORDS_TTL.encode(), ox.RdfFormat.TURTLE)), format=ox.RdfFormat.N_TRIPLES)
+    path = tmp_path / "records.nt"
+    path.write_bytes(b"# records, written by hand\n\n" + nt.replace(b" .\n", b"  .   \n") + b"\n# end\n")
+    first = ingest(store, read_rdf(path), graph("records"), META)
+    assert (first.status, first.triples, first.added) == ("loaded", 9, 9)
+    path.write_bytes(b"# second edition\n" + nt + b'<http://example.org/rec/1> <http://purl.org/dc/terms/title> "Rapport national"@fr .\n')
+    second = ingest(store, read_rdf(path), graph("records"), META)
+    assert (second.status, second.triples, second.added, second.removed) == ("replaced", 10, 1, 0)
+    assert store.count(graph("records")) == 10
