@@ -1,20 +1,22 @@
-"""The FastAPI app: a home page with what the hub holds, a SPARQL endpoint and the named queries.
-
-This is the hub's first front door; the full SPARQL 1.1 Protocol service and the linked-data pages
-build on it.
-"""
+"""The FastAPI app: home page, the SPARQL service (hub/sparql_http.py), saved queries and the editor."""
 
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from importlib.resources import files
 
-import pyoxigraph as ox
+import json
+
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from hub.service import Hub
 from hub.settings import Settings, open_configured_store
+from hub.sparql_http import build_router, problem
+from ontology import PREFIXES
 from ontology.errors import ChmError
 from sparql import queries
 from sparql.terms import rows_to_csv
@@ -24,29 +26,29 @@ _templates = Environment(
 )
 
 
-def _problem(e: ChmError) -> JSONResponse:
-    return JSONResponse(
-        {"type": "about:blank", "title": type(e).__name__, "status": e.http_status, "detail": e.message, "code": e.code},
-        status_code=e.http_status,
-        media_type="application/problem+json",
-    )
-
-
 def create_app(settings: Settings) -> FastAPI:
     store = open_configured_store(settings)
+    hub = Hub(settings, store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         yield
-        store.close()
+        hub.close()
 
     app = FastAPI(title="CHM Knowledge Hub", lifespan=lifespan)
     app.state.store = store
     app.state.settings = settings
+    app.state.hub = hub
+    app.add_middleware(
+        CORSMiddleware, allow_origins=settings.cors_list, allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD"],
+        allow_headers=["Accept", "Authorization", "Content-Type"], expose_headers=["X-Result-Truncated", "X-Row-Cap", "Link", "Location"],
+    )
+    app.include_router(build_router(hub))
+    app.mount("/static", StaticFiles(directory=str(files("hub").joinpath("static"))), name="static")
 
     @app.exception_handler(ChmError)
     async def chm_error(_request: Request, e: ChmError) -> JSONResponse:
-        return _problem(e)
+        return problem(e)
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:
@@ -57,19 +59,20 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/healthz")
     def healthz() -> dict:
-        return {"status": "ok", "mode": store.mode, "graphs": len(store.named_graphs())}
+        return {"status": "ok", "mode": store.mode, "graphs": len(store.named_graphs()), "generation": hub.generation,
+                "running_queries": hub.running, "cached_results": len(hub.cache)}
 
-    @app.get("/sparql")
-    def sparql(query: str) -> Response:
-        try:
-            columns, rows = store.select_table(query)
-        except ChmError as e:
-            return _problem(e)
-        body = {
-            "head": {"vars": columns},
-            "results": {"bindings": [{k: _json_term(v) for k, v in r.items()} for r in rows]},
-        }
-        return JSONResponse(body, media_type="application/sparql-results+json")
+    @app.get("/queries", include_in_schema=False)
+    def queries_page() -> Response:
+        html = _templates.get_template("queries.html").render(queries=queries.catalogue(), base=settings.base)
+        return Response(html, media_type="text/html; charset=utf-8")
+
+    @app.get("/editor", include_in_schema=False)
+    def editor() -> Response:
+        examples = [{"name": q.title, "query": q.text} for q in queries.catalogue().values()]
+        config = {"endpoint": "/sparql", "prefixes": PREFIXES, "examples": examples}
+        html = _templates.get_template("editor.html").render(config=json.dumps(config).replace("<", "\\u003c"))
+        return Response(html, media_type="text/html; charset=utf-8")
 
     @app.get("/api/queries")
     def list_named() -> list[dict]:
@@ -88,16 +91,3 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"columns": columns, "rows": [{k: v.value for k, v in r.items()} for r in rows]})
 
     return app
-
-
-def _json_term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict:
-    if isinstance(t, ox.NamedNode):
-        return {"type": "uri", "value": t.value}
-    if isinstance(t, ox.BlankNode):
-        return {"type": "bnode", "value": t.value}
-    d = {"type": "literal", "value": t.value}
-    if t.language:
-        d["xml:lang"] = t.language
-    elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-        d["datatype"] = t.datatype.value
-    return d

@@ -24,10 +24,37 @@ class Settings:
     shared_data: str = str(HERE.parent / "shared" / "data")
     host: str = "127.0.0.1"
     port: int = 8000
+    # SPARQL service limits
+    query_timeout: float = 10.0  # seconds; a query past it is stopped and answered 503
+    row_cap: int = 10000  # rows (or triples) for anonymous clients; stated in the response
+    max_query_length: int = 100_000  # characters of query or update text
+    max_upload_bytes: int = 50_000_000  # Graph Store bodies
+    query_workers: int = 8  # queries running at once; more wait, past it 503
+    cache_entries: int = 2048  # cached results (every write empties the cache)
+    cors_origins: str = "*"  # comma-separated origins allowed to call the API from a browser
+    service_allow: str = ""  # comma-separated IRI prefixes SERVICE may call; empty: SERVICE is off
+    tokens_file: str = "var/tokens.json"
+    dumps_dir: str = "var/dumps"
 
     @property
     def meta_graph(self) -> str:
         return self.base.rstrip("/") + "/graph/meta"
+
+    @property
+    def endpoint(self) -> str:
+        return self.base + "sparql"
+
+    @staticmethod
+    def _list(value: str) -> list[str]:
+        return [v.strip() for v in value.split(",") if v.strip()]
+
+    @property
+    def cors_list(self) -> list[str]:
+        return self._list(self.cors_origins)
+
+    @property
+    def service_allow_list(self) -> list[str]:
+        return self._list(self.service_allow)
 
     def graph(self, name: str) -> str:
         from ontology.iris import Minter
@@ -53,8 +80,12 @@ def load_settings(config: str | Path | None = None, **overrides: object) -> Sett
     unknown = set(values) - set(names)
     if unknown:
         raise ChmError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    if "port" in values:
-        values["port"] = int(values["port"])  # type: ignore[arg-type]
+    for name, kind in names.items():
+        if name in values and kind in ("int", "float", int, float):
+            try:
+                values[name] = (int if kind in ("int", int) else float)(values[name])  # type: ignore[arg-type]
+            except ValueError:
+                raise ChmError(f"setting {name}: {values[name]!r} is not a number") from None
     base = str(values.get("base", Settings.base))
     values["base"] = base if base.endswith("/") else base + "/"
     return Settings(**values)  # type: ignore[arg-type]

@@ -16,13 +16,15 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Union
 
 import httpx
 import pyoxigraph as ox
 
 from ontology import CHM
-from ontology.errors import QueryError, StoreUnavailable
+from ontology.errors import ChmError, QueryError, StoreUnavailable
+from sparql.protocol import GraphResult, Solutions
 from sparql.terms import Term, from_json, to_sparql
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,54 @@ Row = dict[str, Term]
 Bindings = Mapping[str, Term]
 
 LOAD_STATE = CHM.ns + "loadState"  # internal marker in the meta graph; not part of the data
+
+
+class QueryTimeout(ChmError):
+    code = "E305"
+    http_status = 503
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset of one protocol request: explicit default/named graphs, or the union."""
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    union: bool = True
+
+
+UNION = Dataset()
+Outcome = Union[Solutions, bool, GraphResult]
+
+
+def collect(result: Any, deadline: float | None, cap: int | None) -> Outcome:
+    """Pull a pyoxigraph result into memory, stopping at the row cap and at the deadline.
+
+    Results stream out of oxigraph row by row; leaving the loop drops the iterator, which stops
+    the evaluation — a runaway query ends at its deadline instead of running on.
+    """
+    if isinstance(result, ox.QueryBoolean):
+        return bool(result)
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        rows: list[list] = []
+        for i, sol in enumerate(result):
+            if cap is not None and i >= cap:
+                return Solutions(names, rows, truncated_at=cap)
+            if deadline is not None and not i & 255 and time.monotonic() > deadline:
+                raise QueryTimeout("the query ran past its time limit and was stopped")
+            rows.append(list(sol))
+        if deadline is not None and time.monotonic() > deadline:
+            raise QueryTimeout("the query ran past its time limit and was stopped")
+        return Solutions(names, rows)
+    triples: list[ox.Triple] = []
+    for i, t in enumerate(result):
+        if cap is not None and i >= cap:
+            return GraphResult(triples, truncated_at=cap)
+        if deadline is not None and not i & 255 and time.monotonic() > deadline:
+            raise QueryTimeout("the query ran past its time limit and was stopped")
+        triples.append(t)
+    return GraphResult(triples)
 
 
 def _ntriples_lines(data: bytes) -> set[bytes]:
@@ -73,6 +123,15 @@ class Store(ABC):
     @abstractmethod
     def construct(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> bytes:
         """Run a CONSTRUCT or DESCRIBE; the triples come back as N-Triples bytes."""
+
+    @abstractmethod
+    def execute(self, query: str, dataset: Dataset = UNION, *, deadline: float | None = None, cap: int | None = None,
+                base_iri: str | None = None) -> Outcome:
+        """Run any query form for the SPARQL protocol: solutions, a boolean or a graph.
+
+        ``deadline`` (a ``time.monotonic()`` value) stops the query; ``cap`` bounds rows/triples;
+        ``base_iri`` resolves relative IRIs (the service's base: its endpoint).
+        """
 
     @abstractmethod
     def dump(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
@@ -228,6 +287,22 @@ class EmbeddedStore(Store):
         result = self._query(query, bindings, union)
         return ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b""
 
+    def execute(self, query: str, dataset: Dataset = UNION, *, deadline: float | None = None, cap: int | None = None,
+                base_iri: str | None = None) -> Outcome:
+        kwargs: dict[str, Any] = {"base_iri": base_iri}
+        if dataset.default_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
+        else:
+            kwargs["use_default_graph_as_union"] = dataset.union and not dataset.named_graphs
+        if dataset.named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
+        try:
+            return collect(self._store.query(query, **kwargs), deadline, cap)
+        except SyntaxError as e:
+            raise QueryError(f"SPARQL syntax error: {e}") from e
+        except (OSError, ValueError, RuntimeError) as e:
+            raise QueryError(f"query failed: {e}") from e
+
     def dump(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
         if graph is None:
             return self._store.dump(format=fmt) or b""
@@ -305,6 +380,39 @@ class RemoteStore(Store):
 
     def construct(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> bytes:
         return self._post_query(_with_values(query, bindings), "application/n-triples", union).content
+
+    def execute(self, query: str, dataset: Dataset = UNION, *, deadline: float | None = None, cap: int | None = None,
+                base_iri: str | None = None) -> Outcome:
+        if base_iri:  # the protocol has no base parameter: a leading BASE (the query's own BASE still wins)
+            query = f"BASE <{base_iri}> " + query
+        params: list[tuple[str, str]] = [("default-graph-uri", g) for g in dataset.default_graphs]
+        params += [("named-graph-uri", g) for g in dataset.named_graphs]
+        if not dataset.default_graphs and not dataset.named_graphs and dataset.union:
+            params.append(("union-default-graph", ""))
+        timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
+        try:
+            r = self._client.post(
+                self.query_url,
+                params=params,
+                content=query.encode(),
+                headers={"Content-Type": "application/sparql-query",
+                         "Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            )
+        except httpx.TimeoutException as e:
+            raise QueryTimeout("the query ran past its time limit and was stopped") from e
+        except httpx.HTTPError as e:
+            raise StoreUnavailable(f"the remote store at {self.query_url} did not answer: {e}") from e
+        _checked(r, "query")
+        media = r.headers.get("content-type", "").split(";")[0].strip()
+        try:
+            if media == "application/sparql-results+json":
+                parsed = ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON)
+            else:
+                parsed = ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES)
+        except SyntaxError as e:
+            raise StoreUnavailable(f"the remote store sent an unreadable {media} answer: {e}") from e
+        return collect(parsed, deadline, cap)
 
     def dump(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
         if graph is None:

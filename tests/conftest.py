@@ -100,3 +100,64 @@ def remote_store(oxigraph_server):
     s.update("DROP SILENT ALL")
     yield s
     s.close()
+
+
+# -- a live hub (uvicorn on 127.0.0.1) over the embedded store or a real `oxigraph serve` ------------
+
+class LiveHub:
+    def __init__(self, url: str, app, editor: str, reader: str) -> None:
+        self.url, self.app, self.editor, self.reader = url, app, editor, reader
+        self.hub = app.state.hub
+        self.settings = app.state.settings
+
+    def auth(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self.editor}"}
+
+
+def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bundled: bool = True, **overrides):
+    """Serve a fresh hub with uvicorn in a thread; returns (LiveHub, stop)."""
+    import threading
+
+    import uvicorn
+
+    from hub.app import create_app
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    extra = {"remote_query_url": remote_url + "/query", "remote_update_url": remote_url + "/update"} if mode == "remote" else {}
+    settings = Settings(base=base, store_path=str(tmp / "store"), shared_data=str(SHARED / "data"),
+                        tokens_file=str(tmp / "tokens.json"), dumps_dir=str(tmp / "dumps"), **extra, **overrides)
+    if mode == "remote":
+        wipe = RemoteStore(remote_url + "/query", remote_url + "/update")
+        wipe.update("DROP SILENT ALL")
+        wipe.close()
+    app = create_app(settings)
+    if load_bundled:
+        ingest(app.state.hub.store, read_bundled(base), settings.graph("bundled"), settings.meta_graph)
+    editor = app.state.hub.tokens.create("test-editor", "editor")
+    reader = app.state.hub.tokens.create("test-reader", "reader")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:  # bounded wait for uvicorn
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the hub did not start")
+        time.sleep(0.02)
+
+    def stop() -> None:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+    return LiveHub(base.rstrip("/"), app, editor, reader), stop
+
+
+MODES = ["embedded", pytest.param("remote", marks=pytest.mark.remote)]
+
+
+@pytest.fixture(params=MODES)
+def live_hub(request, tmp_path):
+    remote = request.getfixturevalue("oxigraph_server") if request.param == "remote" else None
+    live, stop = start_live_hub(tmp_path, request.param, remote)
+    yield live
+    stop()

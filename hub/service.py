@@ -1,0 +1,206 @@
+"""The hub's running state: the store, one writer at a time, the write generation and what hangs on it.
+
+Every write (SPARQL update, Graph Store request) goes through :meth:`Hub.write`, which holds the
+write lock and, once the write is committed, bumps :attr:`Hub.generation`. Everything derived from
+the data — the result cache, VoID/DCAT/service descriptions, the dumps — is keyed by the generation,
+so a write makes all of it stale at once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+import queue
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import pyoxigraph as ox
+
+from hub.auth import TokenStore
+from hub.settings import Settings
+from sparql import describe
+from sparql.store import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class DaemonPool:
+    """Query threads that never hold the process open.
+
+    A query past its deadline is answered at once and stops at its next batch of rows; one that
+    computes everything before its first row (a huge aggregate or sort) cannot be interrupted inside
+    oxigraph and runs on in its thread. Daemon threads let the process exit anyway, and the number
+    of running queries (``Hub.running``) is capped, so such queries cannot pile up.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        for i in range(workers):
+            threading.Thread(target=self._work, name=f"query-{i}", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            fn, future = self._queue.get()
+            if fn is None:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except BaseException as e:  # handed to the waiting request
+                future.set_exception(e)
+
+    def submit(self, fn: Callable[[], T]) -> Future:
+        future: Future = Future()
+        self._queue.put((fn, future))
+        return future
+
+
+class ResultCache:
+    """A bounded LRU of serialised results for one generation of the data."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass
+class DumpFile:
+    name: str
+    graph: str | None
+    media_type: str
+    path: Path
+    size: int
+    sha256: str
+
+
+DUMP_KINDS = {  # extension → (pyoxigraph format, media type); whole dataset gets the quad formats
+    "nq": (ox.RdfFormat.N_QUADS, "application/n-quads"),
+    "trig": (ox.RdfFormat.TRIG, "application/trig"),
+    "ttl": (ox.RdfFormat.TURTLE, "text/turtle"),
+}
+
+
+class Hub:
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.tokens = TokenStore(settings.tokens_file)
+        self.generation = 0
+        self.cache = ResultCache(settings.cache_entries)
+        self.write_lock = threading.Lock()
+        self.pool = DaemonPool(settings.query_workers)
+        self.running = 0  # queries in the executor (including ones past their deadline, still winding down)
+        self._running_lock = threading.Lock()
+        self._derived: dict[str, tuple[int, Any]] = {}
+        self._derived_lock = threading.RLock()
+
+    # -- writes ---------------------------------------------------------------------------
+    def write(self, fn: Callable[[], T]) -> T:
+        """Run a write under the write lock; on success the data's generation moves on."""
+        with self.write_lock:
+            result = fn()
+            self.generation += 1
+            self.cache.clear()
+            return result
+
+    # -- queries --------------------------------------------------------------------------
+    def enter_query(self) -> bool:
+        with self._running_lock:
+            if self.running >= self.settings.query_workers:
+                return False
+            self.running += 1
+            return True
+
+    def leave_query(self) -> None:
+        with self._running_lock:
+            self.running -= 1
+
+    # -- derived data, recomputed once per generation -------------------------------------
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        with self._derived_lock:
+            held = self._derived.get(key)
+            if held and held[0] == self.generation:
+                return held[1]
+            generation = self.generation
+            value = compute()
+            self._derived[key] = (generation, value)
+            return value
+
+    def stats(self) -> list[describe.GraphStats]:
+        return self.derived("stats", lambda: describe.graph_stats(self.store, self.settings.meta_graph))
+
+    def dumps(self) -> list[DumpFile]:
+        return self.derived("dumps", self._write_dumps)
+
+    def _write_dumps(self) -> list[DumpFile]:
+        folder = Path(self.settings.dumps_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        files: list[DumpFile] = []
+        wanted: list[tuple[str, str | None, str]] = [("dataset.nq.gz", None, "nq"), ("dataset.trig.gz", None, "trig")]
+        for s in self.stats():
+            slug = describe.graph_slug(s.iri)
+            wanted += [(f"{slug}.nq.gz", s.iri, "nq"), (f"{slug}.ttl.gz", s.iri, "ttl")]
+        for name, graph, ext in wanted:
+            fmt, media = DUMP_KINDS[ext]
+            if graph is not None and fmt == ox.RdfFormat.N_QUADS:
+                data = ox.serialize(
+                    (ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))
+                     for t in ox.parse(self.store.dump(graph, ox.RdfFormat.N_TRIPLES), ox.RdfFormat.N_TRIPLES)),
+                    format=fmt,
+                ) or b""
+            else:
+                data = self.store.dump(graph, fmt)
+            packed = gzip.compress(data, compresslevel=6, mtime=0)
+            path = folder / name
+            tmp = path.with_suffix(".part")
+            tmp.write_bytes(packed)
+            os.replace(tmp, path)
+            files.append(DumpFile(name, graph, media, path, len(packed), hashlib.sha256(packed).hexdigest()))
+        keep = {f.name for f in files}
+        for old in folder.glob("*.gz"):
+            if old.name not in keep:
+                old.unlink()
+        return files
+
+    def dump_infos(self) -> list[describe.DumpInfo]:
+        base = self.settings.base
+        return [describe.DumpInfo(f"{base}dumps/{f.name}", f.media_type, f.graph, f.size, f.sha256) for f in self.dumps()]
+
+    def close(self) -> None:
+        self.store.close()

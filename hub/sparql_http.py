@@ -1,0 +1,462 @@
+"""The SPARQL 1.1 Protocol and Graph Store Protocol over HTTP, with the service's descriptions.
+
+Routes: ``/sparql`` (query, update, service description), ``/gsp`` (indirect graph identification)
+and ``/gsp/{path}`` (direct), ``/.well-known/void``, ``/catalog``, ``/dumps/{file}``, ``/about/limits``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from urllib.parse import parse_qsl, quote
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+
+from hub.auth import Forbidden, Principal, Unauthorized, credentials
+from hub.service import Hub
+from ontology import PREFIXES
+from loaders.ingest import NEW, ParsedSource, checksum, ingest, validate_source
+from loaders.rdf import parse as parse_rdf
+from loaders.update import apply_update
+from ontology.errors import ChmError, ShapeViolation
+from sparql import describe, lexer
+from sparql.protocol import (
+    RDF_FORMATS,
+    GraphResult,
+    Solutions,
+    content_type,
+    negotiate,
+    serialize_boolean,
+    serialize_graph,
+    serialize_solutions,
+)
+from sparql.store import Dataset, QueryTimeout
+
+FORM = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+OVERRIDES = ("format", "output", "results")
+
+
+class BadRequest(ChmError):
+    code = "E306"
+    http_status = 400
+
+
+class TooLarge(ChmError):
+    code = "E307"
+    http_status = 413
+
+
+class UnsupportedMedia(ChmError):
+    code = "E308"
+    http_status = 415
+
+
+class Busy(ChmError):
+    code = "E309"
+    http_status = 503
+
+
+class NotFound(ChmError):
+    code = "E310"
+    http_status = 404
+
+
+class MethodNotAllowed(ChmError):
+    code = "E311"
+    http_status = 405
+
+
+def problem(e: ChmError, extra: dict | None = None) -> JSONResponse:
+    body = {"type": "about:blank", "title": type(e).__name__, "status": e.http_status, "detail": e.message, "code": e.code}
+    if isinstance(e, ShapeViolation):
+        body["report"] = e.report.to_dict()
+    if extra:
+        body.update(extra)
+    headers = {"Retry-After": "1"} if e.http_status == 503 else None
+    return JSONResponse(body, status_code=e.http_status, media_type="application/problem+json", headers=headers)
+
+
+def _media(request: Request) -> tuple[str, dict[str, str]]:
+    raw = request.headers.get("content-type", "")
+    parts = [p.strip() for p in raw.split(";")]
+    params = {}
+    for p in parts[1:]:
+        k, _, v = p.partition("=")
+        params[k.strip().lower()] = v.strip().strip('"').lower()
+    return parts[0].lower(), params
+
+
+def _utf8(body: bytes, params: dict[str, str]) -> str:
+    charset = params.get("charset", "utf-8")
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMedia(f"the body must be UTF-8; charset={charset} is not accepted")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadRequest(f"the body is not valid UTF-8 (byte {e.start})") from None
+
+
+def _one(pairs: list[tuple[str, str]], name: str) -> str | None:
+    values = [v for k, v in pairs if k == name]
+    if len(values) > 1:
+        raise BadRequest(f"more than one '{name}' parameter; send exactly one")
+    return values[0] if values else None
+
+
+def build_router(hub: Hub) -> APIRouter:
+    settings = hub.settings
+    router = APIRouter()
+    endpoint = settings.endpoint
+    prefixes = dict(PREFIXES)  # the hub's own prefixes for Turtle answers
+
+    def principal(request: Request) -> Principal | None:
+        secret = credentials(request.headers.get("authorization"))
+        return hub.tokens.verify(secret) if secret else None
+
+    def require(request: Request, role: str) -> Principal:
+        who = principal(request)
+        if who is None:
+            raise Unauthorized(f"this operation needs an API token with the {role} role (Authorization: Bearer …)")
+        if not who.can(role):
+            raise Forbidden(f"the token {who.name!r} has the {who.role} role; this operation needs {role}")
+        return who
+
+    # -- queries ----------------------------------------------------------------------------
+    def check_services(query: str) -> None:
+        allowed = settings.service_allow_list
+        for target in lexer.service_targets(query):
+            if target.startswith(("?", "$")):
+                raise Forbidden("SERVICE with a variable endpoint is not allowed; name the endpoint")
+            if not any(target.startswith(prefix) for prefix in allowed):
+                hint = "federated queries are off" if not allowed else "it is not on the allow-list"
+                raise Forbidden(f"SERVICE <{target}> is refused: {hint} (setting service_allow)")
+
+    async def run_query(request: Request, query: str, pairs: list[tuple[str, str]]) -> Response:
+        if len(query) > settings.max_query_length:
+            raise TooLarge(f"the query is {len(query):,} characters; the limit is {settings.max_query_length:,}")
+        if lexer.looks_like_update(query):
+            raise BadRequest("this is an update, not a query: POST it as 'update=' or as application/sparql-update")
+        form = lexer.query_form(query)
+        kind = "graph" if form in ("CONSTRUCT", "DESCRIBE") else ("boolean" if form == "ASK" else "solutions")
+        override = next((v for k, v in pairs if k in OVERRIDES and v), None)
+        offer = negotiate(kind, request.headers.get("accept"), override)
+        check_services(query)
+        union_param = _one(pairs, "union-default-graph")
+        dataset = Dataset(
+            tuple(v for k, v in pairs if k == "default-graph-uri"),
+            tuple(v for k, v in pairs if k == "named-graph-uri"),
+            union=(union_param or "true").lower() not in ("false", "0", "no"),
+        )
+        who = principal(request)
+        cap = None if who is not None else settings.row_cap
+        key = (hub.generation, query, dataset, offer.media_type, cap)
+        cached = hub.cache.get(key)
+        if cached is not None:
+            body, headers = cached
+            return Response(body, media_type=content_type(offer.media_type), headers={**headers, "X-Cache": "hit"})
+        if not hub.enter_query():
+            raise Busy(f"all {settings.query_workers} query workers are busy; retry shortly")
+        generation = hub.generation
+        deadline = time.monotonic() + settings.query_timeout
+        loop = asyncio.get_running_loop()
+
+        def work():
+            try:
+                return hub.store.execute(query, dataset, deadline=deadline, cap=cap, base_iri=endpoint)
+            finally:
+                hub.leave_query()
+
+        future = asyncio.wrap_future(hub.pool.submit(work), loop=loop)
+        try:
+            outcome = await asyncio.wait_for(asyncio.shield(future), timeout=settings.query_timeout + 0.05)
+        except asyncio.TimeoutError:
+            raise QueryTimeout(f"the query ran past the {settings.query_timeout:g} s limit and was stopped") from None
+        headers = {"Vary": "Accept"}
+        note = None
+        truncated = getattr(outcome, "truncated_at", None)
+        if truncated is not None:
+            note = settings.base + "about/limits"
+            headers.update({"X-Result-Truncated": "true", "X-Row-Cap": str(truncated),
+                            "Link": f'<{note}>; rel="describedby"'})
+        if isinstance(outcome, bool):
+            body = serialize_boolean(outcome, offer.media_type)
+        elif isinstance(outcome, Solutions):
+            body = serialize_solutions(outcome, offer.media_type, note)
+        else:
+            assert isinstance(outcome, GraphResult)
+            body = serialize_graph(outcome.triples, offer.media_type, prefixes)
+        if generation == hub.generation and len(body) < 1_000_000:
+            hub.cache.put(key, (body, headers))
+        return Response(body, media_type=content_type(offer.media_type), headers=headers)
+
+    async def run_update(request: Request, update: str, pairs: list[tuple[str, str]]) -> Response:
+        who = require(request, "editor")
+        if len(update) > settings.max_query_length:
+            raise TooLarge(f"the update is {len(update):,} characters; the limit is {settings.max_query_length:,}")
+        using = [v for k, v in pairs if k == "using-graph-uri"] or None
+        using_named = [v for k, v in pairs if k == "using-named-graph-uri"] or None
+
+        def work():
+            return hub.write(lambda: apply_update(
+                hub.store, update, settings.meta_graph, using=using, using_named=using_named,
+                base_iri=endpoint, who=who.name))
+
+        result = await asyncio.get_running_loop().run_in_executor(None, work)
+        return JSONResponse({"status": "committed", "added": result.added, "removed": result.removed, "graphs": result.graphs})
+
+    async def description(request: Request) -> Response:
+        if "text/html" in request.headers.get("accept", "") and "turtle" not in request.headers.get("accept", ""):
+            return RedirectResponse(settings.base + "editor", status_code=303)
+        ttl = hub.derived("sd", lambda: describe.service_description(
+            settings.base, endpoint, hub.stats(), updates=True, timeout=settings.query_timeout, row_cap=settings.row_cap))
+        return rdf_response(request, ttl)
+
+    def rdf_response(request: Request, turtle: str, pairs: list[tuple[str, str]] | None = None) -> Response:
+        override = next((v for k, v in (pairs or list(request.query_params.multi_items())) if k in OVERRIDES and v), None)
+        offer = negotiate("graph", request.headers.get("accept"), override)
+        if offer.media_type == "text/turtle":
+            body = turtle.encode()
+        else:
+            body = serialize_graph(ox.parse(turtle.encode(), ox.RdfFormat.TURTLE), offer.media_type)
+        return Response(body, media_type=content_type(offer.media_type), headers={"Vary": "Accept"})
+
+    @router.get("/sparql", summary="SPARQL query by GET, or the service description without a query")
+    async def sparql_get(request: Request) -> Response:
+        try:
+            pairs = list(request.query_params.multi_items())
+            if _one(pairs, "update") is not None:
+                raise MethodNotAllowed("updates must be POSTed (SPARQL 1.1 Protocol §2.2)")
+            query = _one(pairs, "query")
+            if query is None:
+                return await description(request)
+            return await run_query(request, query, pairs)
+        except ChmError as e:
+            return problem(e)
+
+    @router.post("/sparql", summary="SPARQL query or update by POST (form-encoded or direct)")
+    async def sparql_post(request: Request) -> Response:
+        try:
+            media, params = _media(request)
+            url_pairs = list(request.query_params.multi_items())
+            body = await request.body()
+            if len(body) > max(settings.max_query_length * 4, 1_000_000):
+                raise TooLarge(f"the request body is {len(body):,} bytes; the limit is {max(settings.max_query_length * 4, 1_000_000):,}")
+            if media == FORM:
+                form_pairs = parse_qsl(_utf8(body, params), keep_blank_values=True)
+                pairs = url_pairs + form_pairs
+                query, update = _one(form_pairs, "query"), _one(form_pairs, "update")
+                if query is not None and update is not None:
+                    raise BadRequest("send either 'query' or 'update', not both")
+                if query is not None:
+                    return await run_query(request, query, pairs)
+                if update is not None:
+                    return await run_update(request, update, pairs)
+                raise BadRequest("the form has neither a 'query' nor an 'update' parameter")
+            if media == QUERY_TYPE:
+                return await run_query(request, _utf8(body, params), url_pairs)
+            if media == UPDATE_TYPE:
+                return await run_update(request, _utf8(body, params), url_pairs)
+            raise UnsupportedMedia(
+                f"a POST to the endpoint must be {FORM}, {QUERY_TYPE} or {UPDATE_TYPE}, not {media or 'untyped'}")
+        except ChmError as e:
+            return problem(e)
+
+    # -- graph store protocol -----------------------------------------------------------------
+    def target_graph(request: Request, path: str | None) -> str | None:
+        """The graph a GSP request names; None for the default graph."""
+        if path is not None:
+            return settings.base + "gsp/" + path
+        pairs = list(request.query_params.multi_items())
+        graph = _one(pairs, "graph")
+        has_default = any(k == "default" for k, _ in pairs)
+        if graph is not None and has_default:
+            raise BadRequest("give either ?graph=… or ?default, not both")
+        if graph is None and not has_default:
+            raise BadRequest("name the graph with ?graph=<IRI> (or ?default for the default graph)")
+        if graph is not None:
+            if not graph.strip() or any(c in graph for c in '<>" {}|\\^`') or ":" not in graph:
+                raise BadRequest(f"not an absolute IRI: {graph!r}")
+        return graph
+
+    async def read_body(request: Request) -> tuple[bytes, ox.RdfFormat, str]:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_upload_bytes:
+            raise TooLarge(f"the body is {int(length):,} bytes; the limit is {settings.max_upload_bytes:,}")
+        media, params = _media(request)
+        if media == "multipart/form-data":
+            return b"", None, media  # type: ignore[return-value]  # parts are read by request.form()
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > settings.max_upload_bytes:
+                raise TooLarge(f"the body is over the {settings.max_upload_bytes:,}-byte limit")
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        fmt = RDF_FORMATS.get(media) or {"text/n3": ox.RdfFormat.TURTLE, "application/x-turtle": ox.RdfFormat.TURTLE,
+                                         "application/json": ox.RdfFormat.JSON_LD, "text/plain": ox.RdfFormat.N_TRIPLES}.get(media)
+        if fmt is None:
+            offered = ", ".join(RDF_FORMATS)
+            raise UnsupportedMedia(f"cannot read a {media or 'untyped'} body as RDF; send one of: {offered}")
+        if params.get("charset", "utf-8") not in ("utf-8", "utf8"):
+            raise UnsupportedMedia(f"RDF bodies must be UTF-8, not {params['charset']}")
+        return body, fmt, media
+
+    async def parsed_body(request: Request, graph: str, who: Principal) -> ox.Store:
+        body, fmt, media = await read_body(request)
+        if media == "multipart/form-data":
+            staging = ox.Store()
+            async with request.form(max_part_size=settings.max_upload_bytes) as form:
+                for _name, part in form.multi_items():
+                    if isinstance(part, str):
+                        continue
+                    part_media = (part.content_type or "").split(";")[0].strip().lower()
+                    part_fmt = RDF_FORMATS.get(part_media)
+                    if part_fmt is None:
+                        raise UnsupportedMedia(f"multipart part {part.filename!r}: cannot read {part_media or 'untyped'} as RDF")
+                    data = await part.read()
+                    one = parse_rdf(data, part_fmt, f"part {part.filename}", base_iri=graph)
+                    staging.bulk_extend(one.quads_for_pattern(None, None, None, ox.NamedNode(NEW)))
+            return staging
+        if not body.strip():
+            raise BadRequest("the body is empty; send RDF (to empty a graph, DELETE it)")
+        return parse_rdf(body, fmt, f"HTTP {request.method} body", base_iri=graph)
+
+    def as_source(parsed: ox.Store, graph: str, method: str, who: Principal) -> ParsedSource:
+        nt = parsed.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(NEW)) or b""
+        return ParsedSource(name=graph, reader="graph-store", location=f"HTTP {method} by {who.name}",
+                            checksum=checksum(nt), ntriples=nt, title=f"graph written through the Graph Store Protocol",
+                            parsed=parsed)
+
+    def guard_meta(graph: str | None) -> None:
+        if graph == settings.meta_graph:
+            raise Forbidden(f"<{graph}> is the hub's meta graph; it is written by the hub only")
+        if graph is None:
+            raise MethodNotAllowed("the default graph is the union of the named graphs and cannot be written; "
+                                   "write to a named graph (?graph=<IRI>)")
+
+    async def gsp(request: Request, path: str | None) -> Response:
+        method = request.method
+        graph = target_graph(request, path if path is not None else None)
+        store = hub.store
+        if method in ("GET", "HEAD"):
+            offer = negotiate("graph", request.headers.get("accept"), None)
+            if graph is None:
+                triples = ox.parse(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"), ox.RdfFormat.N_TRIPLES)
+            else:
+                if not store.graph_exists(graph):
+                    raise NotFound(f"no graph <{graph}>")
+                triples = ox.parse(store.dump(graph, ox.RdfFormat.N_TRIPLES), ox.RdfFormat.N_TRIPLES)
+            body = serialize_graph(triples, offer.media_type, prefixes)
+            headers = {"Vary": "Accept", "Content-Length": str(len(body))}
+            return Response(b"" if method == "HEAD" else body, media_type=content_type(offer.media_type), headers=headers)
+        who = require(request, "editor")
+        guard_meta(graph)
+        loop = asyncio.get_running_loop()
+        if method == "DELETE":
+            def drop():
+                if not store.graph_exists(graph):
+                    raise NotFound(f"no graph <{graph}>")
+                report = validate_source(store, ParsedSource(graph, "graph-store", "DELETE", "", b""), graph, settings.meta_graph)
+                if not report.conforms:
+                    raise ShapeViolation(f"deleting <{graph}> would break the shapes; nothing was removed.\n{report.summary()}", report)
+                store.update(f"DROP GRAPH <{graph}> ;\nDELETE WHERE {{ GRAPH <{settings.meta_graph}> {{ <{graph}> ?p ?o }} }}")
+            await loop.run_in_executor(None, lambda: hub.write(drop))
+            return Response(status_code=204)
+        parsed = await parsed_body(request, graph, who)
+        if method == "PUT":
+            def put():
+                existed = store.graph_exists(graph)
+                ingest(store, as_source(parsed, graph, method, who), graph, settings.meta_graph, force=True)
+                return existed
+            existed = await loop.run_in_executor(None, lambda: hub.write(put))
+            return Response(status_code=204 if existed else 201)
+        if method == "POST":
+            def post():
+                existed = store.graph_exists(graph)
+                if existed:
+                    parsed.load(store.dump(graph, ox.RdfFormat.N_TRIPLES), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(NEW))
+                ingest(store, as_source(parsed, graph, method, who), graph, settings.meta_graph, force=True)
+                return existed
+            existed = await loop.run_in_executor(None, lambda: hub.write(post))
+            return Response(status_code=204 if existed else 201)
+        raise MethodNotAllowed(f"{method} is not part of the Graph Store Protocol")
+
+    @router.api_route("/gsp", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol (indirect: ?graph=IRI or ?default)")
+    async def gsp_indirect(request: Request) -> Response:
+        try:
+            pairs = list(request.query_params.multi_items())
+            if request.method == "POST" and not pairs:
+                # POST to the graph store itself: a new graph, named by the hub
+                who = require(request, "editor")
+                graph = settings.base + "gsp/graphs/" + uuid.uuid4().hex
+                parsed = await parsed_body(request, graph, who)
+                await asyncio.get_running_loop().run_in_executor(None, lambda: hub.write(
+                    lambda: ingest(hub.store, as_source(parsed, graph, "POST", who), graph, settings.meta_graph, force=True)))
+                return Response(status_code=201, headers={"Location": graph})
+            return await gsp(request, None)
+        except ChmError as e:
+            return problem(e)
+
+    @router.api_route("/gsp/{path:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol (direct graph identification)")
+    async def gsp_direct(request: Request, path: str) -> Response:
+        try:
+            if ".." in path.split("/"):
+                raise BadRequest("'..' is not allowed in a graph path")
+            return await gsp(request, quote(path, safe="/:@!$&'()*+,;=-._~"))
+        except ChmError as e:
+            return problem(e)
+
+    # -- descriptions and dumps --------------------------------------------------------------
+    @router.get("/.well-known/void", summary="VoID description of the dataset (per named graph)")
+    def void(request: Request) -> Response:
+        try:
+            ttl = hub.derived("void", lambda: describe.void_turtle(settings.base, endpoint, hub.stats(), hub.dump_infos()))
+            return rdf_response(request, ttl)
+        except ChmError as e:
+            return problem(e)
+
+    @router.get("/catalog", summary="DCAT catalogue: the datasets, their dumps and the endpoint")
+    def catalog(request: Request) -> Response:
+        try:
+            ttl = hub.derived("dcat", lambda: describe.dcat_turtle(settings.base, endpoint, hub.stats(), hub.dump_infos()))
+            return rdf_response(request, ttl)
+        except ChmError as e:
+            return problem(e)
+
+    @router.get("/dumps", summary="The dump files: name, graph, size, checksum")
+    def dumps_list() -> JSONResponse:
+        return JSONResponse([
+            {"name": f.name, "url": f"{settings.base}dumps/{f.name}", "graph": f.graph, "media_type": f.media_type,
+             "encoding": "gzip", "bytes": f.size, "sha256": f.sha256}
+            for f in hub.dumps()
+        ])
+
+    @router.get("/dumps/{name}", summary="One gzipped dump (the whole dataset, or one named graph)")
+    def dump_file(name: str) -> Response:
+        files = {f.name: f for f in hub.dumps()}
+        f = files.get(name)
+        if f is None:
+            return problem(NotFound(f"no dump named {name!r}; see {settings.base}dumps"))
+        return FileResponse(f.path, media_type="application/gzip", filename=f.name,
+                            headers={"Digest": f"sha-256={f.sha256}", "X-Content-Media-Type": f.media_type})
+
+    @router.get("/about/limits", summary="The service's limits")
+    def limits() -> JSONResponse:
+        return JSONResponse({
+            "query_timeout_seconds": settings.query_timeout,
+            "anonymous_row_cap": settings.row_cap,
+            "max_query_length": settings.max_query_length,
+            "max_upload_bytes": settings.max_upload_bytes,
+            "concurrent_queries": settings.query_workers,
+            "service_allow_list": settings.service_allow_list,
+            "note": "Anonymous results past the row cap are cut and marked (X-Result-Truncated, X-Row-Cap, and a "
+                    "link in the results head). Authenticated clients get the full result.",
+        })
+
+    return router
+
