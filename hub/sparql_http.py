@@ -175,7 +175,7 @@ def build_router(hub: Hub) -> APIRouter:
         try:
             outcome = await asyncio.wait_for(asyncio.shield(future), timeout=settings.query_timeout + 0.05)
         except asyncio.TimeoutError:
-            raise QueryTimeout(f"the query ran past the {settings.query_timeout:g} s limit and was stopped") from None
+            raise QueryTimeout(f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped") from None
         headers = {"Vary": "Accept"}
         note = None
         truncated = getattr(outcome, "truncated_at", None)

@@ -210,6 +210,12 @@ class Store(ABC):
         return dropped
 
 
+def _has_relative_iri(query: str) -> bool:
+    from sparql.lexer import tokens
+
+    return any(t.kind == "iri" and ":" not in t.text for t in tokens(query))
+
+
 def _with_values(query: str, bindings: Bindings | None) -> str:
     """Bind variables for a remote store with a trailing VALUES clause."""
     if not bindings:
@@ -220,11 +226,17 @@ def _with_values(query: str, bindings: Bindings | None) -> str:
 
 
 def _checked(r: httpx.Response, what: str) -> httpx.Response:
-    if r.status_code >= 500:
-        raise StoreUnavailable(f"the remote store failed the {what} ({r.status_code}): {r.text[:500]}")
-    if r.status_code >= 400:
-        raise QueryError(f"the remote store refused the {what} ({r.status_code}): {r.text[:500]}")
+    _raise_for_status(r.status_code, r.text, what)
     return r
+
+
+def _raise_for_status(status: int, text: str, what: str) -> None:
+    if status >= 500:
+        raise StoreUnavailable(f"the remote store failed the {what} ({status}): {text[:500]}")
+    if status == 400 and text.startswith("error at "):
+        raise QueryError(f"SPARQL syntax error (reported by the remote store): {text[:500]}")
+    if status >= 400:
+        raise QueryError(f"the remote store refused the {what} ({status}): {text[:500]}")
 
 
 class EmbeddedStore(Store):
@@ -341,9 +353,10 @@ class EmbeddedStore(Store):
 class RemoteStore(Store):
     """A remote SPARQL 1.1 Query + Update endpoint (``oxigraph serve``, Fuseki, GraphDB …).
 
-    The default graph of the endpoint must be the union of its named graphs (``oxigraph serve
-    --union-default-graph``, Fuseki ``unionDefaultGraph``); the hub also asks for it per request
-    with oxigraph's ``union-default-graph`` parameter.
+    The hub asks for the union default graph per request with oxigraph's ``union-default-graph``
+    parameter, so ``oxigraph serve`` runs without ``--union-default-graph`` and requests that turn
+    the union off see the real (empty) default graph. Stores without that parameter (Fuseki …)
+    need their union-default-graph option on.
     """
 
     mode = "remote"
@@ -383,7 +396,8 @@ class RemoteStore(Store):
 
     def execute(self, query: str, dataset: Dataset = UNION, *, deadline: float | None = None, cap: int | None = None,
                 base_iri: str | None = None) -> Outcome:
-        if base_iri:  # the protocol has no base parameter: a leading BASE (the query's own BASE still wins)
+        if base_iri and _has_relative_iri(query):
+            # the protocol has no base parameter: a leading BASE (the query's own BASE still wins)
             query = f"BASE <{base_iri}> " + query
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in dataset.default_graphs]
         params += [("named-graph-uri", g) for g in dataset.named_graphs]
@@ -391,25 +405,34 @@ class RemoteStore(Store):
             params.append(("union-default-graph", ""))
         timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
         try:
-            r = self._client.post(
+            # streamed, so the deadline bounds the whole answer (httpx's timeouts bound each read only);
+            # closing the connection early makes the remote store stop
+            with self._client.stream(
+                "POST",
                 self.query_url,
                 params=params,
                 content=query.encode(),
                 headers={"Content-Type": "application/sparql-query",
                          "Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
-            )
+            ) as r:
+                chunks = []
+                for chunk in r.iter_bytes():
+                    chunks.append(chunk)
+                    if deadline is not None and time.monotonic() > deadline:
+                        raise QueryTimeout("the query ran past its time limit and was stopped")
+                body = b"".join(chunks)
         except httpx.TimeoutException as e:
             raise QueryTimeout("the query ran past its time limit and was stopped") from e
         except httpx.HTTPError as e:
             raise StoreUnavailable(f"the remote store at {self.query_url} did not answer: {e}") from e
-        _checked(r, "query")
+        _raise_for_status(r.status_code, body.decode("utf-8", "replace"), "query")
         media = r.headers.get("content-type", "").split(";")[0].strip()
         try:
             if media == "application/sparql-results+json":
-                parsed = ox.parse_query_results(r.content, format=ox.QueryResultsFormat.JSON)
+                parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
             else:
-                parsed = ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES)
+                parsed = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
         except SyntaxError as e:
             raise StoreUnavailable(f"the remote store sent an unreadable {media} answer: {e}") from e
         return collect(parsed, deadline, cap)

@@ -75,7 +75,7 @@ def oxigraph_server(tmp_path_factory):
     port = _free_port()
     location = tmp_path_factory.mktemp("oxigraph")
     proc = subprocess.Popen(
-        [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+        [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

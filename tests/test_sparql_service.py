@@ -1,0 +1,314 @@
+"""The SPARQL service with real clients against a live hub (embedded store and `oxigraph serve`).
+
+SPARQLWrapper and rdflib's SPARQLStore / SPARQLUpdateStore talk to uvicorn on 127.0.0.1; bad input
+gets a clear error and leaves the store exactly as it was.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+
+import httpx
+import pytest
+import rdflib
+from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
+from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
+
+from conftest import MODES, snapshot, start_live_hub
+
+DECISION_X15 = "{base}decision/cop/10/15"
+LOOKUP = "SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"
+HUGE = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def _decision(live) -> str:
+    return DECISION_X15.format(base=live.settings.base)
+
+
+# -- real clients --------------------------------------------------------------------------------
+
+def test_sparqlwrapper_select_json_and_xml(live_hub):
+    sw = SPARQLWrapper(live_hub.url + "/sparql")
+    sw.setQuery(LOOKUP.format(iri=_decision(live_hub)))
+    sw.setReturnFormat(JSON)
+    rows = sw.query().convert()["results"]["bindings"]
+    assert {"type": "literal", "value": "X/15"} in [r["o"] for r in rows]
+    sw.setReturnFormat(XML)
+    doc = sw.query().convert()  # an xml.dom document
+    literals = [n.firstChild.data for n in doc.getElementsByTagName("literal")]
+    assert "X/15" in literals
+    sw.setMethod("POST")
+    sw.setReturnFormat(JSON)
+    assert sw.query().convert()["results"]["bindings"] == rows
+
+
+def test_sparqlwrapper_construct(live_hub):
+    sw = SPARQLWrapper(live_hub.url + "/sparql")
+    sw.setQuery(f"CONSTRUCT WHERE {{ <{_decision(live_hub)}> ?p ?o }}")
+    sw.setReturnFormat(TURTLE)
+    data = sw.query().convert()
+    g = rdflib.Graph().parse(data=data, format="turtle")
+    assert (rdflib.URIRef(_decision(live_hub)), rdflib.URIRef("https://w3id.org/chmkg/ns#symbol"), rdflib.Literal("X/15")) in g
+    sw.setReturnFormat(XML)  # SPARQLWrapper asks RDF/XML for a CONSTRUCT and parses it into a graph
+    g2 = sw.query().convert()
+    assert len(g2) == len(g)
+
+
+def test_rdflib_sparqlstore_reads_and_token_writes(live_hub):
+    reader = rdflib.Graph(SPARQLStore(live_hub.url + "/sparql"))
+    symbols = {str(o) for o in reader.objects(rdflib.URIRef(_decision(live_hub)), rdflib.URIRef("https://w3id.org/chmkg/ns#symbol"))}
+    assert symbols == {"X/15"}
+    rows = list(reader.query("SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/chmkg/ns#Decision> }"))
+    assert int(rows[0][0]) == 56
+
+    graph_iri = rdflib.URIRef("http://example.org/notes")
+    note = (rdflib.URIRef("http://example.org/note/1"), rdflib.RDFS.label, rdflib.Literal("a note", lang="en"))
+    anonymous = SPARQLUpdateStore(live_hub.url + "/sparql", live_hub.url + "/sparql")
+    with pytest.raises(Exception, match="401|Unauthorized"):
+        rdflib.Graph(anonymous, identifier=graph_iri).add(note)
+    writer = SPARQLUpdateStore(live_hub.url + "/sparql", live_hub.url + "/sparql", auth=("editor", live_hub.editor))
+    rdflib.Graph(writer, identifier=graph_iri).add(note)
+    r = httpx.get(live_hub.url + "/gsp", params={"graph": str(graph_iri)}, headers={"accept": "application/n-triples"})
+    assert r.status_code == 200 and '"a note"@en' in r.text
+    rdflib.Graph(writer, identifier=graph_iri).remove(note)
+    assert httpx.get(live_hub.url + "/gsp", params={"graph": str(graph_iri)}).status_code == 404
+
+
+# -- protocol behaviour ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("accept,expected", [
+    ("application/sparql-results+json", "application/sparql-results+json"),
+    ("application/sparql-results+xml", "application/sparql-results+xml"),
+    ("text/csv", "text/csv"),
+    ("text/tab-separated-values", "text/tab-separated-values"),
+    # rdflib's SPARQLStore sends results and RDF types together: the query's form decides
+    ("application/sparql-results+xml, application/rdf+xml;q=0.9, text/turtle;q=0.8", "application/sparql-results+xml"),
+])
+def test_select_by_accept(live_hub, accept, expected):
+    r = httpx.get(live_hub.url + "/sparql", params={"query": LOOKUP.format(iri=_decision(live_hub))}, headers={"accept": accept})
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == expected
+    assert "X/15" in r.text
+
+
+@pytest.mark.parametrize("accept,expected,fmt", [
+    ("text/turtle", "text/turtle", "turtle"),
+    ("application/n-triples", "application/n-triples", "nt"),
+    ("application/ld+json", "application/ld+json", "json-ld"),
+    ("application/rdf+xml", "application/rdf+xml", "xml"),
+    ("application/sparql-results+json, application/rdf+xml;q=0.8, text/turtle;q=0.9", "text/turtle", "turtle"),
+])
+def test_construct_by_accept(live_hub, accept, expected, fmt):
+    q = f"DESCRIBE <{_decision(live_hub)}>"
+    r = httpx.post(live_hub.url + "/sparql", content=q, headers={"content-type": "application/sparql-query", "accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == expected
+    g = rdflib.Graph().parse(data=r.text, format=fmt)
+    assert (rdflib.URIRef(_decision(live_hub)), None, rdflib.Literal("X/15")) in g
+
+
+def test_client_format_parameters_are_honoured_or_ignored(live_hub):
+    q = {"query": "ASK { ?s ?p ?o }"}
+    assert httpx.get(live_hub.url + "/sparql", params=q | {"format": "xml"}).headers["content-type"].startswith("application/sparql-results+xml")
+    assert httpx.get(live_hub.url + "/sparql", params=q | {"output": "json", "results": "json"}).json() == {"head": {}, "boolean": True}
+    r = httpx.get(live_hub.url + "/sparql", params=q | {"format": "no-such-thing"})
+    assert r.status_code == 200 and r.json()["boolean"] is True
+
+
+def test_default_graph_is_the_union_and_switchable(live_hub):
+    q = "ASK { ?s a <https://w3id.org/chmkg/ns#Decision> }"
+    assert httpx.get(live_hub.url + "/sparql", params={"query": q}).json()["boolean"] is True
+    off = httpx.get(live_hub.url + "/sparql", params={"query": q, "union-default-graph": "false"})
+    assert off.json()["boolean"] is False
+    named = httpx.get(live_hub.url + "/sparql", params={"query": q, "default-graph-uri": live_hub.settings.graph("bundled")})
+    assert named.json()["boolean"] is True
+
+
+def test_cors_and_cache(live_hub):
+    q = {"query": LOOKUP.format(iri=_decision(live_hub))}
+    first = httpx.get(live_hub.url + "/sparql", params=q, headers={"origin": "https://partner.example"})
+    assert first.headers["access-control-allow-origin"] in ("*", "https://partner.example")
+    second = httpx.get(live_hub.url + "/sparql", params=q)
+    assert second.headers.get("x-cache") == "hit" and second.content == first.content
+    # a write empties the cache: the next answer is computed afresh and shows the change
+    r = httpx.post(live_hub.url + "/sparql", headers={"content-type": "application/sparql-update", **live_hub.auth()},
+                   content=f'INSERT DATA {{ GRAPH <http://example.org/notes> {{ <{_decision(live_hub)}> <http://www.w3.org/2000/01/rdf-schema#comment> "seen" }} }}')
+    assert r.status_code == 200, r.text
+    third = httpx.get(live_hub.url + "/sparql", params=q)
+    assert third.headers.get("x-cache") is None and "seen" in third.text
+
+
+def test_void_catalog_and_dumps_follow_writes(live_hub):
+    def triples_of(graph: str) -> int:
+        g = rdflib.Graph().parse(data=httpx.get(live_hub.url + "/.well-known/void").text, format="turtle")
+        void = rdflib.Namespace("http://rdfs.org/ns/void#")
+        sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+        for ds in g.subjects(sd.name, rdflib.URIRef(graph)):
+            return int(g.value(ds, void.triples))
+        return 0
+
+    notes = "http://example.org/notes"
+    assert triples_of(notes) == 0
+    r = httpx.put(live_hub.url + "/gsp", params={"graph": notes}, headers={"content-type": "text/turtle", **live_hub.auth()},
+                  content=b'<http://example.org/n1> <http://www.w3.org/2000/01/rdf-schema#label> "one" , "uno"@es .')
+    assert r.status_code == 201
+    assert triples_of(notes) == 2
+    listing = {d["graph"]: d for d in httpx.get(live_hub.url + "/dumps").json() if d["name"].endswith(".nq.gz")}
+    dump = httpx.get(listing[notes]["url"].replace(live_hub.settings.base.rstrip("/"), live_hub.url))
+    assert hashlib.sha256(dump.content).hexdigest() == listing[notes]["sha256"]
+    assert len(dump.content) == listing[notes]["bytes"]
+    assert gzip.decompress(dump.content).count(b"\n") == 2
+    catalog = rdflib.Graph().parse(data=httpx.get(live_hub.url + "/catalog").text, format="turtle")
+    spdx = rdflib.Namespace("http://spdx.org/rdf/terms#")
+    assert rdflib.Literal(listing[notes]["sha256"], datatype=rdflib.XSD.hexBinary) in set(catalog.objects(None, spdx.checksumValue))
+
+
+# -- bad input: a clear error, nothing changed -----------------------------------------------------
+
+@pytest.fixture(params=MODES)
+def strict_hub(request, tmp_path):
+    remote = request.getfixturevalue("oxigraph_server") if request.param == "remote" else None
+    live, stop = start_live_hub(tmp_path, request.param, remote, query_timeout=1.0, row_cap=50, max_query_length=2000)
+    yield live
+    stop()
+
+
+def test_syntax_error_names_the_position(strict_hub):
+    r = httpx.get(strict_hub.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p }"})
+    assert r.status_code == 400
+    assert "syntax error" in r.json()["detail"] and "1:" in r.json()["detail"]
+
+
+def test_unknown_result_format_is_406_with_the_offers(strict_hub):
+    r = httpx.get(strict_hub.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}, headers={"accept": "image/png"})
+    assert r.status_code == 406
+    assert "application/sparql-results+json" in r.json()["detail"] and "text/csv" in r.json()["detail"]
+
+
+def test_oversized_query_is_413(strict_hub):
+    q = "SELECT * WHERE { ?s ?p ?o } # " + "x" * 3000
+    r = httpx.post(strict_hub.url + "/sparql", content=q, headers={"content-type": "application/sparql-query"})
+    assert r.status_code == 413 and "2,000" in r.json()["detail"]
+
+
+def test_row_cap_is_stated_not_silent(strict_hub):
+    r = httpx.get(strict_hub.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    body = r.json()
+    assert len(body["results"]["bindings"]) == 50
+    assert r.headers["x-result-truncated"] == "true" and r.headers["x-row-cap"] == "50"
+    assert body["head"]["link"] == [strict_hub.settings.base + "about/limits"]
+    full = httpx.get(strict_hub.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"}, headers=strict_hub.auth(strict_hub.reader))
+    assert len(full.json()["results"]["bindings"]) > 50 and "x-result-truncated" not in full.headers
+
+
+def test_runaway_query_is_stopped_and_others_are_served(strict_hub):
+    result: dict = {}
+
+    def runaway():
+        t0 = time.monotonic()
+        result["response"] = httpx.get(strict_hub.url + "/sparql", params={"query": HUGE}, headers=strict_hub.auth(strict_hub.reader), timeout=30)
+        result["seconds"] = time.monotonic() - t0
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    quick = httpx.get(strict_hub.url + "/sparql", params={"query": LOOKUP.format(iri=_decision(strict_hub))})
+    assert quick.status_code == 200 and "X/15" in quick.text
+    assert time.monotonic() - t0 < 0.9, "a second client waited for the runaway query"
+    thread.join(timeout=20)
+    r = result["response"]
+    assert r.status_code == 503 and "time limit" in r.json()["detail"]
+    assert result["seconds"] < 5
+    deadline = time.monotonic() + 5
+    while httpx.get(strict_hub.url + "/healthz").json()["running_queries"] and time.monotonic() < deadline:
+        time.sleep(0.05)  # the stopped query's thread winds down within a batch of rows
+    assert httpx.get(strict_hub.url + "/healthz").json()["running_queries"] == 0
+
+
+def test_service_calls_are_off_unless_allowed(strict_hub):
+    for target in ("http://example.org/sparql", strict_hub.url + "/sparql"):
+        r = httpx.get(strict_hub.url + "/sparql", params={"query": f"SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}"})
+        assert r.status_code == 403 and "SERVICE" in r.json()["detail"]
+    r = httpx.get(strict_hub.url + "/sparql", params={"query": "SELECT * WHERE { SERVICE ?x { ?s ?p ?o } }"})
+    assert r.status_code == 403
+    # the word inside a string is not a SERVICE call
+    r = httpx.get(strict_hub.url + "/sparql", params={"query": 'SELECT * WHERE { ?s ?p "SERVICE <http://x/>" }'})
+    assert r.status_code == 200
+
+
+def test_update_without_token_is_401_and_changes_nothing(strict_hub):
+    before = snapshot(strict_hub.hub.store)
+    r = httpx.post(strict_hub.url + "/sparql", data={"update": "DROP ALL"})
+    assert r.status_code == 401 and "token" in r.json()["detail"]
+    r = httpx.post(strict_hub.url + "/sparql", data={"update": "DROP ALL"}, headers={"authorization": "Bearer chmkg_forged"})
+    assert r.status_code == 401
+    r = httpx.post(strict_hub.url + "/sparql", data={"update": "DROP ALL"}, headers=strict_hub.auth(strict_hub.reader))
+    assert r.status_code == 403 and "editor" in r.json()["detail"]
+    assert snapshot(strict_hub.hub.store) == before
+
+
+def test_update_breaking_a_shape_is_refused_whole(strict_hub):
+    before = snapshot(strict_hub.hub.store)
+    decision = _decision(strict_hub)
+    update = (
+        f"INSERT DATA {{ GRAPH <http://example.org/notes> {{ <http://example.org/n> <http://www.w3.org/2000/01/rdf-schema#label> \"fine\" }} }} ;\n"
+        f"DELETE WHERE {{ GRAPH ?g {{ <{decision}> <https://w3id.org/chmkg/ns#symbol> ?s }} }}"
+    )
+    r = httpx.post(strict_hub.url + "/sparql", content=update, headers={"content-type": "application/sparql-update", **strict_hub.auth()})
+    assert r.status_code == 422
+    body = r.json()
+    assert any(v["focus"] == decision and v["path"].endswith("#symbol") for v in body["report"]["violations"])
+    assert snapshot(strict_hub.hub.store) == before
+
+
+def test_update_outside_named_graphs_or_into_meta_is_refused(strict_hub):
+    before = snapshot(strict_hub.hub.store)
+    h = {"content-type": "application/sparql-update", **strict_hub.auth()}
+    r = httpx.post(strict_hub.url + "/sparql", content='INSERT DATA { <http://x/s> <http://x/p> "o" }', headers=h)
+    assert r.status_code == 400 and "named graph" in r.json()["detail"]
+    r = httpx.post(strict_hub.url + "/sparql", content=f'INSERT DATA {{ GRAPH <{strict_hub.settings.meta_graph}> {{ <http://x/s> <http://x/p> "o" }} }}', headers=h)
+    assert r.status_code == 403 and "meta graph" in r.json()["detail"]
+    assert snapshot(strict_hub.hub.store) == before
+
+
+@pytest.mark.parametrize("body,ctype,status,words", [
+    (b'<http://x/s> <http://x/p> "unterminated .', "text/turtle", 400, "malformed"),
+    (b"\xff\xfe not utf-8", "text/turtle; charset=utf-16", 415, "UTF-8"),
+    (b"<a> <b> <c> .", "application/x-shockwave-flash", 415, "cannot read"),
+    (b"", "text/turtle", 400, "empty"),
+])
+def test_graph_store_put_of_bad_bodies_changes_nothing(strict_hub, body, ctype, status, words):
+    before = snapshot(strict_hub.hub.store)
+    r = httpx.put(strict_hub.url + "/gsp", params={"graph": strict_hub.settings.graph("bundled")}, content=body,
+                  headers={"content-type": ctype, **strict_hub.auth()})
+    assert r.status_code == status and words in r.json()["detail"]
+    assert snapshot(strict_hub.hub.store) == before
+
+
+def test_graph_store_delete_that_would_dangle_is_refused(strict_hub):
+    """Removing a graph other graphs' shapes depend on is checked like any write."""
+    live = strict_hub
+    h = {"content-type": "text/turtle", **live.auth()}
+    r = httpx.put(live.url + "/gsp", params={"graph": "http://example.org/records"}, headers=h, content=(
+        "@prefix chm: <https://w3id.org/chmkg/ns#> . @prefix dcterms: <http://purl.org/dc/terms/> .\n"
+        "<http://example.org/r1> a chm:Record ; dcterms:title \"Report\"@en ; dcterms:language \"en\" ;\n"
+        f"  dcterms:subject <{live.settings.base}scheme/aichi-targets/target-19> ."))
+    assert r.status_code == 201, r.text
+    before = snapshot(live.hub.store)
+    r = httpx.delete(live.url + "/gsp", params={"graph": live.settings.graph("bundled")}, headers=live.auth())
+    assert r.status_code == 422 and "http://example.org/r1" in r.text
+    assert snapshot(live.hub.store) == before
+
+
+def test_queries_page_and_editor_are_served_offline(live_hub):
+    page = httpx.get(live_hub.url + "/queries").text
+    assert "Decision lineage" in page or "lineage" in page
+    editor = httpx.get(live_hub.url + "/editor").text
+    assert "/static/vendor/yasgui/yasgui.min.js" in editor and "https://" not in editor.split("<body>")[0]
+    js = httpx.get(live_hub.url + "/static/vendor/yasgui/yasgui.min.js")
+    assert js.status_code == 200 and len(js.content) > 500_000
+    html = httpx.get(live_hub.url + "/sparql", headers={"accept": "text/html"}, follow_redirects=False)
+    assert html.status_code == 303 and html.headers["location"].endswith("/editor")
