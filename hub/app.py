@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 
 import json
+import sys
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hub.service import Hub
 from hub.settings import Settings, open_configured_store
-from hub.sparql_http import build_router, problem
+from hub.sparql_http import CachedQueries, build_router, problem
 from ontology import PREFIXES
 from ontology.errors import ChmError
 from sparql import queries
@@ -27,6 +28,9 @@ _templates = Environment(
 
 
 def create_app(settings: Settings) -> FastAPI:
+    # Queries run in worker threads that release the GIL inside oxigraph; a short switch interval
+    # keeps the event loop and those threads from waiting 5 ms on each other (the GIL convoy).
+    sys.setswitchinterval(0.0001)
     store = open_configured_store(settings)
     hub = Hub(settings, store)
 
@@ -43,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         CORSMiddleware, allow_origins=settings.cors_list, allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD"],
         allow_headers=["Accept", "Authorization", "Content-Type"], expose_headers=["X-Result-Truncated", "X-Row-Cap", "Link", "Location"],
     )
+    app.add_middleware(CachedQueries, hub=hub)  # outermost: cached GET /sparql answers skip routing
     app.include_router(build_router(hub))
     app.mount("/static", StaticFiles(directory=str(files("hub").joinpath("static"))), name="static")
 

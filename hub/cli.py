@@ -295,11 +295,54 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")
     out.print(t2)
 
 
+token_app = typer.Typer(help="API tokens for editors (stored hashed in the tokens file).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="A name for the token (letters, digits, - and _).")],
+    role: Annotated[str, typer.Option(help="reader, editor, publisher or admin.")] = "editor",
+    days: Annotated[int, typer.Option(help="Days until it expires (0: never).")] = 365,
+) -> None:
+    """Create a token and print its secret once (only its hash is kept)."""
+    from hub.auth import TokenStore
+
+    secret = _guard(lambda: TokenStore(state.settings.tokens_path).create(name, role, days or None))
+    out.print(secret, highlight=False, markup=False)
+    err.print(f"token {name!r} ({role}) created; the secret above is shown only now", highlight=False, markup=False)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """The tokens: name, role, created, expires (never the secrets)."""
+    from hub.auth import TokenStore
+
+    t = Table("name", "role", "created", "expires")
+    for entry in _guard(lambda: TokenStore(state.settings.tokens_path).list()):
+        t.add_row(entry["name"], entry["role"], entry["created"], entry.get("expires") or "never")
+    out.print(t)
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="The token's name.")]) -> None:
+    """Revoke a token at once."""
+    from hub.auth import TokenStore
+
+    def revoke() -> None:
+        if not TokenStore(state.settings.tokens_path).revoke(name):
+            raise ChmError(f"no token named {name!r}")
+
+    _guard(revoke)
+    err.print(f"token {name!r} revoked", highlight=False, markup=False)
+
+
 @app.command()
 def serve(
     host: Annotated[Optional[str], typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default 8000).")] = None,
     build_if_missing: Annotated[bool, typer.Option(help="Build the store first when it is empty.")] = True,
+    access_log: Annotated[bool, typer.Option(help="Log every request (off by default: it costs throughput).")] = False,
 ) -> None:
     """Serve the hub (HTTP) over the configured store."""
     import uvicorn
@@ -319,7 +362,7 @@ def serve(
             err.print("the store is empty: building it from the bundled data first")
             build(force=False, shared=None)
     application = _guard(lambda: create_app(s))
-    uvicorn.run(application, host=host or s.host, port=port or s.port, log_level="info")
+    uvicorn.run(application, host=host or s.host, port=port or s.port, log_level="info", access_log=access_log)
 
 
 if __name__ == "__main__":  # pragma: no cover

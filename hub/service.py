@@ -120,12 +120,12 @@ class Hub:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.tokens = TokenStore(settings.tokens_file)
+        self.tokens = TokenStore(settings.tokens_path)
         self.generation = 0
         self.cache = ResultCache(settings.cache_entries)
         self.write_lock = threading.Lock()
         self.pool = DaemonPool(settings.query_workers)
-        self.running = 0  # queries in the executor (including ones past their deadline, still winding down)
+        self.running = 0  # queries queued or evaluating (including ones past their deadline, winding down)
         self._running_lock = threading.Lock()
         self._derived: dict[str, tuple[int, Any]] = {}
         self._derived_lock = threading.RLock()
@@ -142,7 +142,7 @@ class Hub:
     # -- queries --------------------------------------------------------------------------
     def enter_query(self) -> bool:
         with self._running_lock:
-            if self.running >= self.settings.query_workers:
+            if self.running >= self.settings.query_workers + self.settings.query_queue:
                 return False
             self.running += 1
             return True
@@ -169,7 +169,7 @@ class Hub:
         return self.derived("dumps", self._write_dumps)
 
     def _write_dumps(self) -> list[DumpFile]:
-        folder = Path(self.settings.dumps_dir)
+        folder = self.settings.dumps_path
         folder.mkdir(parents=True, exist_ok=True)
         files: list[DumpFile] = []
         wanted: list[tuple[str, str | None, str]] = [("dataset.nq.gz", None, "nq"), ("dataset.trig.gz", None, "trig")]

@@ -29,16 +29,25 @@ class Settings:
     row_cap: int = 10000  # rows (or triples) for anonymous clients; stated in the response
     max_query_length: int = 100_000  # characters of query or update text
     max_upload_bytes: int = 50_000_000  # Graph Store bodies
-    query_workers: int = 8  # queries running at once; more wait, past it 503
+    query_workers: int = 8  # queries evaluated at once
+    query_queue: int = 64  # queries waiting for a worker; past it 503 with Retry-After
     cache_entries: int = 2048  # cached results (every write empties the cache)
     cors_origins: str = "*"  # comma-separated origins allowed to call the API from a browser
     service_allow: str = ""  # comma-separated IRI prefixes SERVICE may call; empty: SERVICE is off
-    tokens_file: str = "var/tokens.json"
-    dumps_dir: str = "var/dumps"
+    tokens_file: str = ""  # default: tokens.json beside the store
+    dumps_dir: str = ""  # default: dumps/ beside the store
 
     @property
     def meta_graph(self) -> str:
         return self.base.rstrip("/") + "/graph/meta"
+
+    @property
+    def tokens_path(self) -> Path:
+        return Path(self.tokens_file) if self.tokens_file else Path(self.store_path).parent / "tokens.json"
+
+    @property
+    def dumps_path(self) -> Path:
+        return Path(self.dumps_dir) if self.dumps_dir else Path(self.store_path).parent / "dumps"
 
     @property
     def endpoint(self) -> str:

@@ -108,6 +108,43 @@ def _one(pairs: list[tuple[str, str]], name: str) -> str | None:
     return values[0] if values else None
 
 
+def request_key(generation: int, scope: dict, body: bytes) -> tuple:
+    """A cache key from what decides a query's answer: the data's generation, the query string,
+    the body, and the Accept, Content-Type and Authorization headers (the row cap depends on it)."""
+    headers = dict(scope["headers"])
+    return (generation, scope["query_string"], body, headers.get(b"accept", b""), headers.get(b"content-type", b""),
+            headers.get(b"authorization", b""))
+
+
+class CachedQueries:
+    """ASGI fast path: a GET /sparql whose answer is cached is sent before any routing.
+
+    It answers only what the route itself would answer from the cache (same key), with the same
+    headers, plus the CORS header the middleware would add; everything else passes through.
+    """
+
+    def __init__(self, app, hub: Hub, path: str = "/sparql") -> None:
+        self.app, self.hub, self.path = app, hub, path
+        self.cors = hub.settings.cors_list
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path and scope["query_string"]:
+            hit = self.hub.cache.get(request_key(self.hub.generation, scope, b""))
+            if hit is not None:
+                body, ctype, extra = hit
+                headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode()), (b"x-cache", b"hit")]
+                headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+                origin = dict(scope["headers"]).get(b"origin")
+                if origin is not None and self.cors:
+                    allowed = b"*" if "*" in self.cors else (origin if origin.decode() in self.cors else None)
+                    if allowed is not None:
+                        headers.append((b"access-control-allow-origin", allowed))
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def build_router(hub: Hub) -> APIRouter:
     settings = hub.settings
     router = APIRouter()
@@ -127,25 +164,26 @@ def build_router(hub: Hub) -> APIRouter:
         return who
 
     # -- queries ----------------------------------------------------------------------------
-    def check_services(query: str) -> None:
+    def check_services(targets: tuple[str, ...]) -> None:
         allowed = settings.service_allow_list
-        for target in lexer.service_targets(query):
+        for target in targets:
             if target.startswith(("?", "$")):
                 raise Forbidden("SERVICE with a variable endpoint is not allowed; name the endpoint")
             if not any(target.startswith(prefix) for prefix in allowed):
                 hint = "federated queries are off" if not allowed else "it is not on the allow-list"
                 raise Forbidden(f"SERVICE <{target}> is refused: {hint} (setting service_allow)")
 
-    async def run_query(request: Request, query: str, pairs: list[tuple[str, str]]) -> Response:
+    async def run_query(request: Request, query: str, pairs: list[tuple[str, str]], raw_key: tuple) -> Response:
         if len(query) > settings.max_query_length:
             raise TooLarge(f"the query is {len(query):,} characters; the limit is {settings.max_query_length:,}")
-        if lexer.looks_like_update(query):
+        analysis = lexer.analyse(query)
+        if analysis.is_update:
             raise BadRequest("this is an update, not a query: POST it as 'update=' or as application/sparql-update")
-        form = lexer.query_form(query)
+        form = analysis.form
         kind = "graph" if form in ("CONSTRUCT", "DESCRIBE") else ("boolean" if form == "ASK" else "solutions")
         override = next((v for k, v in pairs if k in OVERRIDES and v), None)
         offer = negotiate(kind, request.headers.get("accept"), override)
-        check_services(query)
+        check_services(analysis.services)
         union_param = _one(pairs, "union-default-graph")
         dataset = Dataset(
             tuple(v for k, v in pairs if k == "default-graph-uri"),
@@ -154,13 +192,8 @@ def build_router(hub: Hub) -> APIRouter:
         )
         who = principal(request)
         cap = None if who is not None else settings.row_cap
-        key = (hub.generation, query, dataset, offer.media_type, cap)
-        cached = hub.cache.get(key)
-        if cached is not None:
-            body, headers = cached
-            return Response(body, media_type=content_type(offer.media_type), headers={**headers, "X-Cache": "hit"})
         if not hub.enter_query():
-            raise Busy(f"all {settings.query_workers} query workers are busy; retry shortly")
+            raise Busy(f"all {settings.query_workers} query workers are busy and {settings.query_queue} queries wait; retry shortly")
         generation = hub.generation
         deadline = time.monotonic() + settings.query_timeout
         loop = asyncio.get_running_loop()
@@ -171,11 +204,16 @@ def build_router(hub: Hub) -> APIRouter:
             finally:
                 hub.leave_query()
 
-        future = asyncio.wrap_future(hub.pool.submit(work), loop=loop)
-        try:
-            outcome = await asyncio.wait_for(asyncio.shield(future), timeout=settings.query_timeout + 0.05)
-        except asyncio.TimeoutError:
-            raise QueryTimeout(f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped") from None
+        if analysis.cheap:
+            # a bound-subject lookup streams from one index scan: a thread hop would cost more
+            # than the query (and the deadline still bounds the rows it streams)
+            outcome = work()
+        else:
+            future = asyncio.wrap_future(hub.pool.submit(work), loop=loop)
+            try:
+                outcome = await asyncio.wait_for(asyncio.shield(future), timeout=settings.query_timeout + 0.05)
+            except asyncio.TimeoutError:
+                raise QueryTimeout(f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped") from None
         headers = {"Vary": "Accept"}
         note = None
         truncated = getattr(outcome, "truncated_at", None)
@@ -190,9 +228,10 @@ def build_router(hub: Hub) -> APIRouter:
         else:
             assert isinstance(outcome, GraphResult)
             body = serialize_graph(outcome.triples, offer.media_type, prefixes)
+        ctype = content_type(offer.media_type)
         if generation == hub.generation and len(body) < 1_000_000:
-            hub.cache.put(key, (body, headers))
-        return Response(body, media_type=content_type(offer.media_type), headers=headers)
+            hub.cache.put(raw_key, (body, ctype, headers))
+        return Response(body, media_type=ctype, headers=headers)
 
     async def run_update(request: Request, update: str, pairs: list[tuple[str, str]]) -> Response:
         who = require(request, "editor")
@@ -234,7 +273,11 @@ def build_router(hub: Hub) -> APIRouter:
             query = _one(pairs, "query")
             if query is None:
                 return await description(request)
-            return await run_query(request, query, pairs)
+            raw_key = request_key(hub.generation, request.scope, b"")
+            hit = hub.cache.get(raw_key)
+            if hit is not None:
+                return Response(hit[0], media_type=hit[1], headers={**hit[2], "X-Cache": "hit"})
+            return await run_query(request, query, pairs, raw_key)
         except ChmError as e:
             return problem(e)
 
@@ -246,6 +289,10 @@ def build_router(hub: Hub) -> APIRouter:
             body = await request.body()
             if len(body) > max(settings.max_query_length * 4, 1_000_000):
                 raise TooLarge(f"the request body is {len(body):,} bytes; the limit is {max(settings.max_query_length * 4, 1_000_000):,}")
+            raw_key = request_key(hub.generation, request.scope, body)
+            hit = hub.cache.get(raw_key)
+            if hit is not None:
+                return Response(hit[0], media_type=hit[1], headers={**hit[2], "X-Cache": "hit"})
             if media == FORM:
                 form_pairs = parse_qsl(_utf8(body, params), keep_blank_values=True)
                 pairs = url_pairs + form_pairs
@@ -253,12 +300,12 @@ def build_router(hub: Hub) -> APIRouter:
                 if query is not None and update is not None:
                     raise BadRequest("send either 'query' or 'update', not both")
                 if query is not None:
-                    return await run_query(request, query, pairs)
+                    return await run_query(request, query, pairs, raw_key)
                 if update is not None:
                     return await run_update(request, update, pairs)
                 raise BadRequest("the form has neither a 'query' nor an 'update' parameter")
             if media == QUERY_TYPE:
-                return await run_query(request, _utf8(body, params), url_pairs)
+                return await run_query(request, _utf8(body, params), url_pairs, raw_key)
             if media == UPDATE_TYPE:
                 return await run_update(request, _utf8(body, params), url_pairs)
             raise UnsupportedMedia(
@@ -453,6 +500,7 @@ def build_router(hub: Hub) -> APIRouter:
             "max_query_length": settings.max_query_length,
             "max_upload_bytes": settings.max_upload_bytes,
             "concurrent_queries": settings.query_workers,
+            "queued_queries": settings.query_queue,
             "service_allow_list": settings.service_allow_list,
             "note": "Anonymous results past the row cap are cut and marked (X-Result-Truncated, X-Row-Cap, and a "
                     "link in the results head). Authenticated clients get the full result.",

@@ -51,6 +51,61 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
+@dataclass(frozen=True)
+class Analysis:
+    form: str | None  # SELECT, ASK, CONSTRUCT, DESCRIBE
+    is_update: bool
+    services: tuple[str, ...]
+    cheap: bool  # a bound-subject lookup that cannot block before streaming (see is_cheap)
+
+
+# Operators that make oxigraph compute everything before the first row (sorts, groups, hash-join
+# build sides, closures) or call out: a query using any of them is never run on the event loop.
+_BLOCKING = {"ORDER", "GROUP", "HAVING", "COUNT", "SUM", "AVG", "MIN", "MAX", "SAMPLE", "GROUP_CONCAT",
+             "MINUS", "EXISTS", "SERVICE", "OPTIONAL", "UNION", "VALUES", "FROM", "GRAPH", "BIND"}
+_PATH_PUNCT = {"+", "/", "|", "^", "?", "!"}
+
+
+def is_cheap(toks: list[Token]) -> bool:
+    """A lookup: one query form, no blocking operator or property path, at most three triple
+    patterns, and the first pattern's subject a constant IRI. Such a query streams from an index
+    lookup, so it can run inline without a worker thread."""
+    forms = [t for t in toks if t.kind == "word" and t.upper in QUERY_FORMS]
+    if len(forms) != 1:
+        return False
+    stars = 0
+    for t in toks:
+        if t.kind == "word" and t.upper in _BLOCKING:
+            return False
+        if t.kind == "punct":
+            if t.text in _PATH_PUNCT:
+                return False
+            if t.text == "*":
+                stars += 1
+    if stars > 1:
+        return False
+    try:
+        start = next(i for i, t in enumerate(toks) if t.kind == "punct" and t.text == "{")
+    except StopIteration:  # DESCRIBE <iri> without a pattern
+        return forms[0].upper == "DESCRIBE" and all(t.kind in ("iri", "word") for t in toks)
+    if forms[0].upper == "CONSTRUCT":
+        return False  # its template braces come first; not worth the special case
+    body = toks[start + 1:]
+    if not body or body[0].kind not in ("iri", "word") or body[0].kind == "word" and ":" not in body[0].text:
+        return False
+    patterns = 1 + sum(1 for t in body if t.kind == "punct" and t.text in (".", ";", ","))
+    return patterns <= 3 and sum(1 for t in body if t.kind == "punct" and t.text == "{") == 0
+
+
+def analyse(text: str) -> Analysis:
+    """Form, update-ness, SERVICE targets and cheapness in one pass over the tokens."""
+    toks = tokens(text)
+    first = _after_prologue(toks)
+    is_update = first is not None and first.kind == "word" and first.upper in UPDATE_OPS
+    form = next((t.upper for t in toks if t.kind == "word" and t.upper in QUERY_FORMS), None)
+    return Analysis(form, is_update, tuple(service_targets_of(toks)), not is_update and is_cheap(toks))
+
+
 def query_form(text: str) -> str | None:
     """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` — the first form keyword — or None."""
     for t in tokens(text):
@@ -59,17 +114,25 @@ def query_form(text: str) -> str | None:
     return None
 
 
+def _after_prologue(toks: list[Token]) -> Token | None:
+    """The first token after the PREFIX and BASE declarations."""
+    i = 0
+    while i < len(toks) and toks[i].kind == "word" and toks[i].upper in ("PREFIX", "BASE"):
+        i += 3 if toks[i].upper == "PREFIX" else 2
+    return toks[i] if i < len(toks) else None
+
+
 def looks_like_update(text: str) -> bool:
-    for t in tokens(text):
-        if t.kind == "word" and t.upper in ("PREFIX", "BASE"):
-            continue
-        return t.kind == "word" and t.upper in UPDATE_OPS
-    return False
+    first = _after_prologue(tokens(text))
+    return first is not None and first.kind == "word" and first.upper in UPDATE_OPS
 
 
 def service_targets(text: str) -> list[str]:
     """The endpoints a query calls with ``SERVICE`` (IRIs as written, ``?var`` for variables)."""
-    toks = tokens(text)
+    return service_targets_of(tokens(text))
+
+
+def service_targets_of(toks: list[Token]) -> list[str]:
     out = []
     for i, t in enumerate(toks):
         if t.kind == "word" and t.upper == "SERVICE":

@@ -83,3 +83,22 @@ def test_load_errors_exit_non_zero_with_a_message(built, tmp_path):
     shape.write_text('<http://e/r> a <https://w3id.org/chmkg/ns#Record> ; <http://purl.org/dc/terms/language> "en" .')
     r = chmkg(built, "load", str(shape))
     assert r.exit_code == 1 and "E201" in r.output and "http://e/r" in r.output and "title" in r.output
+
+
+def test_token_create_list_revoke(tmp_path):
+    created = chmkg(tmp_path, "token", "create", "alice", "--role", "editor", "--days", "30")
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip().splitlines()[0]
+    assert secret.startswith("chmkg_")
+    stored = (tmp_path / "var" / "tokens.json").read_text()
+    assert secret not in stored and "alice" in stored  # only the hash is kept
+    from hub.auth import TokenStore
+
+    assert TokenStore(tmp_path / "var" / "tokens.json").verify(secret).role == "editor"
+    listed = chmkg(tmp_path, "token", "list")
+    assert "alice" in listed.stdout and "editor" in listed.stdout and secret not in listed.stdout
+    assert chmkg(tmp_path, "token", "revoke", "alice").exit_code == 0
+    again = chmkg(tmp_path, "token", "revoke", "alice")
+    assert again.exit_code == 1 and "no token named 'alice'" in again.output
+    bad = chmkg(tmp_path, "token", "create", "bob", "--role", "superuser")
+    assert bad.exit_code == 1 and "unknown role" in bad.output

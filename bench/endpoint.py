@@ -1,0 +1,149 @@
+"""SPARQL service bench: the hub against `oxigraph serve` on the same generated store, in one run.
+
+For a resource lookup and a lineage query (transitive path + kinds of link) it measures requests/s
+and p50/p99 latency at concurrency 1, 8 and 32 with `wrk` (Debian package `wrk`), against:
+  - `oxigraph serve` (the reference),
+  - the hub with its result cache off (every request evaluated: "uncached"),
+  - the hub with its cache on, the same query repeated ("cached").
+and prints the hub/oxigraph ratios. Targets: uncached lookups ≥ 0.35×, cached ≥ 1.0×.
+
+    python bench/endpoint.py 1000000 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+B = "http://bench.example.org/"
+LOOKUP = f"SELECT ?p ?o WHERE {{ <{B}decision/cop/50/7> ?p ?o }}"
+LINEAGE = (
+    "PREFIX eli: <http://data.europa.eu/eli/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/> "
+    "SELECT DISTINCT ?source ?kind ?target WHERE { "
+    f"<{B}decision/cop/3/2> (eli:cites|eli:amends|dcterms:replaces|eli:repeals)* ?source . "
+    'VALUES (?link ?kind) { (eli:cites "recalls") (eli:amends "amends") (dcterms:replaces "supersedes") (eli:repeals "retires") } '
+    "?source ?link ?target } ORDER BY ?source ?target"
+)
+
+QUERIES = [("lookup", LOOKUP)] if os.environ.get("ONLY_LOOKUP") else [("lookup", LOOKUP), ("lineage", LINEAGE)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while True:  # bounded wait for the server
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise SystemExit(f"server at {url} did not start")
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def wrk(url: str, concurrency: int, seconds: int) -> tuple[float, float, float]:
+    out = subprocess.run(
+        ["wrk", f"-t{min(concurrency, 2)}", f"-c{concurrency}", f"-d{seconds}s", "--latency",
+         "-H", "Accept: application/sparql-results+json", url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
+
+    def pct(p: str) -> float:
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    return rps, pct("50"), pct("99")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("triples", type=int, nargs="?", default=1_000_000)
+    ap.add_argument("--seconds", type=int, default=5)
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    sys.path.insert(0, str(HERE))
+    from generate import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data.nt"
+        with data.open("w") as f:
+            n = generate(args.triples, out=f)
+        subprocess.run([str(BIN / "oxigraph"), "load", "--location", f"{tmp}/ox", "--file", str(data), "--graph", "urn:bench"],
+                       check=True, capture_output=True)
+        subprocess.run([str(BIN / "chmkg"), "--store", f"{tmp}/hub/store", "load", str(data), "--graph", "bench"],
+                       check=True, capture_output=True)
+        results: dict[tuple[str, str, int], tuple[float, float, float]] = {}
+        targets = [
+            ("oxigraph", None),
+            ("hub uncached", {"CHMKG_CACHE_ENTRIES": "0"}),
+            ("hub cached", {"CHMKG_CACHE_ENTRIES": "4096"}),
+        ]
+        for name, env in targets:
+            port = free_port()
+            if env is None:
+                proc = subprocess.Popen([str(BIN / "oxigraph"), "serve", "--location", f"{tmp}/ox", "--bind", f"127.0.0.1:{port}"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                endpoint = f"http://127.0.0.1:{port}/query?union-default-graph&query="
+            else:
+                proc = subprocess.Popen([str(BIN / "chmkg"), "--store", f"{tmp}/hub/store", "serve", "--port", str(port),
+                                         "--no-build-if-missing"], env={**os.environ, **env},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                endpoint = f"http://127.0.0.1:{port}/sparql?query="
+            try:
+                wait(endpoint + quote("ASK {}"), proc)
+                for qname, q in QUERIES:
+                    url = endpoint + quote(q)
+                    check = httpx.get(url, headers={"accept": "application/sparql-results+json"}, timeout=60)
+                    rows = len(check.json()["results"]["bindings"])
+                    assert rows > 0, f"{name} {qname}: no rows"
+                    for c in (1, 8, 32):
+                        results[(name, qname, c)] = wrk(url, c, args.seconds)
+            finally:
+                stop(proc)
+    print(f"SPARQL bench on {n:,} triples, {args.seconds} s per cell (wrk, 127.0.0.1, this machine: {os.cpu_count()} cores)\n")
+    print(f"{'query':8} | {'conc':>4} | {'target':13} | {'req/s':>8} | {'p50 ms':>7} | {'p99 ms':>7} | {'× oxigraph':>10}")
+    print("-" * 76)
+    for qname, _ in QUERIES:
+        for c in (1, 8, 32):
+            ref = results[("oxigraph", qname, c)][0]
+            for name, _ in targets:
+                rps, p50, p99 = results[(name, qname, c)]
+                print(f"{qname:8} | {c:>4} | {name:13} | {rps:>8,.0f} | {p50:>7.2f} | {p99:>7.2f} | {rps / ref:>10.2f}")
+    print("\ntargets: hub uncached lookup ≥ 0.35 × oxigraph; hub cached ≥ 1.0 × oxigraph")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The SPARQL tokenizer: forms, SERVICE targets, USING injection, and which queries may run inline."""
+
+from __future__ import annotations
+
+import pytest
+
+from sparql import lexer
+
+
+def test_form_update_and_services_ignore_strings_and_comments():
+    a = lexer.analyse('PREFIX x: <http://x/> # SERVICE <http://no/>\nSELECT * WHERE { ?s ?p "SERVICE <http://no/>" . SERVICE <http://yes/> { ?s ?p ?o } }')
+    assert a.form == "SELECT" and not a.is_update and a.services == ("http://yes/",)
+    assert lexer.analyse("PREFIX x: <http://x/> INSERT DATA { GRAPH <g> { <a> <b> <c> } }").is_update
+    assert lexer.analyse("ASK { }").form == "ASK"
+
+
+@pytest.mark.parametrize("query,cheap", [
+    ("SELECT ?p ?o WHERE { <http://x/a> ?p ?o }", True),
+    ("PREFIX c: <http://x/> SELECT * WHERE { c:a ?p ?o ; c:q ?z }", True),
+    ("DESCRIBE <http://x/a>", True),
+    ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }", False),  # unbound first subject: a cartesian product
+    ("SELECT (COUNT(*) AS ?n) WHERE { <http://x/a> ?p ?o }", False),  # aggregate
+    ("SELECT * WHERE { <http://x/a> <http://x/p>* ?o }", False),  # property path
+    ("SELECT * WHERE { <http://x/a> ?p ?o } ORDER BY ?o", False),
+    ("SELECT * WHERE { <http://x/a> ?p ?o { SELECT * WHERE { ?x ?y ?z } } }", False),  # subquery
+    ("SELECT * WHERE { <http://x/a> ?p ?o . ?o ?q ?r . ?r ?s ?t . ?t ?u ?v }", False),  # too many patterns
+])
+def test_only_bound_subject_lookups_run_inline(query, cheap):
+    assert lexer.analyse(query).cheap is cheap
+
+
+def test_using_goes_before_each_where_without_a_dataset():
+    update = "INSERT { GRAPH <http://g/> { ?s a <http://c/> } } WHERE { ?s ?p ?o } ; DELETE WHERE { ?s ?p ?o } ; WITH <http://w/> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    out = lexer.add_using(update, ["http://d/"], ["http://n/"])
+    assert out.count("USING <http://d/> USING NAMED <http://n/> WHERE") == 1  # not the DELETE WHERE, not the WITH one
+    assert lexer.names_own_dataset(update) and not lexer.names_own_dataset("INSERT DATA { <a> <b> <c> }")
