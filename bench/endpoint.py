@@ -34,7 +34,7 @@ LOOKUP = f"SELECT ?p ?o WHERE {{ <{B}decision/cop/50/7> ?p ?o }}"
 LINEAGE = (
     "PREFIX eli: <http://data.europa.eu/eli/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/> "
     "SELECT DISTINCT ?source ?kind ?target WHERE { "
-    f"<{B}decision/cop/3/2> (eli:cites|eli:amends|dcterms:replaces|eli:repeals)* ?source . "
+    f"{{ SELECT DISTINCT ?source WHERE {{ <{B}decision/cop/3/2> (eli:cites|eli:amends|dcterms:replaces|eli:repeals)* ?source }} }} "
     'VALUES (?link ?kind) { (eli:cites "recalls") (eli:amends "amends") (dcterms:replaces "supersedes") (eli:repeals "retires") } '
     "?source ?link ?target } ORDER BY ?source ?target"
 )

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from hub.pages import build_pages
 from hub.service import Hub
 from hub.settings import Settings, open_configured_store
 from hub.sparql_http import CachedQueries, build_router, problem
@@ -55,13 +56,6 @@ def create_app(settings: Settings) -> FastAPI:
     async def chm_error(_request: Request, e: ChmError) -> JSONResponse:
         return problem(e)
 
-    @app.get("/", include_in_schema=False)
-    def home() -> Response:
-        classes = [(r["class"].value, int(r["instances"].value)) for r in queries.run(store, "stats")]
-        graphs = [(r["graph"].value, int(r["triples"].value)) for r in queries.run(store, "graphs")]
-        html = _templates.get_template("home.html").render(classes=classes, graphs=graphs, queries=queries.catalogue())
-        return Response(html, media_type="text/html; charset=utf-8")
-
     @app.get("/healthz")
     def healthz() -> dict:
         return {"status": "ok", "mode": store.mode, "graphs": len(store.named_graphs()), "generation": hub.generation,
@@ -95,4 +89,5 @@ def create_app(settings: Settings) -> FastAPI:
             return PlainTextResponse(rows_to_csv(columns, rows), media_type="text/csv")
         return JSONResponse({"columns": columns, "rows": [{k: v.value for k, v in r.items()} for r in rows]})
 
+    app.include_router(build_pages(hub))  # last: its catch-all dereferences every minted IRI
     return app

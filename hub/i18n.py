@@ -1,0 +1,128 @@
+"""Languages of the pages: UI strings in en, fr and es; labels picked by language with fallback.
+
+The language comes from ``?lang=``, then the ``lang`` cookie the language switch sets, then
+``Accept-Language``; English when none of them names a supported language.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import files
+
+import pyoxigraph as ox
+
+LANGS = ("en", "fr", "es")
+DEFAULT = "en"
+
+UI: dict[str, dict[str, str]] = {
+    "en": {
+        "hub": "CHM Knowledge Hub", "tagline": "The Clearing-House Mechanism of the Convention on Biological Diversity as linked data.",
+        "search": "Search", "search_label": "Search labels, titles and symbols (e.g. X/15, COP 10)", "results": "Results",
+        "no_results": "Nothing matches", "holds": "What the hub holds", "entry_points": "Browse",
+        "class": "Class", "instances": "Instances", "properties": "Properties", "referenced_by": "Referenced by",
+        "provenance": "Provenance", "graph": "Graph", "loaded": "Loaded", "source": "Source",
+        "lineage": "Lineage", "builds_on": "Builds on", "built_on_by": "Later built on it", "paragraphs": "Paragraphs",
+        "requests": "Requests", "addressee": "to", "targets": "Targets addressed", "status": "Status",
+        "decisions_based": "Decisions based on this article", "actions": "Strategic actions", "goal": "Goal",
+        "outcome": "Outcome", "action": "Action", "lead": "Lead", "years": "Years", "page": "Page", "of": "of",
+        "previous": "Previous", "next": "Next", "sort": "Sort by", "filter": "Filter", "apply": "Apply",
+        "any": "any", "label": "Label", "date": "Date", "language": "Language", "not_found": "Not found",
+        "not_found_text": "The hub has nothing under this address.", "formats": "Other formats",
+        "queries": "Saved queries", "editor": "SPARQL editor", "catalog": "Data catalogue", "lineage_picture": "Lineage picture",
+        "decisions": "Decisions", "meetings": "Meetings", "articles": "Articles", "targets_index": "Targets",
+        "programmes": "Work programmes", "actors": "Actors", "networks": "Networks", "records": "Records",
+        "requests_to": "Requests addressed to it", "leads": "Strategic actions it leads or contributes to",
+        "kind": "Link", "meeting": "Meeting", "subject": "Subject", "type": "Type", "country": "Country",
+        "skip": "Skip to content",
+    },
+    "fr": {
+        "hub": "Plateforme de connaissances du CHM", "tagline": "Le Centre d'échange de la Convention sur la diversité biologique en données liées.",
+        "search": "Rechercher", "search_label": "Rechercher libellés, titres et cotes (p. ex. X/15, COP 10)", "results": "Résultats",
+        "no_results": "Aucun résultat", "holds": "Contenu de la plateforme", "entry_points": "Parcourir",
+        "class": "Classe", "instances": "Instances", "properties": "Propriétés", "referenced_by": "Cité par",
+        "provenance": "Provenance", "graph": "Graphe", "loaded": "Chargé le", "source": "Source",
+        "lineage": "Filiation", "builds_on": "S'appuie sur", "built_on_by": "Repris ensuite par", "paragraphs": "Paragraphes",
+        "requests": "Demandes", "addressee": "à", "targets": "Objectifs visés", "status": "Statut",
+        "decisions_based": "Décisions fondées sur cet article", "actions": "Actions stratégiques", "goal": "But",
+        "outcome": "Résultat", "action": "Action", "lead": "Responsable", "years": "Années", "page": "Page", "of": "sur",
+        "previous": "Précédent", "next": "Suivant", "sort": "Trier par", "filter": "Filtrer", "apply": "Appliquer",
+        "any": "tous", "label": "Libellé", "date": "Date", "language": "Langue", "not_found": "Introuvable",
+        "not_found_text": "La plateforme ne contient rien à cette adresse.", "formats": "Autres formats",
+        "queries": "Requêtes enregistrées", "editor": "Éditeur SPARQL", "catalog": "Catalogue de données", "lineage_picture": "Schéma de filiation",
+        "decisions": "Décisions", "meetings": "Réunions", "articles": "Articles", "targets_index": "Objectifs",
+        "programmes": "Programmes de travail", "actors": "Acteurs", "networks": "Réseaux", "records": "Fiches",
+        "requests_to": "Demandes qui lui sont adressées", "leads": "Actions stratégiques qu'il mène ou soutient",
+        "kind": "Lien", "meeting": "Réunion", "subject": "Sujet", "type": "Type", "country": "Pays",
+        "skip": "Aller au contenu",
+    },
+    "es": {
+        "hub": "Plataforma de conocimiento del CHM", "tagline": "El Mecanismo de Facilitación del Convenio sobre la Diversidad Biológica como datos enlazados.",
+        "search": "Buscar", "search_label": "Buscar etiquetas, títulos y signaturas (p. ej. X/15, COP 10)", "results": "Resultados",
+        "no_results": "Sin resultados", "holds": "Contenido de la plataforma", "entry_points": "Explorar",
+        "class": "Clase", "instances": "Instancias", "properties": "Propiedades", "referenced_by": "Citado por",
+        "provenance": "Procedencia", "graph": "Grafo", "loaded": "Cargado el", "source": "Fuente",
+        "lineage": "Filiación", "builds_on": "Se basa en", "built_on_by": "Retomado después por", "paragraphs": "Párrafos",
+        "requests": "Solicitudes", "addressee": "a", "targets": "Metas abordadas", "status": "Estado",
+        "decisions_based": "Decisiones basadas en este artículo", "actions": "Acciones estratégicas", "goal": "Objetivo",
+        "outcome": "Resultado", "action": "Acción", "lead": "Responsable", "years": "Años", "page": "Página", "of": "de",
+        "previous": "Anterior", "next": "Siguiente", "sort": "Ordenar por", "filter": "Filtrar", "apply": "Aplicar",
+        "any": "todos", "label": "Etiqueta", "date": "Fecha", "language": "Idioma", "not_found": "No encontrado",
+        "not_found_text": "La plataforma no tiene nada en esta dirección.", "formats": "Otros formatos",
+        "queries": "Consultas guardadas", "editor": "Editor SPARQL", "catalog": "Catálogo de datos", "lineage_picture": "Esquema de filiación",
+        "decisions": "Decisiones", "meetings": "Reuniones", "articles": "Artículos", "targets_index": "Metas",
+        "programmes": "Programas de trabajo", "actors": "Actores", "networks": "Redes", "records": "Registros",
+        "requests_to": "Solicitudes que se le dirigen", "leads": "Acciones estratégicas que dirige o apoya",
+        "kind": "Vínculo", "meeting": "Reunión", "subject": "Tema", "type": "Tipo", "country": "País",
+        "skip": "Ir al contenido",
+    },
+}
+
+
+def choose(query_lang: str | None, cookie: str | None, accept_language: str | None) -> str:
+    for candidate in (query_lang, cookie):
+        if candidate and candidate.lower() in LANGS:
+            return candidate.lower()
+    best: tuple[float, str] | None = None
+    for part in (accept_language or "").split(","):
+        bits = part.strip().split(";")
+        tag = bits[0].strip().lower().split("-")[0]
+        q = 1.0
+        for b in bits[1:]:
+            if b.strip().startswith("q="):
+                try:
+                    q = float(b.strip()[2:])
+                except ValueError:
+                    q = 0.0
+        if tag in LANGS and q > 0 and (best is None or q > best[0]):
+            best = (q, tag)
+    return best[1] if best else DEFAULT
+
+
+def pick(values: list[ox.Literal], lang: str) -> ox.Literal | None:
+    """The value in ``lang``, else English, else one without a language, else any."""
+    by_lang: dict[str, ox.Literal] = {}
+    for v in values:
+        by_lang.setdefault(v.language or "", v)
+    for key in (lang, DEFAULT, ""):
+        if key in by_lang:
+            return by_lang[key]
+    return values[0] if values else None
+
+
+@lru_cache(maxsize=1)
+def ontology_labels() -> dict[str, dict[str, str]]:
+    """rdfs:label of every class and property declared in ontology/chm.ttl, by language."""
+    data = files("ontology").joinpath("chm.ttl").read_bytes()
+    out: dict[str, dict[str, str]] = {}
+    for t in ox.parse(data, ox.RdfFormat.TURTLE):
+        if t.predicate.value == "http://www.w3.org/2000/01/rdf-schema#label" and isinstance(t.object, ox.Literal):
+            out.setdefault(t.subject.value, {})[t.object.language or ""] = t.object.value
+    return out
+
+
+def term_label(iri: str, lang: str) -> str:
+    labels = ontology_labels().get(iri)
+    if labels:
+        return labels.get(lang) or labels.get(DEFAULT) or next(iter(labels.values()))
+    tail = iri.rstrip("/#").rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return tail.replace("_", " ")

@@ -1,0 +1,309 @@
+"""Linked-data pages: every IRI the hub mints dereferences; browsers get HTML, clients get RDF.
+
+- ``GET <iri>`` answers ``303 See Other`` to the document for the negotiated type:
+  ``<iri>.html``, ``.ttl``, ``.jsonld``, ``.nt`` or ``.rdf``; an unservable ``Accept`` is 406.
+- ``GET <iri>.<ext>`` is the document (200), with ``Link`` headers to its alternates, a weak ETag
+  and Last-Modified from the data's write generation, and 304 on a matching ``If-None-Match``.
+- ``/resource?iri=…`` shows any IRI the data mentions (thesaurus concepts, GEMET …).
+- Class indexes (``/decisions``, ``/meetings`` …) page, sort and filter; ``/search`` ranks labels
+  in every language; ``/sitemap.xml`` lists every page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from importlib.resources import files
+from urllib.parse import quote, urlencode
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from hub import i18n, views
+from hub.lineage_svg import lineage_svg
+from hub.search import SearchIndex
+from hub.service import Hub
+from ontology import CHM, DCTERMS, ELI, PREFIXES, PROV, SKOS
+from sparql import queries
+from sparql.protocol import NotAcceptable, content_type, negotiate, serialize_graph
+
+SUFFIXES = {"html": "text/html", "ttl": "text/turtle", "jsonld": "application/ld+json",
+            "nt": "application/n-triples", "rdf": "application/rdf+xml"}
+EXT_OF = {v: k for k, v in SUFFIXES.items()}
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    slug: str
+    title_key: str
+    where: str  # the pattern selecting ?s
+    sorts: dict[str, str]  # sort key → SPARQL expression over ?s (bound in OPTIONALs below)
+    filters: dict[str, str]  # filter name → predicate IRI
+
+
+INDEXES = {
+    spec.slug: spec for spec in (
+        IndexSpec("decisions", "decisions", f"?s a <{CHM.Decision}> .",
+                  {"date": f"?s <{ELI.date_document}>", "label": ""},
+                  {"meeting": PROV.wasGeneratedBy, "status": CHM.trackingStatus, "subject": DCTERMS.subject}),
+        IndexSpec("meetings", "meetings", f"?s a <{CHM.Meeting}> .",
+                  {"date": "?s <https://schema.org/startDate>", "label": ""}, {"body": PROV.wasAssociatedWith}),
+        IndexSpec("articles", "articles", f"?s a <{CHM.Article}> .", {"number": f"?s <{ELI.number}>", "label": ""}, {}),
+        IndexSpec("targets", "targets_index",
+                  f"?s a <{SKOS.Concept}> ; <{SKOS.inScheme}> ?scheme . FILTER (STRENDS(STR(?scheme), \"-targets\"))",
+                  {"label": ""}, {"scheme": SKOS.inScheme}),
+        IndexSpec("programmes", "programmes", f"?s a <{CHM.WorkProgramme}> .", {"label": ""}, {}),
+        IndexSpec("actors", "actors", "?s a <http://xmlns.com/foaf/0.1/Agent> .", {"label": ""}, {}),
+        IndexSpec("networks", "networks", f"?s a <{CHM.Network}> .", {"label": ""}, {}),
+        IndexSpec("records", "records", f"?s a <{CHM.Record}> .", {"label": ""},
+                  {"type": DCTERMS.type, "country": CHM.country, "subject": DCTERMS.subject}),
+    )
+}
+
+
+class PageNotFound(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def build_pages(hub: Hub) -> APIRouter:
+    settings = hub.settings
+    base = settings.base
+    router = APIRouter()
+    env = Environment(loader=FileSystemLoader(str(files("hub").joinpath("templates"))), autoescape=select_autoescape(["html", "xml"]))
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    modified = {"generation": -1, "at": started}
+
+    def last_modified() -> datetime:
+        if modified["generation"] != hub.generation:
+            modified["generation"], modified["at"] = hub.generation, datetime.now(timezone.utc).replace(microsecond=0)
+            if hub.generation == 0:
+                modified["at"] = started
+        return modified["at"]
+
+    def local(iri: str) -> str:
+        """The hub-relative path of an IRI the hub mints; other IRIs go through /resource."""
+        if iri.startswith(base):
+            return "/" + iri[len(base):]
+        return "/resource?" + urlencode({"iri": iri})
+
+    def page_href(iri: str) -> str:
+        return local(iri) + (".html" if iri.startswith(base) else "")
+
+    def index() -> SearchIndex:
+        return hub.derived("search", lambda: SearchIndex(hub.store, settings.meta_graph))
+
+    def lang_of(request: Request) -> str:
+        return i18n.choose(request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language"))
+
+    def render(request: Request, template: str, status: int = 200, **ctx) -> Response:
+        lang = lang_of(request)
+        here = request.url.path
+        switch = {code: here + "?" + urlencode({**dict(request.query_params), "lang": code}) for code in i18n.LANGS}
+        html = env.get_template(template).render(t=i18n.UI[lang], lang=lang, switch=switch, href=page_href, **ctx)
+        response = Response(html, status_code=status, media_type="text/html; charset=utf-8", headers={"Vary": "Accept, Accept-Language, Cookie", "Content-Language": lang})
+        if request.query_params.get("lang") in i18n.LANGS:
+            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+        return response
+
+    def not_found(request: Request, message: str) -> Response:
+        return render(request, "not_found.html", status=404, message=message)
+
+    def cache_headers(request: Request, tag_source: str) -> tuple[dict[str, str], bool]:
+        etag = 'W/"' + hashlib.sha1(f"{hub.generation}|{tag_source}".encode()).hexdigest()[:20] + '"'
+        lm = last_modified()
+        headers = {"ETag": etag, "Last-Modified": format_datetime(lm, usegmt=True), "Cache-Control": "no-cache"}
+        inm = request.headers.get("if-none-match")
+        if inm is not None:
+            return headers, etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
+        ims = request.headers.get("if-modified-since")
+        if ims:
+            try:
+                return headers, parsedate_to_datetime(ims) >= lm
+            except (TypeError, ValueError):
+                pass
+        return headers, False
+
+    # -- home, search, indexes, sitemap ----------------------------------------------------------
+    @router.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        counts = {r["class"].value: int(r["instances"].value) for r in queries.run(hub.store, "stats")}
+        lang = lang_of(request)
+        rows = [(i18n.term_label(c, lang), n, c) for c, n in counts.items()]
+        entry = [(spec.slug, i18n.UI[lang][spec.title_key]) for spec in INDEXES.values()]
+        return render(request, "home.html", classes=sorted(rows, key=lambda r: -r[1]), entry=entry)
+
+    @router.get("/search", include_in_schema=False)
+    def search(request: Request, q: str = "") -> Response:
+        lang = lang_of(request)
+        hits = index().search(q[:200], lang) if q.strip() else []
+        if request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", ""):
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse([{"iri": h.iri, "label": h.label, "score": h.score, "matched": h.matched, "page": page_href(h.iri)} for h in hits])
+        return render(request, "search.html", q=q, hits=hits)
+
+    @router.get("/sitemap.xml", include_in_schema=False)
+    def sitemap() -> Response:
+        rows = hub.store.select(f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (?g != <{settings.meta_graph}> && STRSTARTS(STR(?s), \"{base}\")) }} ORDER BY ?s LIMIT 50000", union=False)
+        urls = [base.rstrip("/") + "/"] + [base.rstrip("/") + "/" + s for s in INDEXES] + [r["s"].value + ".html" for r in rows]
+        body = env.get_template("sitemap.xml").render(urls=urls)
+        return Response(body, media_type="application/xml")
+
+    def index_page(request: Request, spec: IndexSpec) -> Response:
+        lang = lang_of(request)
+        try:
+            page = int(request.query_params.get("page", "1"))
+        except ValueError:
+            return not_found(request, "the page number must be a whole number")
+        sort = request.query_params.get("sort", next(iter(spec.sorts)))
+        if sort not in spec.sorts:
+            sort = next(iter(spec.sorts))
+        desc = request.query_params.get("order") == "desc"
+        active = {}
+        patterns = []
+        for name, pred in spec.filters.items():
+            value = request.query_params.get(name)
+            if value:
+                try:
+                    patterns.append(f"?s <{pred}> {ox.NamedNode(value)} .")
+                except ValueError:
+                    try:
+                        patterns.append(f"?s <{pred}> {ox.Literal(value)} .")
+                    except ValueError:
+                        continue
+                active[name] = value
+        where = spec.where + " " + " ".join(patterns)
+        total = int(hub.store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0]["n"].value)
+        pages = max(1, -(-total // PAGE_SIZE))
+        if page < 1 or page > pages:
+            return not_found(request, f"page {page} is out of range: {spec.slug} has {pages} page(s)")
+        key = spec.sorts[sort]
+        sort_expr = f"OPTIONAL {{ {key} ?key }}" if key else ""
+        label_expr = (f"OPTIONAL {{ ?s <{SKOS.prefLabel}> ?l1 FILTER (lang(?l1) = \"{lang}\") }} "
+                      f"OPTIONAL {{ ?s <{SKOS.prefLabel}> ?l2 FILTER (lang(?l2) = \"en\") }} "
+                      f"OPTIONAL {{ ?s <{SKOS.prefLabel}>|<{DCTERMS.title}>|<{ELI.title}> ?l3 }}")
+        order_key = "?key" if key else "?label"
+        if sort == "number":
+            order_key = "xsd:integer(?key)"
+        order = f"DESC({order_key})" if desc else order_key
+        rows = hub.store.select(
+            f"PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> SELECT ?s (SAMPLE(COALESCE(?l1, ?l2, ?l3)) AS ?label) (SAMPLE(?key) AS ?key) "
+            f"WHERE {{ {where} {sort_expr} {label_expr} }} GROUP BY ?s ORDER BY {order} ?s LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}")
+        items = [{"iri": r["s"].value, "label": r["label"].value if "label" in r else r["s"].value,
+                  "key": r["key"].value if "key" in r else ""} for r in rows]
+        facets = {}
+        for name, pred in spec.filters.items():
+            fr = hub.store.select(f"SELECT ?v (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {spec.where} ?s <{pred}> ?v }} GROUP BY ?v ORDER BY DESC(?n) LIMIT 40")
+            labels = views._labels(hub.store, {r["v"].value for r in fr if isinstance(r["v"], ox.NamedNode)}, lang)
+            facets[name] = [(r["v"].value, labels.get(r["v"].value, r["v"].value), int(r["n"].value)) for r in fr]
+
+        def link(**changes) -> str:
+            params = {k: v for k, v in {**dict(request.query_params), **changes}.items() if v not in (None, "")}
+            return request.url.path + ("?" + urlencode(params) if params else "")
+
+        return render(request, "index.html", spec=spec, title=i18n.UI[lang][spec.title_key], items=items, page=page, pages=pages,
+                      total=total, sort=sort, desc=desc, facets=facets, active=active, link=link)
+
+    def index_route(spec: IndexSpec):
+        def route(request: Request) -> Response:
+            return index_page(request, spec)
+        return route
+
+    for slug, spec in INDEXES.items():
+        router.add_api_route(f"/{slug}", index_route(spec), methods=["GET"], include_in_schema=False)
+
+    # -- resources ---------------------------------------------------------------------------------
+    def rdf_doc(iri: str, media: str) -> bytes:
+        node = ox.NamedNode(iri)
+        nt = hub.store.construct(
+            f"CONSTRUCT {{ {node} ?p ?o . ?s ?q {node} }} WHERE {{ GRAPH ?g {{ {{ {node} ?p ?o }} UNION {{ ?s ?q {node} }} }} "
+            f"FILTER (?g != <{settings.meta_graph}>) }}", union=False)
+        return serialize_graph(ox.parse(nt, ox.RdfFormat.N_TRIPLES), media, dict(PREFIXES))
+
+    def alternates(iri: str, doc_base: str) -> str:
+        return ", ".join(f'<{doc_base}.{ext}>; rel="alternate"; type="{media}"' for ext, media in SUFFIXES.items()) + f', <{iri}>; rel="describes"'
+
+    def resource_document(request: Request, iri: str, media: str, doc_base: str) -> Response:
+        if not hub.store.ask(f"ASK {{ GRAPH ?g {{ {{ {ox.NamedNode(iri)} ?p ?o }} UNION {{ ?s ?p {ox.NamedNode(iri)} }} }} "
+                             f"FILTER (?g != <{settings.meta_graph}>) }}", union=False):
+            return not_found(request, f"no resource {iri}")
+        lang = lang_of(request)
+        headers, fresh = cache_headers(request, f"{iri}|{media}|{lang}")
+        headers["Link"] = alternates(iri, doc_base)
+        headers["Vary"] = "Accept, Accept-Language, Cookie"
+        if fresh:
+            return Response(status_code=304, headers=headers)
+        if media != "text/html":
+            return Response(rdf_doc(iri, media), media_type=content_type(media), headers=headers)
+        view = views.describe(hub.store, iri, lang, settings.meta_graph)
+        if view is None:
+            return not_found(request, f"no resource {iri}")
+        panel = views.PANELS.get(view.kind)
+        if panel:
+            panel(hub.store, view, lang)
+        svg = ""
+        if view.kind == "decision" and (view.extra.get("up") or view.extra.get("down")):
+            svg = lineage_svg(iri, view.label, view.extra["up"], view.extra["down"], i18n.UI[lang]["lineage_picture"] + ": " + view.label, page_href)
+        formats = [(ext, f"{doc_base}.{ext}") for ext in SUFFIXES if ext != "html"]
+        response = render(request, "resource.html", view=view, svg=svg, formats=formats)
+        response.headers.update(headers)
+        return response
+
+    @router.get("/resource", include_in_schema=False)
+    def external(request: Request, iri: str = "") -> Response:
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            return not_found(request, "not an IRI")
+        accept = request.headers.get("accept", "text/html")
+        fmt = request.query_params.get("format")
+        try:
+            media = SUFFIXES[fmt] if fmt in SUFFIXES else negotiate_doc(accept)
+        except NotAcceptable as e:
+            return Response(e.message, status_code=406, media_type="text/plain; charset=utf-8")
+        return resource_document(request, iri, media, "/resource?" + urlencode({"iri": iri}) + "&format=")
+
+    def negotiate_doc(accept: str | None) -> str:
+        if not accept or "text/html" in accept or "application/xhtml+xml" in accept or accept.strip() == "*/*":
+            return "text/html"
+        try:
+            return negotiate("graph", accept).media_type
+        except NotAcceptable:
+            offers = ", ".join(SUFFIXES.values())
+            raise NotAcceptable(f"none of the requested types ({accept}) is offered; offered: {offers}") from None
+
+    @router.get("/{path:path}", include_in_schema=False)
+    def dereference(request: Request, path: str) -> Response:
+        if any(c in path for c in '<>"{}|\\^`') or ".." in path.split("/"):
+            return not_found(request, "not an address the hub mints")
+        stem, _, ext = path.rpartition(".")
+        if ext in SUFFIXES and stem:
+            iri = base + stem
+            try:
+                ox.NamedNode(iri)
+            except ValueError:
+                return not_found(request, "not an address the hub mints")
+            return resource_document(request, iri, SUFFIXES[ext], "/" + quote(stem))
+        iri = base + path
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            return not_found(request, "not an address the hub mints")
+        if not hub.store.ask(f"ASK {{ GRAPH ?g {{ {{ {node} ?p ?o }} UNION {{ ?s ?p {node} }} }} FILTER (?g != <{settings.meta_graph}>) }}", union=False):
+            return not_found(request, f"no resource {iri}")
+        try:
+            media = negotiate_doc(request.headers.get("accept"))
+        except NotAcceptable as e:
+            return Response(e.message, status_code=406, media_type="text/plain; charset=utf-8", headers={"Link": alternates(iri, "/" + quote(path))})
+        target = "/" + quote(path) + "." + EXT_OF[media]
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(target, status_code=303, headers={"Vary": "Accept", "Link": alternates(iri, "/" + quote(path))})
+
+    return router

@@ -1,0 +1,112 @@
+"""Search over labels in every language, with decision symbols understood in any form.
+
+The index (token → entries) is built from the store's labels, titles, symbols and meeting codes
+and rebuilt once per write generation, so it is always in step with the data. Ranking: an exact
+symbol match first, then entries matching every query token, weighted by where the token matched
+(symbol > pref label > title > alt/hidden label) and by how much of the label the query covers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ontology import CHM, DCTERMS, ELI, SKOS
+from ontology.errors import SymbolError
+from ontology.symbols import parse_symbol
+from sparql.store import Store
+
+FIELDS = {CHM.symbol: 5.0, CHM.meetingCode: 4.0, SKOS.prefLabel: 3.0, ELI.title: 2.0, DCTERMS.title: 2.0,
+          SKOS.altLabel: 1.5, SKOS.hiddenLabel: 1.2, "http://www.w3.org/2000/01/rdf-schema#label": 2.0}
+_WORD = re.compile(r"[\w+]+")
+
+
+def normalise(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _WORD.findall(text)
+
+
+@dataclass
+class Hit:
+    iri: str
+    label: str
+    score: float
+    matched: str
+
+
+class SearchIndex:
+    def __init__(self, store: Store, meta_graph: str) -> None:
+        preds = " ".join(f"<{p}>" for p in FIELDS)
+        self.labels: dict[str, dict[str, str]] = defaultdict(dict)  # iri → lang → pref label
+        self.entries: list[tuple[str, str, float, int]] = []  # (iri, text, weight, token count)
+        self.postings: dict[str, set[int]] = defaultdict(set)
+        self.symbols: dict[str, str] = {}
+        rows = store.select(f"SELECT ?s ?p ?l WHERE {{ VALUES ?p {{ {preds} }} GRAPH ?g {{ ?s ?p ?l }} "
+                            f"FILTER (isIRI(?s) && isLiteral(?l) && ?g != <{meta_graph}>) }}", union=False)
+        for r in rows:
+            iri, pred, lit = r["s"].value, r["p"].value, r["l"]
+            if pred == SKOS.prefLabel or (pred in (ELI.title, DCTERMS.title) and (lit.language or "") not in self.labels[iri]):
+                self.labels[iri].setdefault(lit.language or "", lit.value)
+            if pred == CHM.symbol:
+                self.symbols[lit.value] = iri
+            tokens = normalise(lit.value)
+            if not tokens:
+                continue
+            i = len(self.entries)
+            self.entries.append((iri, lit.value, FIELDS[pred], len(tokens)))
+            for t in set(tokens):
+                self.postings[t].add(i)
+        self.vocabulary = sorted(self.postings)
+
+    def label(self, iri: str, lang: str) -> str:
+        labels = self.labels.get(iri, {})
+        return labels.get(lang) or labels.get("en") or labels.get("") or next(iter(labels.values()), iri)
+
+    def _candidates(self, token: str, last: bool) -> set[int]:
+        exact = self.postings.get(token, set())
+        if not last or len(token) < 2:
+            return exact
+        # the token being typed: prefix matches too (bounded)
+        out = set(exact)
+        i = bisect.bisect_left(self.vocabulary, token)
+        for word in self.vocabulary[i : i + 50]:
+            if not word.startswith(token):
+                break
+            out |= self.postings[word]
+        return out
+
+    def search(self, query: str, lang: str, limit: int = 20) -> list[Hit]:
+        scores: dict[str, float] = defaultdict(float)
+        matched: dict[str, str] = {}
+        try:
+            symbol = parse_symbol(query).canonical
+        except SymbolError:
+            symbol = None
+        if symbol and symbol in self.symbols:
+            scores[self.symbols[symbol]] += 100.0
+            matched[self.symbols[symbol]] = symbol
+        tokens = normalise(query)
+        if tokens:
+            sets = [self._candidates(t, i == len(tokens) - 1) for i, t in enumerate(tokens)]
+            sets.sort(key=len)
+            common = set(sets[0])
+            for s in sets[1:]:
+                common &= s
+                if not common:
+                    break
+            by_entity: dict[str, float] = {}
+            for i in common:
+                iri, text, weight, n = self.entries[i]
+                score = weight * (len(tokens) / max(n, len(tokens)))
+                if score > by_entity.get(iri, 0):
+                    by_entity[iri] = score
+                    matched.setdefault(iri, text)
+            for iri, sc in by_entity.items():
+                scores[iri] += sc
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.label(kv[0], lang)))[:limit]
+        return [Hit(iri, self.label(iri, lang), round(sc, 3), matched.get(iri, "")) for iri, sc in ranked]
+

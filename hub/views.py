@@ -1,0 +1,227 @@
+"""View models for the linked-data pages: plain data built from the store; templates never query.
+
+Every view is built in one language (labels picked with fallback to English) and carries the
+properties grouped and labelled from the ontology, the incoming links, and the provenance of the
+graphs the facts come from.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from hub.i18n import pick, term_label
+from ontology import CHM, DCTERMS, ELI, PROV, RDF, SCHEMA, SKOS
+from sparql import queries
+from sparql.store import Store
+
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+LABEL_PREDICATES = (SKOS.prefLabel, RDFS_LABEL, ELI.title, DCTERMS.title)
+MAX_INCOMING = 200
+
+
+@dataclass
+class Value:
+    text: str
+    href: str | None = None  # a link (IRI) when the value is a resource
+    lang: str | None = None
+    datatype: str | None = None
+
+
+@dataclass
+class Group:
+    predicate: str
+    label: str
+    values: list[Value]
+
+
+@dataclass
+class Provenance:
+    graph: str
+    title: str
+    loaded: str
+    source: str
+
+
+@dataclass
+class Edge:
+    source: str
+    source_label: str
+    kind: str
+    target: str
+    target_label: str
+
+
+@dataclass
+class ResourceView:
+    iri: str
+    label: str
+    types: list[Value]
+    groups: list[Group]
+    incoming: list[Group]
+    provenance: list[Provenance]
+    kind: str = "resource"  # decision, article, target, actor, programme or resource
+    extra: dict = field(default_factory=dict)
+    jsonld: str = ""
+
+
+def _labels(store: Store, iris: set[str], lang: str) -> dict[str, str]:
+    """A display label for each IRI (its pref label, title, symbol …, in ``lang`` with fallback)."""
+    if not iris:
+        return {}
+    out: dict[str, list[ox.Literal]] = {}
+    values = " ".join(f"<{i}>" for i in sorted(iris) if ">" not in i and " " not in i)
+    preds = " ".join(f"<{p}>" for p in LABEL_PREDICATES)
+    for r in store.select(f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {preds} }} ?s ?p ?l FILTER isLiteral(?l) }}"):
+        out.setdefault(r["s"].value, []).append(r["l"])
+    return {k: pick(v, lang).value for k, v in out.items() if pick(v, lang) is not None}
+
+
+def _value(term, labels: dict[str, str]) -> Value:
+    if isinstance(term, ox.NamedNode):
+        return Value(labels.get(term.value) or term.value, href=term.value)
+    if isinstance(term, ox.BlankNode):
+        return Value("_:" + term.value)
+    dt = term.datatype.value if term.datatype and term.datatype.value not in (
+        "http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString") else None
+    return Value(term.value, lang=term.language, datatype=dt)
+
+
+def _order(predicate: str) -> tuple[int, str]:
+    first = [SKOS.prefLabel, ELI.title, CHM.symbol, DCTERMS.title, SKOS.altLabel, ELI.date_document,
+             PROV.wasGeneratedBy, CHM.trackingStatus]
+    return (first.index(predicate), "") if predicate in first else (len(first), predicate)
+
+
+def describe(store: Store, iri: str, lang: str, meta_graph: str) -> ResourceView | None:
+    node = str(ox.NamedNode(iri))  # validated IRI syntax, safe to place in the query text
+    out_rows = store.select(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} FILTER (?g != <{meta_graph}>) }}", union=False)
+    in_rows = store.select(
+        f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {node} }} FILTER (?g != <{meta_graph}>) }} LIMIT {MAX_INCOMING}", union=False)
+    if not out_rows and not in_rows:
+        return None
+    iris = {iri} | {r["o"].value for r in out_rows if isinstance(r["o"], ox.NamedNode)} | {r["s"].value for r in in_rows if isinstance(r["s"], ox.NamedNode)}
+    labels = _labels(store, iris, lang)
+    grouped: dict[str, list[Value]] = {}
+    types: list[Value] = []
+    graphs: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    for r in out_rows:
+        graphs.add(r["g"].value)
+        key = (r["p"].value, str(r["o"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        if r["p"].value == RDF.type:
+            types.append(Value(term_label(r["o"].value, lang), href=r["o"].value))
+            continue
+        grouped.setdefault(r["p"].value, []).append(_value(r["o"], labels))
+    groups = [Group(p, term_label(p, lang), sorted(v, key=lambda x: (x.lang not in (lang, None), x.text)))
+              for p, v in sorted(grouped.items(), key=lambda kv: _order(kv[0]))]
+    incoming_by: dict[str, list[Value]] = {}
+    for r in in_rows:
+        graphs.add(r["g"].value)
+        incoming_by.setdefault(r["p"].value, []).append(_value(r["s"], labels))
+    incoming = [Group(p, term_label(p, lang), sorted(v, key=lambda x: x.text)) for p, v in sorted(incoming_by.items())]
+    provenance = []
+    for g in sorted(graphs):
+        rows = store.select(
+            f"SELECT ?t ?when ?m ?src WHERE {{ GRAPH <{meta_graph}> {{ OPTIONAL {{ <{g}> <{DCTERMS.title}> ?t }} "
+            f"OPTIONAL {{ <{g}> <{PROV.generatedAtTime}> ?when }} OPTIONAL {{ <{g}> <{DCTERMS.modified}> ?m }} "
+            f"OPTIONAL {{ <{g}> <{DCTERMS.source}> ?src }} }} }}", union=False)
+        r = rows[0] if rows else {}
+        provenance.append(Provenance(g, r["t"].value if "t" in r else "", (r.get("m") or r.get("when") or ox.Literal("")).value,
+                                     r["src"].value if "src" in r else ""))
+    type_iris = {t.href for t in types}
+    view = ResourceView(iri, labels.get(iri) or iri, types, groups, incoming, provenance)
+    view.kind = _kind(type_iris, grouped)
+    view.jsonld = schema_org(view, type_iris, grouped, lang)
+    return view
+
+
+def _kind(types: set[str], grouped: dict) -> str:
+    if CHM.Decision in types:
+        return "decision"
+    if CHM.Article in types:
+        return "article"
+    if CHM.WorkProgramme in types:
+        return "programme"
+    if "http://xmlns.com/foaf/0.1/Agent" in types or "http://www.w3.org/ns/org#Organization" in types:
+        return "actor"
+    if SKOS.Concept in types:
+        return "concept"
+    return "resource"
+
+
+def schema_org(view: ResourceView, types: set[str], grouped: dict[str, list[Value]], lang: str) -> str:
+    """schema.org JSON-LD for the page (schema:Legislation for decisions)."""
+    kind = {"decision": "Legislation", "article": "Legislation"}.get(view.kind)
+    if kind is None:
+        kind = "Event" if CHM.Meeting in types else ("Organization" if view.kind == "actor" else
+                                                      ("DefinedTerm" if view.kind == "concept" else "Thing"))
+    doc: dict = {"@context": "https://schema.org", "@type": kind, "@id": view.iri, "name": view.label, "url": view.iri}
+    if CHM.symbol in grouped:
+        doc["legislationIdentifier"] = grouped[CHM.symbol][0].text
+    if ELI.date_document in grouped:
+        doc["legislationDate"] = grouped[ELI.date_document][0].text
+    if PROV.wasGeneratedBy in grouped:
+        doc["legislationPassedBy"] = {"@id": grouped[PROV.wasGeneratedBy][0].href, "name": grouped[PROV.wasGeneratedBy][0].text}
+    if SCHEMA.startDate in grouped:
+        doc["startDate"] = grouped[SCHEMA.startDate][0].text
+    if DCTERMS.subject in grouped:
+        doc["about"] = [{"@id": v.href, "name": v.text} for v in grouped[DCTERMS.subject] if v.href]
+    doc["inLanguage"] = lang
+    # "</" can never close the script element the JSON sits in
+    return json.dumps(doc, ensure_ascii=False).replace("</", "<\\/")
+
+
+# -- class-specific panels -----------------------------------------------------------------------
+
+def decision_panels(store: Store, view: ResourceView, lang: str) -> None:
+    iri = view.iri
+    up = queries.run(store, "lineage-up", {"decision": iri})
+    down = queries.run(store, "lineage-down", {"resource": iri})
+    view.extra["up"] = [_edge(r) for r in up]
+    view.extra["down"] = [_edge(r) for r in down]
+    paragraphs = store.select(
+        f"SELECT ?para ?number ?request ?verb ?addressee WHERE {{ ?para <{ELI.is_part_of}> ?d ; a <{CHM.DecisionParagraph}> . "
+        f"OPTIONAL {{ ?para <{ELI.number}> ?number }} OPTIONAL {{ ?para <{CHM.hasRequest}> ?request . "
+        f"OPTIONAL {{ ?request <{CHM.operativeVerb}> ?verb }} OPTIONAL {{ ?request <{CHM.addressee}> ?addressee }} }} }} ORDER BY ?number"
+        .replace("?d ;", f"{ox.NamedNode(iri)} ;"))
+    iris = {r[k].value for r in paragraphs for k in ("para", "verb", "addressee") if k in r}
+    labels = _labels(store, iris, lang)
+    paras: dict[str, dict] = {}
+    for r in paragraphs:
+        p = paras.setdefault(r["para"].value, {"iri": r["para"].value, "label": labels.get(r["para"].value, r["para"].value),
+                                               "number": r["number"].value if "number" in r else "", "requests": []})
+        if "request" in r:
+            p["requests"].append({
+                "verb": labels.get(r["verb"].value, "") if "verb" in r else "",
+                "addressee": Value(labels.get(r["addressee"].value, r["addressee"].value), href=r["addressee"].value) if "addressee" in r else None,
+            })
+    view.extra["paragraphs"] = list(paras.values())
+
+
+def _edge(r: dict) -> Edge:
+    return Edge(r["source"].value, r["sourceLabel"].value if "sourceLabel" in r else r["source"].value,
+                r["kind"].value, r["target"].value, r["targetLabel"].value if "targetLabel" in r else r["target"].value)
+
+
+def article_panels(store: Store, view: ResourceView, lang: str) -> None:
+    cols, rows = queries.run_table(store, "decisions-by-article", {"article": view.iri})
+    view.extra["decisions"] = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
+
+
+def actor_panels(store: Store, view: ResourceView, lang: str) -> None:
+    cols, rows = queries.run_table(store, "actions-by-actor", {"actor": view.iri})
+    view.extra["actions"] = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
+
+
+def programme_panels(store: Store, view: ResourceView, lang: str) -> None:
+    cols, rows = queries.run_table(store, "strategic-actions", {"programme": view.iri})
+    view.extra["actions"] = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
+
+
+PANELS = {"decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}

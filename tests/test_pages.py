@@ -1,0 +1,162 @@
+"""Linked-data pages over HTTP: 303 and content negotiation for every class, suffixes, ETag/304,
+pages, search, languages, and bad input (hostile IRIs, markup in labels, unknown types, page range)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+import rdflib
+
+# one IRI of every class the pages serve (path below the base)
+EXAMPLES = {
+    "decision": "decision/cop/10/15",
+    "decision paragraph": "decision/cop/11/2/para/14-a",
+    "meeting": "meeting/cop/10",
+    "article": "instrument/cbd/article/18",
+    "article paragraph": "instrument/cbd/article/18/para/3",
+    "instrument": "instrument/cbd",
+    "target": "scheme/aichi-targets/target-19",
+    "work programme": "work-programme/chm-wp-2011-2020",
+    "actor": "actor/cop",
+    "network": None,  # found at run time
+}
+RDF_TYPES = {"ttl": ("text/turtle", "turtle"), "jsonld": ("application/ld+json", "json-ld"),
+             "nt": ("application/n-triples", "nt"), "rdf": ("application/rdf+xml", "xml")}
+
+
+def _examples(live) -> dict[str, str]:
+    out = dict(EXAMPLES)
+    r = httpx.get(live.url + "/sparql", params={"query": "SELECT ?n WHERE { ?n a <https://w3id.org/chmkg/ns#Network> } LIMIT 1"})
+    out["network"] = r.json()["results"]["bindings"][0]["n"]["value"][len(live.settings.base):]
+    return out
+
+
+def test_every_class_303s_and_negotiates(live_hub):
+    base = live_hub.settings.base
+    for kind, path in _examples(live_hub).items():
+        iri = base + path
+        html = httpx.get(f"{live_hub.url}/{path}", headers={"accept": "text/html,application/xhtml+xml"})
+        assert html.status_code == 303, kind
+        assert html.headers["location"] == f"/{path}.html" and "Accept" in html.headers["vary"]
+        page = httpx.get(live_hub.url + html.headers["location"])
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), kind
+        assert 'rel="alternate"; type="text/turtle"' in page.headers["link"]
+        for ext, (media, fmt) in RDF_TYPES.items():
+            neg = httpx.get(f"{live_hub.url}/{path}", headers={"accept": media})
+            assert neg.status_code == 303 and neg.headers["location"] == f"/{path}.{ext}", (kind, ext)
+            doc = httpx.get(f"{live_hub.url}/{path}.{ext}")
+            assert doc.status_code == 200 and doc.headers["content-type"].startswith(media), (kind, ext)
+            g = rdflib.Graph().parse(data=doc.text, format=fmt)
+            assert (rdflib.URIRef(iri), None, None) in g or (None, None, rdflib.URIRef(iri)) in g, (kind, ext)
+
+
+def test_etag_and_last_modified_give_304_until_a_write(live_hub):
+    url = f"{live_hub.url}/decision/cop/10/15.html"
+    first = httpx.get(url)
+    etag = first.headers["etag"]
+    assert etag.startswith('W/"') and first.headers["last-modified"].endswith("GMT")
+    again = httpx.get(url, headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert httpx.get(url, headers={"if-modified-since": first.headers["last-modified"]}).status_code == 304
+    assert httpx.get(url.replace(".html", ".ttl"), headers={"if-none-match": etag}).status_code == 200  # another representation
+    r = httpx.put(live_hub.url + "/gsp", params={"graph": "http://example.org/notes"}, headers={"content-type": "text/turtle", **live_hub.auth()},
+                  content=b'<http://example.org/n> <http://www.w3.org/2000/01/rdf-schema#label> "n" .')
+    assert r.status_code == 201
+    assert httpx.get(url, headers={"if-none-match": etag}).status_code == 200  # the data changed
+
+
+def test_decision_page_shows_lineage_paragraphs_and_schema_org(live_hub):
+    page = httpx.get(f"{live_hub.url}/decision/cop/15/16.html").text
+    assert "<svg" in page and "Lineage picture" in page
+    assert 'href="/instrument/cbd/article/18/para/3.html"' in page or "/instrument/cbd/article/18" in page
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    assert ld["@type"] == "Legislation" and ld["legislationIdentifier"] == "15/16"
+    assert "<script>" not in page and "onclick" not in page  # no inline scripts: the pages work without JavaScript
+
+
+def test_article_target_actor_and_programme_panels(live_hub):
+    article = httpx.get(f"{live_hub.url}/instrument/cbd/article/18.html").text
+    assert "Decisions based on this article" in article and "X/15" in article
+    target = httpx.get(f"{live_hub.url}/scheme/aichi-targets/target-19.html").text
+    assert "Referenced by" in target and "/decision/cop/10/15.html" in target
+    actor = httpx.get(f"{live_hub.url}/actor/cop.html").text
+    assert "Referenced by" in actor
+    wp = httpx.get(f"{live_hub.url}/work-programme/chm-wp-2024-2030.html").text
+    assert "Strategic actions" in wp and "<table>" in wp
+
+
+def test_indexes_page_sort_and_filter(live_hub):
+    first = httpx.get(f"{live_hub.url}/decisions")
+    assert first.status_code == 200 and "Page 1 of 3" in first.text
+    second = httpx.get(f"{live_hub.url}/decisions", params={"page": 2})
+    assert second.status_code == 200 and second.text != first.text
+    meeting = live_hub.settings.base + "meeting/cop/10"
+    filtered = httpx.get(f"{live_hub.url}/decisions", params={"meeting": meeting, "sort": "label"})
+    links = re.findall(r'<li><a href="(/decision/[^"]+)\.html">', filtered.text)
+    assert links and all(link.startswith("/decision/cop/10/") for link in links)
+    for slug in ("meetings", "articles", "targets", "programmes", "actors", "networks", "records"):
+        assert httpx.get(f"{live_hub.url}/{slug}").status_code == 200, slug
+
+
+@pytest.mark.parametrize("query", ["decision 10/15", "X/15", "COP 10 decision 15", "décision X/15", "10/15"])
+def test_search_finds_a_symbol_in_any_form(live_hub, query):
+    hits = httpx.get(f"{live_hub.url}/search", params={"q": query, "format": "json"}).json()
+    assert hits[0]["iri"] == live_hub.settings.base + "decision/cop/10/15"
+
+
+def test_search_ranks_labels_and_follows_writes(live_hub):
+    hits = httpx.get(f"{live_hub.url}/search", params={"q": "clearing-house mech", "format": "json"}).json()
+    assert hits and all("clearing" in (h["label"] + h["matched"]).lower() for h in hits[:3])
+    r = httpx.put(live_hub.url + "/gsp", params={"graph": "http://example.org/notes"}, headers={"content-type": "text/turtle", **live_hub.auth()},
+                  content='<http://example.org/n> <http://www.w3.org/2004/02/skos/core#prefLabel> "Zygomorphic orchids"@en .'.encode())
+    assert r.status_code == 201
+    hits = httpx.get(f"{live_hub.url}/search", params={"q": "zygomorphic", "format": "json"}).json()
+    assert [h["iri"] for h in hits] == ["http://example.org/n"]
+    assert hits[0]["page"].startswith("/resource?iri=")
+    external = httpx.get(live_hub.url + hits[0]["page"])
+    assert external.status_code == 200 and "Zygomorphic orchids" in external.text
+
+
+def test_language_follows_accept_language_and_the_switch(live_hub):
+    url = f"{live_hub.url}/decision/cop/10/15.html"
+    assert '<html lang="fr">' in httpx.get(url, headers={"accept-language": "fr-CH, fr;q=0.9, en;q=0.8"}).text
+    es = httpx.get(url, params={"lang": "es"})
+    assert '<html lang="es">' in es.text and "Propiedades" in es.text and es.cookies.get("lang") == "es"
+    assert '<html lang="en">' in httpx.get(url, headers={"accept-language": "de"}).text  # fallback
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/decision/<script>alert(1)</script>", "/decision/%22%3E%3Csvg%20onload=alert(1)%3E",
+                                  "/../../etc/passwd", "/decision/cop/10/15/%00", "/resource?iri=javascript:alert(1)"])
+def test_hostile_iris_are_404_pages_with_nothing_echoed_raw(live_hub, path):
+    r = httpx.get(live_hub.url + path)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "<script>alert" not in r.text and "<svg onload" not in r.text  # only ever escaped
+
+
+def test_markup_in_a_label_is_escaped(live_hub):
+    r = httpx.put(live_hub.url + "/gsp", params={"graph": "http://example.org/notes"}, headers={"content-type": "text/turtle", **live_hub.auth()},
+                  content=f'<{live_hub.settings.base}decision/cop/10/15> <http://www.w3.org/2000/01/rdf-schema#comment> "<script>alert(1)</script><b>bold</b>" .'.encode())
+    assert r.status_code == 201
+    page = httpx.get(f"{live_hub.url}/decision/cop/10/15.html").text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_unknown_accept_is_406_with_the_offers(live_hub):
+    r = httpx.get(f"{live_hub.url}/decision/cop/10/15", headers={"accept": "image/png"})
+    assert r.status_code == 406 and "text/turtle" in r.text and "application/ld+json" in r.text
+
+
+def test_page_out_of_range_is_a_404_page(live_hub):
+    for page in ("999", "0", "-1", "two"):
+        r = httpx.get(f"{live_hub.url}/decisions", params={"page": page})
+        assert r.status_code == 404 and "page" in r.text.lower()
+
+
+def test_sitemap_lists_pages(live_hub):
+    r = httpx.get(f"{live_hub.url}/sitemap.xml")
+    assert r.status_code == 200 and f"{live_hub.settings.base}decision/cop/10/15.html" in r.text
