@@ -67,7 +67,7 @@ def lineage_svg(center: str, center_label: str, up: list[Edge], down: list[Edge]
         for i, n in enumerate(nodes):
             pos[n] = (x, PAD + 20 + offset + i * (H + GAP_Y))
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="lineage-title" class="lineage" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="group" aria-labelledby="lineage-title" class="lineage" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}">',
         f'<title id="lineage-title">{escape(title)}</title>',
     ]

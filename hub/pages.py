@@ -66,9 +66,8 @@ INDEXES = {
 }
 
 
-class PageNotFound(Exception):
-    def __init__(self, message: str) -> None:
-        self.message = message
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def build_pages(hub: Hub) -> APIRouter:
@@ -134,7 +133,7 @@ def build_pages(hub: Hub) -> APIRouter:
     def home(request: Request) -> Response:
         counts = {r["class"].value: int(r["instances"].value) for r in queries.run(hub.store, "stats")}
         lang = lang_of(request)
-        rows = [(i18n.term_label(c, lang), n, c) for c, n in counts.items()]
+        rows = [(_upper_first(i18n.term_label(c, lang)), n, c) for c, n in counts.items()]
         entry = [(spec.slug, i18n.UI[lang][spec.title_key]) for spec in INDEXES.values()]
         return render(request, "home.html", classes=sorted(rows, key=lambda r: -r[1]), entry=entry)
 

@@ -1,0 +1,106 @@
+"""The pages in a real browser: Playwright driving Debian's chromium (installed by .ci/run).
+
+A researcher's path — home, search a decision symbol, open the decision, follow its lineage to
+Article 18 and back, switch language — with no console errors, and axe-core's accessibility check
+on the main templates.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import start_live_hub
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt-get)")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    hub, stop = start_live_hub(tmp_path_factory.mktemp("browser"), "embedded")
+    yield hub
+    stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="en-GB")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.errors = errors
+    yield pg
+    context.close()
+
+
+def test_search_decision_follow_lineage_to_article_18_and_back_switch_language(live, page):
+    page.goto(live.url + "/")
+    assert page.locator("h1").inner_text() == "CHM Knowledge Hub"
+    page.get_by_label("Search labels, titles and symbols").fill("decision 15/16")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=*")
+    page.locator("ol.hits li a").first.click()
+    page.wait_for_url("**/decision/cop/15/16.html")
+    assert "15/16" in page.locator("h1").inner_text()
+    assert page.locator("svg.lineage").count() == 1
+    # the lineage panel: follow the chain back to a paragraph of Article 18
+    page.locator(".lineage-panel a[href^='/instrument/cbd/article/18']").first.click()
+    page.wait_for_url("**/instrument/cbd/article/18**.html")
+    if "/para/" in page.url:  # from the paragraph up to the article itself
+        page.locator("dl.props a[href='/instrument/cbd/article/18.html']").first.click()
+        page.wait_for_url("**/instrument/cbd/article/18.html")
+    assert "Article 18" in page.locator("h1").inner_text()
+    # and back: the decisions based on Article 18 include X/15
+    page.locator("section[aria-labelledby='based'] a[href='/decision/cop/10/15.html']").click()
+    page.wait_for_url("**/decision/cop/10/15.html")
+    # switch language
+    page.locator("nav.langs a[hreflang='fr']").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("h2#props").inner_text() == "Propriétés"
+    page.goto(live.url + "/decisions")  # the cookie keeps French
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.errors == []
+
+
+def test_lineage_svg_nodes_are_links(live, page):
+    page.goto(live.url + "/decision/cop/15/16.html")
+    links = page.locator("svg.lineage a")
+    assert links.count() >= 3
+    links.first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(".html") and page.errors == []
+
+
+@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/search?q=clearing-house",
+                                  "/instrument/cbd/article/18.html", "/work-programme/chm-wp-2024-2030.html", "/nothing-here"])
+def test_main_templates_pass_axe(live, page, path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(live.url + path)
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, "\n".join(f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in serious)
+    assert page.errors == [] or path == "/nothing-here"  # a 404 page logs the failed load itself
+
+
+def test_keyboard_reaches_search_and_skip_link(live, page):
+    page.goto(live.url + "/decisions")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused.strip() == "Skip to content"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "site-q"
