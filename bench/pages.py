@@ -1,0 +1,144 @@
+"""Page bench: a decision page and a search, at 100k and 1M triples, beside the raw DESCRIBE time.
+
+For each size it generates the synthetic graph (bench/generate.py), loads it with `chmkg load`,
+serves it with `chmkg serve`, and measures:
+  - latency p50/p95/p99 over sequential requests (one client, keep-alive),
+  - pages/s at concurrency 8 with `wrk` (if installed),
+for a decision page (`/decision/cop/50/7.html`, rendered every time: pages are not cached) and a
+search (`/search?q=…`), and the raw `DESCRIBE` of the same decision in pyoxigraph on the same store.
+Targets at 1M triples: decision page p50 < 10 ms and p99 < 50 ms; search p95 < 20 ms.
+
+    python bench/pages.py 100000 1000000
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+BASE = "http://bench.example.org/"
+DECISION = "decision/cop/50/7"
+SEARCHES = ["decision on biodiversity", "XX/7", "national report 12", "COP-50", "forest 10"]
+N = 300
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def timed(client: httpx.Client, urls: list[str]) -> list[float]:
+    out = []
+    for i in range(N):
+        t0 = time.perf_counter()
+        r = client.get(urls[i % len(urls)])
+        out.append((time.perf_counter() - t0) * 1000)
+        if r.status_code != 200:
+            raise SystemExit(f"{urls[i % len(urls)]}: {r.status_code}")
+    return out
+
+
+def wrk_rps(url: str) -> float | None:
+    if not shutil.which("wrk"):
+        return None
+    out = subprocess.run(["wrk", "-t2", "-c8", "-d5s", url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"{url}: error responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def raw_describe(store_path: str) -> list[float]:
+    import pyoxigraph as ox
+
+    store = ox.Store(store_path)
+    q = f"DESCRIBE <{BASE}{DECISION}>"
+    times = []
+    for _ in range(N):
+        t0 = time.perf_counter()
+        list(store.query(q, use_default_graph_as_union=True))
+        times.append((time.perf_counter() - t0) * 1000)
+    del store
+    return times
+
+
+def main(sizes: list[int]) -> None:
+    sys.path.insert(0, str(HERE))
+    from generate import generate
+
+    rows = []
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "data.nt"
+            with data.open("w") as f:
+                triples = generate(n, out=f)
+            store = f"{tmp}/store"
+            subprocess.run([str(BIN / "chmkg"), "--store", store, "--base", BASE, "load", str(data), "--graph", "bench"],
+                           check=True, capture_output=True)
+            port = free_port()
+            proc = subprocess.Popen([str(BIN / "chmkg"), "--store", store, "--base", BASE, "serve", "--port", str(port),
+                                     "--no-build-if-missing"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            url = f"http://127.0.0.1:{port}"
+            try:
+                deadline = time.monotonic() + 120
+                while True:  # bounded wait for the server
+                    try:
+                        if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise SystemExit("the hub did not start")
+                    time.sleep(0.2)
+                with httpx.Client(base_url=url, timeout=60) as client:
+                    t0 = time.perf_counter()
+                    client.get("/search", params={"q": "warm"})  # builds the index once per write generation
+                    index_build = time.perf_counter() - t0
+                    page_urls = [f"/{DECISION}.html"]
+                    search_urls = [f"/search?q={q}" for q in SEARCHES]
+                    timed(client, page_urls[:1] * 20)
+                    page = timed(client, page_urls)
+                    search = timed(client, search_urls)
+                page_rps = wrk_rps(url + page_urls[0])
+                search_rps = wrk_rps(url + search_urls[0])
+            finally:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            describe = raw_describe(store)
+            rows.append((triples, "decision page", page, page_rps))
+            rows.append((triples, "search", search, search_rps))
+            rows.append((triples, "raw DESCRIBE", describe, None))
+            rows.append((triples, f"(search index build {index_build * 1000:.0f} ms)", None, None))
+    print(f"{'triples':>10} | {'what':34} | {'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7} | {'mean ms':>7} | {'pages/s c=8':>11}")
+    print("-" * 101)
+    for triples, what, times, rps in rows:
+        if times is None:
+            print(f"{triples:>10,} | {what:34} |")
+            continue
+        print(f"{triples:>10,} | {what:34} | {pct(times, 50):>7.2f} | {pct(times, 95):>7.2f} | {pct(times, 99):>7.2f} | "
+              f"{statistics.mean(times):>7.2f} | {('%11.0f' % rps) if rps else '':>11}")
+    print("\ntargets at 1M: decision page p50 < 10 ms, p99 < 50 ms; search p95 < 20 ms")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [100_000, 1_000_000])
