@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -112,7 +113,7 @@ def main(sizes: list[int]) -> None:
                     client.get("/search", params={"q": "warm"})  # builds the index once per write generation
                     index_build = time.perf_counter() - t0
                     page_urls = [f"/{DECISION}.html"]
-                    search_urls = [f"/search?q={q}" for q in SEARCHES]
+                    search_urls = [f"/search?q={quote(q)}" for q in SEARCHES]
                     timed(client, page_urls[:1] * 20)
                     page = timed(client, page_urls)
                     search = timed(client, search_urls)

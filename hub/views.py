@@ -179,12 +179,45 @@ def schema_org(view: ResourceView, types: set[str], grouped: dict[str, list[Valu
 
 # -- class-specific panels -----------------------------------------------------------------------
 
+LINKS = {ELI.cites: "recalls", ELI.amends: "amends", DCTERMS.replaces: "supersedes", ELI.repeals: "retires",
+         ELI.based_on: "based on", ELI.implements: "implements"}
+LINEAGE_DEPTH = 4
+LINEAGE_EDGES = 120
+
+
+def lineage(store: Store, iri: str, lang: str, upward: bool) -> tuple[list[Edge], bool]:
+    """The lineage around a decision, level by level: at most LINEAGE_DEPTH links away and
+    LINEAGE_EDGES edges, so a page stays small however long the chain (the saved queries
+    lineage-up and lineage-down give the whole transitive closure). Returns (edges, cut)."""
+    links = " ".join(f"<{p}>" for p in LINKS)
+    frontier, seen, edges, cut = {iri}, {iri}, [], False
+    for _ in range(LINEAGE_DEPTH):
+        if not frontier:
+            break
+        values = " ".join(str(ox.NamedNode(n)) for n in sorted(frontier))
+        pattern = "VALUES ?source { %s } ?source ?link ?target" if upward else "VALUES ?target { %s } ?source ?link ?target"
+        rows = store.select(f"SELECT ?source ?link ?target WHERE {{ VALUES ?link {{ {links} }} {pattern % values} }} "
+                            f"ORDER BY ?source ?target LIMIT {LINEAGE_EDGES + 1}")
+        frontier = set()
+        for r in rows:
+            if len(edges) >= LINEAGE_EDGES:
+                cut = True
+                break
+            edges.append((r["source"].value, LINKS[r["link"].value], r["target"].value))
+            nxt = r["target"].value if upward else r["source"].value
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.add(nxt)
+        if cut:
+            break
+    labels = _labels(store, {e[0] for e in edges} | {e[2] for e in edges}, lang)
+    return [Edge(s, labels.get(s, s), k, t, labels.get(t, t)) for s, k, t in edges], cut or bool(frontier)
+
+
 def decision_panels(store: Store, view: ResourceView, lang: str) -> None:
     iri = view.iri
-    up = queries.run(store, "lineage-up", {"decision": iri})
-    down = queries.run(store, "lineage-down", {"resource": iri})
-    view.extra["up"] = [_edge(r) for r in up]
-    view.extra["down"] = [_edge(r) for r in down]
+    view.extra["up"], view.extra["up_cut"] = lineage(store, iri, lang, upward=True)
+    view.extra["down"], view.extra["down_cut"] = lineage(store, iri, lang, upward=False)
     paragraphs = store.select(
         f"SELECT ?para ?number ?request ?verb ?addressee WHERE {{ ?para <{ELI.is_part_of}> ?d ; a <{CHM.DecisionParagraph}> . "
         f"OPTIONAL {{ ?para <{ELI.number}> ?number }} OPTIONAL {{ ?para <{CHM.hasRequest}> ?request . "

@@ -104,3 +104,20 @@ def test_keyboard_reaches_search_and_skip_link(live, page):
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "site-q"
+
+
+def test_query_editor_runs_a_saved_query_without_the_network(live, page):
+    requests: list[str] = []
+    missing: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    page.goto(live.url + "/editor")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.get_by_role("button", name="Instances per class").click()  # a saved query, opened as an example
+    page.locator(".yasqe_queryButton >> visible=true").first.click()
+    table = page.locator(".yasr table >> visible=true").first
+    table.wait_for(timeout=15000)
+    assert "Decision" in table.inner_text()
+    assert any(u.startswith(live.url + "/sparql") for u in requests)
+    assert all(u.startswith(live.url) or u.startswith("data:") for u in requests), [u for u in requests if not u.startswith(live.url)]
+    assert missing == [] and page.errors == [], missing

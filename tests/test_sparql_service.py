@@ -312,3 +312,22 @@ def test_queries_page_and_editor_are_served_offline(live_hub):
     assert js.status_code == 200 and len(js.content) > 500_000
     html = httpx.get(live_hub.url + "/sparql", headers={"accept": "text/html"}, follow_redirects=False)
     assert html.status_code == 303 and html.headers["location"].endswith("/editor")
+
+
+def test_service_allow_list_lets_listed_endpoints_through(tmp_path, oxigraph_server):
+    """With the remote store's endpoint on the allow-list, a federated query reaches it."""
+    from sparql.store import RemoteStore
+
+    remote = RemoteStore(oxigraph_server + "/query", oxigraph_server + "/update")
+    remote.update('DROP SILENT ALL ; INSERT DATA { GRAPH <http://example.org/far> { <http://example.org/far/s> <http://example.org/p> "far away" } }')
+    remote.close()
+    live, stop = start_live_hub(tmp_path, "embedded", service_allow=oxigraph_server + "/query")
+    try:
+        q = f'SELECT ?o WHERE {{ SERVICE <{oxigraph_server}/query?union-default-graph> {{ <http://example.org/far/s> ?p ?o }} }}'
+        r = httpx.get(live.url + "/sparql", params={"query": q})
+        assert r.status_code == 200, r.text
+        assert [b["o"]["value"] for b in r.json()["results"]["bindings"]] == ["far away"]
+        other = httpx.get(live.url + "/sparql", params={"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"})
+        assert other.status_code == 403
+    finally:
+        stop()
