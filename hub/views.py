@@ -67,15 +67,21 @@ class ResourceView:
     jsonld: str = ""
 
 
+def _union_of_constants(iris: list[str], pattern: str) -> str:
+    """``{ <a> … BIND(<a> AS ?s) } UNION { <b> … }``: each branch is one index lookup, where a
+    VALUES join lets the optimiser scan the whole pattern first."""
+    return " UNION ".join("{ " + pattern.replace("?s ", f"{ox.NamedNode(i)} ", 1) + f" BIND({ox.NamedNode(i)} AS ?s) }}" for i in iris)
+
+
 def _labels(store: Store, iris: set[str], lang: str) -> dict[str, str]:
     """A display label for each IRI (its pref label, title, symbol …, in ``lang`` with fallback)."""
-    if not iris:
-        return {}
     out: dict[str, list[ox.Literal]] = {}
-    values = " ".join(f"<{i}>" for i in sorted(iris) if ">" not in i and " " not in i)
-    preds = " ".join(f"<{p}>" for p in LABEL_PREDICATES)
-    for r in store.select(f"SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {preds} }} ?s ?p ?l FILTER isLiteral(?l) }}"):
-        out.setdefault(r["s"].value, []).append(r["l"])
+    valid = sorted(i for i in iris if i and not any(c in i for c in '<>" {}|\\^`'))
+    preds = ", ".join(f"<{p}>" for p in LABEL_PREDICATES)
+    for start in range(0, len(valid), 100):
+        union = _union_of_constants(valid[start:start + 100], "?s ?p ?l FILTER (isLiteral(?l) && ?p IN (" + preds + "))")
+        for r in store.select(f"SELECT ?s ?l WHERE {{ {union} }}"):
+            out.setdefault(r["s"].value, []).append(r["l"])
     return {k: pick(v, lang).value for k, v in out.items() if pick(v, lang) is not None}
 
 
@@ -189,15 +195,19 @@ def lineage(store: Store, iri: str, lang: str, upward: bool) -> tuple[list[Edge]
     """The lineage around a decision, level by level: at most LINEAGE_DEPTH links away and
     LINEAGE_EDGES edges, so a page stays small however long the chain (the saved queries
     lineage-up and lineage-down give the whole transitive closure). Returns (edges, cut)."""
-    links = " ".join(f"<{p}>" for p in LINKS)
+    links = ", ".join(f"<{p}>" for p in LINKS)
     frontier, seen, edges, cut = {iri}, {iri}, [], False
     for _ in range(LINEAGE_DEPTH):
         if not frontier:
             break
-        values = " ".join(str(ox.NamedNode(n)) for n in sorted(frontier))
-        pattern = "VALUES ?source { %s } ?source ?link ?target" if upward else "VALUES ?target { %s } ?source ?link ?target"
-        rows = store.select(f"SELECT ?source ?link ?target WHERE {{ VALUES ?link {{ {links} }} {pattern % values} }} "
-                            f"ORDER BY ?source ?target LIMIT {LINEAGE_EDGES + 1}")
+        if upward:
+            union = _union_of_constants(sorted(frontier), f"?s ?link ?target FILTER (?link IN ({links}))")
+            query = f"SELECT (?s AS ?source) ?link ?target WHERE {{ {union} }} ORDER BY ?source ?target LIMIT {LINEAGE_EDGES + 1}"
+        else:
+            union = " UNION ".join(f"{{ ?source ?link {ox.NamedNode(n)} FILTER (?link IN ({links})) BIND({ox.NamedNode(n)} AS ?target) }}"
+                                   for n in sorted(frontier))
+            query = f"SELECT ?source ?link ?target WHERE {{ {union} }} ORDER BY ?source ?target LIMIT {LINEAGE_EDGES + 1}"
+        rows = store.select(query)
         frontier = set()
         for r in rows:
             if len(edges) >= LINEAGE_EDGES:
