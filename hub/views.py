@@ -80,7 +80,8 @@ def _labels(store: Store, iris: set[str], lang: str) -> dict[str, str]:
     preds = ", ".join(f"<{p}>" for p in LABEL_PREDICATES)
     for start in range(0, len(valid), 100):
         union = _union_of_constants(valid[start:start + 100], "?s ?p ?l FILTER (isLiteral(?l) && ?p IN (" + preds + "))")
-        for r in store.select(f"SELECT ?s ?l WHERE {{ {union} }}"):
+        rows = store.select(f"SELECT ?s ?p ?l WHERE {{ {union} }}")
+        for r in sorted(rows, key=lambda r: LABEL_PREDICATES.index(r["p"].value)):  # prefLabel first
             out.setdefault(r["s"].value, []).append(r["l"])
     return {k: pick(v, lang).value for k, v in out.items() if pick(v, lang) is not None}
 
