@@ -1,0 +1,55 @@
+"""Thesaurus bench: import time per vocabulary (read → skosify → validated load) and the time of the
+full quality report over all imported schemes, in one run.
+
+    python bench/thesaurus.py [SHARED_DATA]
+
+Target: the full quality report in under 5 s for all schemes.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(shared: Path) -> None:
+    from loaders.ingest import ingest
+    from sparql.store import EmbeddedStore
+    from thesaurus.importers import READERS, read_vocabulary
+    from thesaurus.quality import check_stored
+
+    base = "http://127.0.0.1:8000/"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        store = EmbeddedStore(Path(tmp) / "store")
+        graphs = []
+        for name in READERS:
+            t0 = time.perf_counter()
+            source, report = read_vocabulary(name, shared)
+            t1 = time.perf_counter()
+            g = f"{base}graph/thesaurus-{name}"
+            ingest(store, source, g, base + "graph/meta")
+            t2 = time.perf_counter()
+            graphs.append(g)
+            rows.append((name, report.concepts, report.triples, t1 - t0, t2 - t1))
+        t0 = time.perf_counter()
+        checks = [check_stored(store, g) for g in graphs]
+        total = time.perf_counter() - t0
+        store.close()
+    print(f"{'vocabulary':10} | {'concepts':>8} | {'triples':>8} | {'read+skosify s':>14} | {'validated load s':>16}")
+    print("-" * 68)
+    for name, c, t, read, load in rows:
+        print(f"{name:10} | {c:>8,} | {t:>8,} | {read:>14.2f} | {load:>16.2f}")
+    print()
+    for r in checks:
+        print(f"quality report {r.graph.rsplit('/', 1)[-1]:22} {r.concepts:>6,} concepts  {r.seconds:>6.2f} s")
+    print(f"quality report, all schemes: {total:.2f} s (target < 5 s)")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE.parent))
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE.parent.parent / "shared" / "data")
