@@ -40,6 +40,7 @@ def main(shared: Path) -> None:
         checks = [check_stored(store, g) for g in graphs]
         total = time.perf_counter() - t0
         store.close()
+        latencies = autocomplete(Path(tmp) / "store")
     print(f"{'vocabulary':10} | {'concepts':>8} | {'triples':>8} | {'read+skosify s':>14} | {'validated load s':>16}")
     print("-" * 68)
     for name, c, t, read, load in rows:
@@ -48,6 +49,35 @@ def main(shared: Path) -> None:
     for r in checks:
         print(f"quality report {r.graph.rsplit('/', 1)[-1]:22} {r.concepts:>6,} concepts  {r.seconds:>6.2f} s")
     print(f"quality report, all schemes: {total:.2f} s (target < 5 s)")
+    for what, times in latencies.items():
+        times.sort()
+        print(f"{what:44} p50 {times[len(times) // 2]:6.2f} ms  p95 {times[int(len(times) * 0.95)]:6.2f} ms  p99 {times[int(len(times) * 0.99)]:6.2f} ms")
+
+
+def autocomplete(store_path: Path) -> dict[str, list[float]]:
+    """Autocomplete (prefix search) and hierarchy (children) through the Skosmos API, in process."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+    from hub.app import create_app
+    from hub.settings import Settings
+
+    app = create_app(Settings(store_path=str(store_path)))
+    out: dict[str, list[float]] = {"autocomplete /rest/v1/search?query=<prefix>*": [], "hierarchy /rest/v1/gemet/children": []}
+    prefixes = ["wat", "for", "bio", "pol", "cli", "soi", "agr", "fis", "air", "pro", "eau", "forêt"]
+    with TestClient(app) as client:
+        client.get("/rest/v1/search", params={"query": "warm*"})  # builds the label index once
+        for i in range(300):
+            t0 = time.perf_counter()
+            client.get("/rest/v1/search", params={"query": prefixes[i % len(prefixes)] + "*", "maxhits": 10})
+            out["autocomplete /rest/v1/search?query=<prefix>*"].append((time.perf_counter() - t0) * 1000)
+        for i in range(100):
+            t0 = time.perf_counter()
+            client.get("/rest/v1/gemet/children", params={"uri": f"http://www.eionet.europa.eu/gemet/concept/{[100, 2212, 4124, 625, 2663][i % 5]}"})
+            out["hierarchy /rest/v1/gemet/children"].append((time.perf_counter() - t0) * 1000)
+    return out
 
 
 if __name__ == "__main__":

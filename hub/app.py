@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hub.pages import build_pages
+from hub.skosmos import build_skosmos
 from hub.service import Hub
 from hub.settings import Settings, open_configured_store
 from hub.sparql_http import CachedQueries, build_router, problem
@@ -89,5 +90,6 @@ def create_app(settings: Settings) -> FastAPI:
             return PlainTextResponse(rows_to_csv(columns, rows), media_type="text/csv")
         return JSONResponse({"columns": columns, "rows": [{k: v.value for k, v in r.items()} for r in rows]})
 
+    app.include_router(build_skosmos(hub))
     app.include_router(build_pages(hub))  # last: its catch-all dereferences every minted IRI
     return app
