@@ -238,8 +238,21 @@ def build_pages(hub: Hub) -> APIRouter:
         headers["Vary"] = "Accept, Accept-Language, Cookie"
         if fresh:
             return Response(status_code=304, headers=headers)
+        # rendered documents are kept until the next write (like query answers)
+        key = ("page", hub.generation, iri, media, lang, request.url.query, doc_base)
+        hit = hub.cache.get(key)
+        if hit is not None:
+            response = Response(hit, media_type=content_type(media) if media != "text/html" else "text/html; charset=utf-8",
+                                headers={**headers, "Content-Language": lang, "X-Cache": "hit"})
+            if request.query_params.get("lang") in i18n.LANGS:
+                response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+            return response
+        generation = hub.generation
         if media != "text/html":
-            return Response(rdf_doc(iri, media), media_type=content_type(media), headers=headers)
+            body = rdf_doc(iri, media)
+            if generation == hub.generation:
+                hub.cache.put(key, body)
+            return Response(body, media_type=content_type(media), headers=headers)
         view = views.describe(hub.store, iri, lang, settings.meta_graph)
         if view is None:
             return not_found(request, f"no resource {iri}")
@@ -252,6 +265,8 @@ def build_pages(hub: Hub) -> APIRouter:
         formats = [(ext, f"{doc_base}.{ext}") for ext in SUFFIXES if ext != "html"]
         response = render(request, "resource.html", view=view, svg=svg, formats=formats)
         response.headers.update(headers)
+        if generation == hub.generation:
+            hub.cache.put(key, response.body)
         return response
 
     @router.get("/resource", include_in_schema=False)

@@ -160,3 +160,15 @@ def test_page_out_of_range_is_a_404_page(live_hub):
 def test_sitemap_lists_pages(live_hub):
     r = httpx.get(f"{live_hub.url}/sitemap.xml")
     assert r.status_code == 200 and f"{live_hub.settings.base}decision/cop/10/15.html" in r.text
+
+
+def test_rendered_pages_are_cached_until_the_next_write(live_hub):
+    url = f"{live_hub.url}/decision/cop/10/15.html"
+    first = httpx.get(url)
+    again = httpx.get(url)
+    assert again.headers.get("x-cache") == "hit" and again.text == first.text
+    r = httpx.put(live_hub.url + "/gsp", params={"graph": "http://example.org/notes"}, headers={"content-type": "text/turtle", **live_hub.auth()},
+                  content=f'<{live_hub.settings.base}decision/cop/10/15> <http://www.w3.org/2000/01/rdf-schema#comment> "A note written just now" .'.encode())
+    assert r.status_code == 201
+    after = httpx.get(url)
+    assert after.headers.get("x-cache") is None and "A note written just now" in after.text
