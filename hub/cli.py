@@ -301,7 +301,7 @@ app.add_typer(thesaurus_app, name="thesaurus")
 
 @thesaurus_app.command("import")
 def thesaurus_import(
-    names: Annotated[list[str], typer.Argument(help="informea, gemet, ecolex (or all).")],
+    names: Annotated[list[str], typer.Argument(help="informea, gemet, ecolex, mappings (or all).")],
     shared: Annotated[Optional[str], typer.Option(help="Folder of the reference data (default: setting shared_data).")] = None,
     force: Annotated[bool, typer.Option(help="Load even when the source is unchanged.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the import reports as JSON.")] = False,
@@ -310,16 +310,26 @@ def thesaurus_import(
     from dataclasses import asdict
 
     from loaders.ingest import ingest
-    from thesaurus.importers import READERS, read_vocabulary
+    from thesaurus.importers import READERS, read_mappings, read_vocabulary
 
     s = state.settings
-    wanted = list(READERS) if names == ["all"] else names
+    wanted = [*READERS, "mappings"] if names == ["all"] else names
+    mapping_lines: list[str] = []
 
     def run():
         store = open_configured_store(s)
         reports = []
         try:
             for name in wanted:
+                if name == "mappings":
+                    facts, suggestions, mreport = read_mappings(Path(shared or s.shared_data))
+                    for source in (facts, suggestions):
+                        result = ingest(store, source, s.graph(source.name), s.meta_graph, force=force)
+                        mapping_lines.append(f"{source.name}: {result.status}, {result.triples:,} links → {result.graph}")
+                    mapping_lines.append(f"  InforMEA → ECOLEX: {mreport.exact} exactMatch, {mreport.close} closeMatch, "
+                                         f"{len(mreport.unresolved)} unresolved; InforMEA ↔ GEMET suggestions: {mreport.suggestions}")
+                    mapping_lines.extend(f"  unresolved: {u}" for u in mreport.unresolved[:10])
+                    continue
                 source, report = read_vocabulary(name, Path(shared or s.shared_data))
                 result = ingest(store, source, s.graph(source.name), s.meta_graph, force=force)
                 reports.append((report, result))
@@ -341,6 +351,8 @@ def thesaurus_import(
         if report.quality:
             found = ", ".join(f"{r.id} {r.count}" for r in report.quality.results if r.count)
             out.print(f"  source quality: {found or 'no issues'}", highlight=False, markup=False)
+    for line in mapping_lines:
+        out.print(line, highlight=False, markup=False)
 
 
 @thesaurus_app.command("check")

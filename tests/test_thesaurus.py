@@ -150,3 +150,32 @@ def test_cli_import_and_check(tmp_path, shared_data):
     assert reports[graph("thesaurus-informea")]["concepts"] == 565
     r = runner.invoke(app, [*args, "thesaurus", "check", "--graph", "nope"])
     assert r.exit_code == 1 and "no graph" in r.output
+
+
+def test_mappings_from_the_tables_and_gemet_suggestions_apart(shared_data):
+    from rdflib import URIRef
+
+    from thesaurus.importers import mapping_graphs
+
+    facts, suggestions, report = mapping_graphs(shared_data)
+    abs_ = URIRef("http://www.informea.org/terms/access-and-benefit-sharing")
+    assert (abs_, SKOS.exactMatch, URIRef("https://www.ecolex.org/keyword/access-and-benefit-sharing")) in facts
+    assert report.links == len(facts) and report.exact > 50 and report.close > 300
+    # what cannot be resolved is listed with the reason, e.g. the table's own typo
+    assert "integrated management → integrated managment (ECOLEX keyword not found)" in report.unresolved
+    # GEMET links are suggestions in their own graph, never among the facts
+    assert report.suggestions == len(suggestions) > 100
+    assert not any("eionet" in str(o) for o in facts.objects())
+    assert all(str(o).startswith("http://www.eionet.europa.eu/gemet/") for o in suggestions.objects())
+
+
+def test_cli_imports_mappings_into_two_graphs(tmp_path, shared_data):
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    r = CliRunner().invoke(app, ["--store", str(tmp_path / "var" / "store"), "--base", BASE, "thesaurus", "import",
+                                 "informea", "ecolex", "mappings", "--shared", str(shared_data)])
+    assert r.exit_code == 0, r.output
+    assert "thesaurus-mappings: loaded" in r.stdout and "thesaurus-suggestions: loaded" in r.stdout
+    assert "unresolved: integrated management → integrated managment" in r.stdout

@@ -221,3 +221,79 @@ def read_vocabulary(name: str, shared_data: Path) -> tuple[ParsedSource, ImportR
     source = ParsedSource(name=f"thesaurus-{name}", reader="thesaurus", location=str(folder), checksum=checksum(nt),
                           ntriples=nt, title=title)
     return source, report
+
+
+# -- mappings ------------------------------------------------------------------------------------
+
+@dataclass
+class MappingReport:
+    links: int = 0
+    exact: int = 0
+    close: int = 0
+    unresolved: list[str] = field(default_factory=list)
+    suggestions: int = 0
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s\-_]+", " ", text.strip().lower())
+
+
+def _label_index(g: rdflib.Graph, lang: str = "en", alt: bool = True) -> dict[str, rdflib.URIRef]:
+    index: dict[str, rdflib.URIRef] = {}
+    preds = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel) if alt else (SKOS.prefLabel,)
+    for p in preds:
+        for s, o in g.subject_objects(p):
+            if isinstance(o, rdflib.Literal) and (o.language in (lang, None)):
+                index.setdefault(_key(str(o)), s)
+    return index
+
+
+def mapping_graphs(shared_data: Path) -> tuple[rdflib.Graph, rdflib.Graph, MappingReport]:
+    """InforMEA → ECOLEX from the two mapping tables (skos:exactMatch when the labels agree,
+    skos:closeMatch otherwise), and InforMEA ↔ GEMET *suggestions* where English prefLabels agree —
+    kept in their own graph for an editor to review, never mixed with the facts."""
+    shared_data = Path(shared_data)
+    informea = informea_graph(shared_data / "informea-thesaurus")
+    ecolex = ecolex_graph(shared_data / "ecolex-vocabularies")
+    inf_index = _label_index(informea)
+    eco_index = _label_index(ecolex)
+    pairs: list[tuple[str, str]] = []
+    table = json.loads(_need(shared_data / "informea-thesaurus" / "informea_to_ecolex_keywords.json").read_text(encoding="utf-8"))
+    for term, keywords in table.items():
+        pairs.extend((term, k) for k in keywords)
+    rows = _need(shared_data / "informea-thesaurus" / "informea_ecolex_geg_mappings.csv").read_text(encoding="utf-8").splitlines()
+    for row in csv.reader(rows[1:], delimiter=";"):
+        if len(row) >= 2 and row[0].strip() and row[1].strip():
+            pairs.append((row[0], row[1]))
+    facts, report = rdflib.Graph(), MappingReport()
+    for term, keyword in pairs:
+        a, b = inf_index.get(_key(term)), eco_index.get(_key(keyword))
+        if a is None or b is None:
+            report.unresolved.append(f"{term} → {keyword}" + (" (InforMEA term not found)" if a is None else " (ECOLEX keyword not found)"))
+            continue
+        relation = SKOS.exactMatch if _key(term) == _key(keyword) else SKOS.closeMatch
+        if (a, relation, b) not in facts:
+            facts.add((a, relation, b))
+    report.exact = len(list(facts.triples((None, SKOS.exactMatch, None))))
+    report.close = len(list(facts.triples((None, SKOS.closeMatch, None))))
+    report.links = report.exact + report.close
+    gemet = gemet_graph(shared_data / "gemet")
+    gemet_index = _label_index(gemet, alt=False)
+    suggestions = rdflib.Graph()
+    for s, o in informea.subject_objects(SKOS.prefLabel):
+        target = gemet_index.get(_key(str(o)))
+        if target is not None:
+            suggestions.add((s, SKOS.exactMatch, target))
+    report.suggestions = len(suggestions)
+    return facts, suggestions, report
+
+
+def read_mappings(shared_data: Path) -> tuple[ParsedSource, ParsedSource, MappingReport]:
+    facts, suggestions, report = mapping_graphs(shared_data)
+    out = []
+    for name, g, title in (("thesaurus-mappings", facts, "InforMEA → ECOLEX mappings (InforMEA and ECOLEX tables)"),
+                           ("thesaurus-suggestions", suggestions, "InforMEA ↔ GEMET mapping suggestions (labels agree; to review)")):
+        nt = g.serialize(format="nt", encoding="utf-8")
+        out.append(ParsedSource(name=name, reader="thesaurus-mappings", location=str(shared_data), checksum=checksum(nt),
+                                ntriples=nt, title=title))
+    return out[0], out[1], report
