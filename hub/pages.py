@@ -217,6 +217,54 @@ def build_pages(hub: Hub) -> APIRouter:
     for slug, spec in INDEXES.items():
         router.add_api_route(f"/{slug}", index_route(spec), methods=["GET"], include_in_schema=False)
 
+    # -- the thesaurus browser (Skosmos-like; the REST API is hub/skosmos.py) ------------------------
+    def vocab_graphs() -> dict[str, str]:
+        prefix = settings.graph("thesaurus-x")[:-1]
+        skip = {"mappings", "suggestions"}
+        return hub.derived("browser-vocabularies", lambda: {
+            g[len(prefix):]: g for g in hub.store.named_graphs() if g.startswith(prefix) and g[len(prefix):] not in skip})
+
+    @router.get("/thesaurus", include_in_schema=False)
+    def thesaurus_home(request: Request) -> Response:
+        vocabs = []
+        for vocid, g in sorted(vocab_graphs().items()):
+            n = hub.store.select(f"SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE {{ GRAPH <{g}> {{ ?c a <{SKOS.Concept}> }} }}", union=False)
+            vocabs.append((vocid, int(n[0]["n"].value)))
+        return render(request, "thesaurus.html", vocabs=vocabs, vocid=None)
+
+    @router.get("/thesaurus/{vocid}", include_in_schema=False)
+    def thesaurus_vocab(request: Request, vocid: str) -> Response:
+        g = vocab_graphs().get(vocid)
+        if g is None:
+            return not_found(request, f"no vocabulary {vocid}")
+        lang = lang_of(request)
+        parent = request.query_params.get("parent")
+        letter = (request.query_params.get("letter") or "")[:1].upper()
+        label_of = (f"OPTIONAL {{ ?c <{SKOS.prefLabel}> ?l1 FILTER (lang(?l1) = \"{lang}\") }} "
+                    f"OPTIONAL {{ ?c <{SKOS.prefLabel}> ?l2 FILTER (lang(?l2) = \"en\") }} OPTIONAL {{ ?c <{SKOS.prefLabel}> ?l3 }}")
+        if parent:
+            try:
+                node = ox.NamedNode(parent)
+            except ValueError:
+                return not_found(request, "not an IRI")
+            where = f"{{ ?c <{SKOS.broader}> {node} }} UNION {{ {node} <{SKOS.narrower}> ?c }}"
+        else:
+            where = f"?c a <{SKOS.Concept}> FILTER NOT EXISTS {{ ?c <{SKOS.broader}> ?b }}"
+        rows = hub.store.select(f"SELECT ?c (SAMPLE(COALESCE(?l1, ?l2, ?l3)) AS ?label) (COUNT(DISTINCT ?k) AS ?kids) WHERE {{ GRAPH <{g}> {{ "
+                                f"{where} {label_of} OPTIONAL {{ ?k <{SKOS.broader}> ?c }} }} }} GROUP BY ?c", union=False)
+        level = sorted(({"iri": r["c"].value, "label": r["label"].value if "label" in r else r["c"].value, "kids": int(r["kids"].value)}
+                        for r in rows), key=lambda x: x["label"].casefold())
+        index = []
+        if letter:
+            rows = hub.store.select(f"SELECT ?c (SAMPLE(COALESCE(?l1, ?l2, ?l3)) AS ?label) WHERE {{ GRAPH <{g}> {{ ?c a <{SKOS.Concept}> {label_of} }} }} "
+                                    f"GROUP BY ?c", union=False)
+            index = sorted(({"iri": r["c"].value, "label": r["label"].value} for r in rows
+                            if "label" in r and r["label"].value[:1].upper() == letter), key=lambda x: x["label"].casefold())
+        parent_label = views._labels(hub.store, {parent}, lang).get(parent, parent) if parent else None
+        letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        return render(request, "thesaurus.html", vocabs=None, vocid=vocid, level=level, parent=parent, parent_label=parent_label,
+                      index=index, letter=letter, letters=letters)
+
     # -- resources ---------------------------------------------------------------------------------
     def rdf_doc(iri: str, media: str) -> bytes:
         node = ox.NamedNode(iri)

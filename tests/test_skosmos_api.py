@@ -86,3 +86,18 @@ def test_bad_requests_are_clear(vocab_hub):
     assert r.status_code == 400 and "not an IRI" in r.json()["message"]
     r = httpx.get(vocab_hub.url + "/rest/v1/informea/label", params={"uri": "http://example.org/none"})
     assert r.status_code == 404
+
+
+def test_thesaurus_browser_pages(vocab_hub):
+    home = httpx.get(vocab_hub.url + "/thesaurus")
+    assert home.status_code == 200 and 'href="/thesaurus/informea"' in home.text
+    top = httpx.get(vocab_hub.url + "/thesaurus/informea")
+    assert top.status_code == 200 and "Top concepts" in top.text
+    letter = httpx.get(vocab_hub.url + "/thesaurus/informea", params={"letter": "b"})
+    assert ">biodiversity</a>" in letter.text
+    parent = "http://www.informea.org/terms/biodiversity"
+    kids = httpx.get(vocab_hub.url + "/thesaurus/informea", params={"parent": parent})
+    assert kids.status_code == 200 and kids.text.count("<li>") >= 1
+    concept = httpx.get(vocab_hub.url + "/resource", params={"iri": "http://www.informea.org/terms/adaptation"})
+    assert concept.status_code == 200 and "adaptation" in concept.text and "acclimatisation" in concept.text
+    assert httpx.get(vocab_hub.url + "/thesaurus/agrovoc").status_code == 404
