@@ -17,28 +17,27 @@ KIND_COLOURS = {"recalls": "#33658a", "amends": "#86400f", "supersedes": "#8b1e3
                 "based on": "#2f6b2f", "implements": "#2f6b2f"}
 
 
+def _walk(depth: dict[str, int], start: str, links: dict[str, list[str]], step: int) -> None:
+    """Breadth-first from ``start`` along ``links``, giving each new node its parent's depth + step."""
+    queue = deque([start])
+    while queue:
+        n = queue.popleft()
+        for m in links[n]:
+            if m not in depth:
+                depth[m] = depth[n] + step
+                queue.append(m)
+
+
 def _depths(center: str, up: list[Edge], down: list[Edge]) -> dict[str, int]:
-    depth = {center: 0}
-    forward = defaultdict(list)  # source → targets (what the source builds on)
+    """Columns: what the decision builds on to the left (negative), what built on it to the right."""
+    builds_on, built_on_by = defaultdict(list), defaultdict(list)
     for e in up:
-        forward[e.source].append(e.target)
-    queue = deque([center])
-    while queue:
-        n = queue.popleft()
-        for t in forward[n]:
-            if t not in depth:
-                depth[t] = depth[n] - 1
-                queue.append(t)
-    backward = defaultdict(list)  # target → sources (what built on the target)
+        builds_on[e.source].append(e.target)
     for e in down:
-        backward[e.target].append(e.source)
-    queue = deque([center])
-    while queue:
-        n = queue.popleft()
-        for s in backward[n]:
-            if s not in depth:
-                depth[s] = depth[n] + 1
-                queue.append(s)
+        built_on_by[e.target].append(e.source)
+    depth = {center: 0}
+    _walk(depth, center, builds_on, -1)
+    _walk(depth, center, built_on_by, +1)
     return depth
 
 

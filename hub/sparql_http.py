@@ -388,7 +388,7 @@ def build_router(hub: Hub) -> APIRouter:
 
     async def gsp(request: Request, path: str | None) -> Response:
         method = request.method
-        graph = target_graph(request, path if path is not None else None)
+        graph = target_graph(request, path)
         store = hub.store
         if method in ("GET", "HEAD"):
             offer = negotiate("graph", request.headers.get("accept"), None)
@@ -459,21 +459,14 @@ def build_router(hub: Hub) -> APIRouter:
             return problem(e)
 
     # -- descriptions and dumps --------------------------------------------------------------
+    # (a ChmError raised here is answered by the app's problem+json handler)
     @router.get("/.well-known/void", summary="VoID description of the dataset (per named graph)")
     def void(request: Request) -> Response:
-        try:
-            ttl = hub.derived("void", lambda: describe.void_turtle(settings.base, endpoint, hub.stats(), hub.dump_infos()))
-            return rdf_response(request, ttl)
-        except ChmError as e:
-            return problem(e)
+        return rdf_response(request, hub.derived("void", lambda: describe.void_turtle(settings.base, endpoint, hub.stats(), hub.dump_infos())))
 
     @router.get("/catalog", summary="DCAT catalogue: the datasets, their dumps and the endpoint")
     def catalog(request: Request) -> Response:
-        try:
-            ttl = hub.derived("dcat", lambda: describe.dcat_turtle(settings.base, endpoint, hub.stats(), hub.dump_infos()))
-            return rdf_response(request, ttl)
-        except ChmError as e:
-            return problem(e)
+        return rdf_response(request, hub.derived("dcat", lambda: describe.dcat_turtle(settings.base, endpoint, hub.stats(), hub.dump_infos())))
 
     @router.get("/dumps", summary="The dump files: name, graph, size, checksum")
     def dumps_list() -> JSONResponse:

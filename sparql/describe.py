@@ -6,6 +6,7 @@ last modified) and written as Turtle; the HTTP layer caches them until the next 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -104,8 +105,6 @@ def _void_graph(base: str, s: GraphStats) -> str:
 
 
 def _slug(iri: str) -> str:
-    import hashlib
-
     tail = iri.rstrip("/").rsplit("/", 1)[-1]
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in tail)[:60] or "graph"
     return f"{safe}-{hashlib.sha1(iri.encode()).hexdigest()[:8]}"
