@@ -14,7 +14,9 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from hub.accounts_http import build_accounts_router
 from hub.pages import build_pages
+from hub.tagging_http import build_tagging_router
 from hub.skosmos import build_skosmos
 from hub.service import Hub
 from hub.settings import Settings, open_configured_store
@@ -90,6 +92,8 @@ def create_app(settings: Settings) -> FastAPI:
             return PlainTextResponse(rows_to_csv(columns, rows), media_type="text/csv")
         return JSONResponse({"columns": columns, "rows": [{k: v.value for k, v in r.items()} for r in rows]})
 
+    app.include_router(build_accounts_router(hub))
+    app.include_router(build_tagging_router(hub))
     app.include_router(build_skosmos(hub))
     app.include_router(build_pages(hub))  # last: its catch-all dereferences every minted IRI
     return app

@@ -17,7 +17,7 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ontology.errors import ChmError
@@ -48,15 +48,17 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class TokenStore:
-    """The tokens file (JSON), read on change; writes are atomic (write + rename)."""
+class JsonFile:
+    """A small JSON file of secrets (mode 0600): re-read when it changes on disk (another process may
+    have written it), written atomically (temporary file, fsync, rename)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, what: str) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
+        self.what = what
+        self.lock = threading.Lock()
         self._cache: tuple[float, dict] | None = None
 
-    def _read(self) -> dict:
+    def read(self) -> dict:
         try:
             mtime = self.path.stat().st_mtime
         except FileNotFoundError:
@@ -66,17 +68,35 @@ class TokenStore:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            raise ChmError(f"{self.path}: the tokens file cannot be read ({e})") from None
+            raise ChmError(f"{self.path}: the {self.what} file cannot be read ({e})") from None
         self._cache = (mtime, data)
         return data
 
-    def _write(self, data: dict) -> None:
+    def write(self, data: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
-        os.chmod(tmp, 0o600)
+        tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data, indent=2, sort_keys=True))
+            f.flush()
+            os.fsync(f.fileno())
         tmp.replace(self.path)
         self._cache = None
+
+
+class TokenStore:
+    """The tokens file (JSON), read on change; writes are atomic (write + rename)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.file = JsonFile(path, "tokens")
+        self.path = self.file.path
+        self._lock = self.file.lock
+
+    def _read(self) -> dict:
+        return self.file.read()
+
+    def _write(self, data: dict) -> None:
+        self.file.write(data)
 
     def create(self, name: str, role: str, days: int | None = 365) -> str:
         """Create (or replace) the token ``name``; returns the secret, which is never stored."""
@@ -85,7 +105,7 @@ class TokenStore:
         if not name or not name.replace("-", "").replace("_", "").isalnum():
             raise ChmError("a token name is letters, digits, '-' and '_'")
         secret = "chmkg_" + secrets.token_urlsafe(32)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self._lock:
             data = dict(self._read())
             data[name] = {
@@ -113,7 +133,7 @@ class TokenStore:
         for name, entry in self._read().items():
             if hmac.compare_digest(entry["sha256"], digest):
                 expires = entry.get("expires")
-                if expires and datetime.fromisoformat(expires) < datetime.now(timezone.utc):
+                if expires and datetime.fromisoformat(expires) < datetime.now(UTC):
                     raise Unauthorized(f"the token {name!r} expired on {expires}")
                 return Principal(name, entry["role"])
         raise Unauthorized("the token is not valid")

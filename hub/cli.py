@@ -464,5 +464,7 @@ def serve(
     uvicorn.run(application, host=host or s.host, port=port or s.port, log_level="info", access_log=access_log)
 
 
+from hub import cli_tagging  # noqa: E402,F401 - registers tag, eval-*, user on the app
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -17,11 +18,13 @@ from collections import OrderedDict
 import queue
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import pyoxigraph as ox
 
+from hub.accounts import Accounts, Sessions, load_secret
 from hub.auth import TokenStore
 from hub.settings import Settings
 from sparql import describe
@@ -29,6 +32,26 @@ from sparql.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def _summary(result: Any) -> str:
+    """A short account of what a write did, for the audit log."""
+    for attrs in (("added", "removed"), ("status", "triples")):
+        if all(hasattr(result, a) for a in attrs):
+            return ", ".join(f"{a} {getattr(result, a)}" for a in attrs)
+    return "" if result is None else str(result)[:200]
+
+
+def append_audit(path: Path, who: str, what: str, outcome: str, detail: str = "") -> None:
+    """One JSON line per write (or refused write) in the audit log: who, when, what, outcome."""
+    line = json.dumps({"at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "who": who or "-",
+                       "what": what or "write", "outcome": outcome, "detail": detail, "pid": os.getpid()})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:  # O_APPEND: lines from several processes do not interleave
+            f.write(line + "\n")
+    except OSError as e:
+        log.error("audit log %s not writable: %s", path, e)
 
 
 class DaemonPool:
@@ -121,6 +144,11 @@ class Hub:
         self.settings = settings
         self.store = store
         self.tokens = TokenStore(settings.tokens_path)
+        self.accounts = Accounts(settings.users_path)
+        self.sessions = Sessions(self.accounts, load_secret(settings.secret_path), settings.session_max_age,
+                                 secure=settings.base.startswith("https:"))
+        self._tagger: tuple[tuple, Any] | None = None
+        self._tagger_lock = threading.Lock()
         self.generation = 0
         self.cache = ResultCache(settings.cache_entries)
         self.write_lock = threading.Lock()
@@ -131,13 +159,42 @@ class Hub:
         self._derived_lock = threading.RLock()
 
     # -- writes ---------------------------------------------------------------------------
-    def write(self, fn: Callable[[], T]) -> T:
-        """Run a write under the write lock; on success the data's generation moves on."""
+    def write(self, fn: Callable[[], T], who: str = "", what: str = "") -> T:
+        """Run a write under the write lock; on success the data's generation moves on and the
+        audit log gets one line (who, when, what, and what the write reported)."""
         with self.write_lock:
-            result = fn()
+            try:
+                result = fn()
+            except Exception as e:
+                self.audit(who, what, "refused", getattr(e, "code", type(e).__name__))
+                raise
             self.generation += 1
             self.cache.clear()
+            self.audit(who, what, "done", _summary(result))
             return result
+
+    def audit(self, who: str, what: str, outcome: str, detail: str = "") -> None:
+        append_audit(self.settings.audit_path, who, what, outcome, detail)
+
+    # -- tagging --------------------------------------------------------------------------
+    def tagging(self):
+        """(Tagger, Resolver) for the current data; the tagger is rebuilt only when a vocabulary changes."""
+        from ontology.iris import Minter
+        from thesaurus.references import Resolver
+        from thesaurus.submission import known_iris, load_vocabulary, tagging_graphs
+        from thesaurus.tagger import Tagger
+
+        minter = Minter(self.settings.base)
+        graphs = tagging_graphs(self.store, minter, self.settings.tag_scheme_list or None)
+        stamp = tuple(sorted((r["g"].value, r["m"].value) for r in self.store.select(
+            f"SELECT ?g ?m WHERE {{ GRAPH <{self.settings.meta_graph}> {{ ?g <http://purl.org/dc/terms/modified> ?m }} }}",
+            union=False) if r["g"].value in graphs)) + tuple(graphs)
+        with self._tagger_lock:
+            if self._tagger is None or self._tagger[0] != stamp:
+                self._tagger = (stamp, Tagger(load_vocabulary(self.store, graphs)))
+            tagger = self._tagger[1]
+        resolver = self.derived("resolver", lambda: Resolver(minter, known_iris(self.store)))
+        return tagger, resolver
 
     # -- queries --------------------------------------------------------------------------
     def enter_query(self) -> bool:

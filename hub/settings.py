@@ -36,6 +36,12 @@ class Settings:
     service_allow: str = ""  # comma-separated IRI prefixes SERVICE may call; empty: SERVICE is off
     tokens_file: str = ""  # default: tokens.json beside the store
     dumps_dir: str = ""  # default: dumps/ beside the store
+    users_file: str = ""  # default: users.json beside the store (accounts, Argon2 hashes)
+    secret_file: str = ""  # default: secret.key beside the store (signs session cookies)
+    session_max_age: int = 8 * 3600  # seconds a browser session lasts
+    max_document_bytes: int = 10_000_000  # submitted documents (tagging)
+    tag_schemes: str = ""  # comma-separated vocabularies the tagger uses (informea, ecolex, gemet); empty: all imported
+    audit_file: str = ""  # default: audit.log beside the store (one JSON line per write)
 
     @property
     def meta_graph(self) -> str:
@@ -48,6 +54,25 @@ class Settings:
     @property
     def dumps_path(self) -> Path:
         return Path(self.dumps_dir) if self.dumps_dir else Path(self.store_path).parent / "dumps"
+
+    def _beside(self, value: str, name: str) -> Path:
+        return Path(value) if value else Path(self.store_path).parent / name
+
+    @property
+    def users_path(self) -> Path:
+        return self._beside(self.users_file, "users.json")
+
+    @property
+    def secret_path(self) -> Path:
+        return self._beside(self.secret_file, "secret.key")
+
+    @property
+    def audit_path(self) -> Path:
+        return self._beside(self.audit_file, "audit.log")
+
+    @property
+    def tag_scheme_list(self) -> list[str]:
+        return self._list(self.tag_schemes)
 
     @property
     def endpoint(self) -> str:

@@ -243,7 +243,7 @@ def build_router(hub: Hub) -> APIRouter:
         def work():
             return hub.write(lambda: apply_update(
                 hub.store, update, settings.meta_graph, using=using, using_named=using_named,
-                base_iri=endpoint, who=who.name))
+                base_iri=endpoint, who=who.name), who=who.name, what=f"SPARQL update ({len(update)} chars)")
 
         result = await asyncio.get_running_loop().run_in_executor(None, work)
         return JSONResponse({"status": "committed", "added": result.added, "removed": result.removed, "graphs": result.graphs})
@@ -412,7 +412,7 @@ def build_router(hub: Hub) -> APIRouter:
                 if not report.conforms:
                     raise ShapeViolation(f"deleting <{graph}> would break the shapes; nothing was removed.\n{report.summary()}", report)
                 store.update(f"DROP GRAPH <{graph}> ;\nDELETE WHERE {{ GRAPH <{settings.meta_graph}> {{ <{graph}> ?p ?o }} }}")
-            await loop.run_in_executor(None, lambda: hub.write(drop))
+            await loop.run_in_executor(None, lambda: hub.write(drop, who.name, f"GSP DELETE <{graph}>"))
             return Response(status_code=204)
         parsed = await parsed_body(request, graph, who)
         if method == "PUT":
@@ -420,7 +420,7 @@ def build_router(hub: Hub) -> APIRouter:
                 existed = store.graph_exists(graph)
                 ingest(store, as_source(parsed, graph, method, who), graph, settings.meta_graph, force=True)
                 return existed
-            existed = await loop.run_in_executor(None, lambda: hub.write(put))
+            existed = await loop.run_in_executor(None, lambda: hub.write(put, who.name, f"GSP PUT <{graph}>"))
             return Response(status_code=204 if existed else 201)
         if method == "POST":
             def post():
@@ -429,7 +429,7 @@ def build_router(hub: Hub) -> APIRouter:
                     parsed.load(store.dump(graph, ox.RdfFormat.N_TRIPLES), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(NEW))
                 ingest(store, as_source(parsed, graph, method, who), graph, settings.meta_graph, force=True)
                 return existed
-            existed = await loop.run_in_executor(None, lambda: hub.write(post))
+            existed = await loop.run_in_executor(None, lambda: hub.write(post, who.name, f"GSP POST <{graph}>"))
             return Response(status_code=204 if existed else 201)
         raise MethodNotAllowed(f"{method} is not part of the Graph Store Protocol")
 
@@ -443,7 +443,8 @@ def build_router(hub: Hub) -> APIRouter:
                 graph = settings.base + "gsp/graphs/" + uuid.uuid4().hex
                 parsed = await parsed_body(request, graph, who)
                 await asyncio.get_running_loop().run_in_executor(None, lambda: hub.write(
-                    lambda: ingest(hub.store, as_source(parsed, graph, "POST", who), graph, settings.meta_graph, force=True)))
+                    lambda: ingest(hub.store, as_source(parsed, graph, "POST", who), graph, settings.meta_graph, force=True),
+                    who.name, f"GSP POST new graph <{graph}>"))
                 return Response(status_code=201, headers={"Location": graph})
             return await gsp(request, None)
         except ChmError as e:

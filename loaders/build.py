@@ -1,20 +1,23 @@
-"""The default build: the bundled dataset, then the reference texts and example CHM records
-from ../shared/data when that folder is present."""
+"""The default build: the bundled dataset, then — when ../shared/data is present — the reference
+texts, example CHM records, the vocabularies (InforMEA, ECOLEX, GEMET, their mappings) and the
+bundled decisions' subjects in the MEA thesaurus."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator
 
-from loaders.bundled import read_bundled
+from loaders.bundled import read_bundled, read_bundled_subjects
 from loaders.cbd_reference import read_convention, read_targets
 from loaders.chm_records import read_chm_records
 from loaders.ingest import ParsedSource
 
 EXAMPLE_RECORDS = ("example_record_event.json", "example_record_nationalTarget.json")
+VOCABULARIES = (("informea", "informea-thesaurus"), ("ecolex", "ecolex-vocabularies"), ("gemet", "gemet"))
 
 
-def build_sources(base: str, shared_data: Path | None) -> Iterator[Callable[[], ParsedSource]]:
+def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True) -> Iterator[Callable[[], ParsedSource]]:
     """Readers for the default build, in load order (each is called lazily)."""
     yield lambda: read_bundled(base)
     if shared_data is None or not Path(shared_data).is_dir():
@@ -27,3 +30,16 @@ def build_sources(base: str, shared_data: Path | None) -> Iterator[Callable[[], 
     records = [data / "chm-schemas" / name for name in EXAMPLE_RECORDS if (data / "chm-schemas" / name).is_file()]
     if records:
         yield lambda: read_chm_records(records, base, name="chm-examples")
+    if not vocabularies:
+        return
+    from thesaurus.importers import read_mappings, read_vocabulary
+
+    present = [name for name, folder in VOCABULARIES if (data / folder).is_dir()]
+    for name in present:
+        yield lambda name=name: read_vocabulary(name, data)[0]
+    if {"informea", "ecolex", "gemet"} <= set(present):
+        mappings = lru_cache(maxsize=1)(lambda: read_mappings(data))
+        yield lambda: mappings()[0]
+        yield lambda: mappings()[1]
+    if "informea" in present:
+        yield lambda: read_bundled_subjects(base)

@@ -313,3 +313,21 @@ def read_bundled(base: str) -> ParsedSource:
         ntriples=triples.ntriples(),
         title="CHM Knowledge Hub default dataset",
     )
+
+
+INFORMEA_TERMS = "http://www.informea.org/terms/"
+
+
+def read_bundled_subjects(base: str) -> ParsedSource:
+    """The project's stated subject links from bundled decisions to MEA (InforMEA) thesaurus concepts.
+
+    A graph of its own, loaded after the thesaurus: the links are facts only when their concepts exist.
+    """
+    m = Minter(base)
+    t = TripleSet()
+    for row in _table("subjects"):
+        t.add(m.decision(row["entity"]), DCTERMS.subject, iri(INFORMEA_TERMS + row["concept"]))
+    data = files("loaders").joinpath("data", "bundled", "subjects.csv").read_bytes()
+    return ParsedSource(name="bundled-subjects", reader="bundled", location="loaders/data/bundled/subjects.csv",
+                        checksum=hashlib.sha256(data + m.base.encode()).hexdigest(), ntriples=t.ntriples(),
+                        title="Subjects of the bundled decisions in the MEA thesaurus")

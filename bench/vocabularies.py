@@ -1,7 +1,7 @@
 """Thesaurus bench: import time per vocabulary (read → skosify → validated load) and the time of the
 full quality report over all imported schemes, in one run.
 
-    python bench/thesaurus.py [SHARED_DATA]
+    python bench/vocabularies.py [SHARED_DATA]
 
 Target: the full quality report in under 5 s for all schemes.
 """

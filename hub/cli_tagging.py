@@ -1,0 +1,244 @@
+"""``chmkg tag``, ``chmkg eval-tagging``, ``chmkg eval-references`` and ``chmkg user``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hub.cli import _guard, app, err, out, state
+from hub.settings import open_configured_store
+from ontology.errors import ChmError
+
+SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".docx")
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))
+        elif p.is_file():
+            found.append(p)
+        else:
+            raise ChmError(f"{p}: no such file or folder")
+    if not found:
+        raise ChmError("no documents to tag (supported: " + ", ".join(SUFFIXES) + ")")
+    return found
+
+
+def _tagging(store, schemes: list[str]):
+    from ontology.iris import Minter
+    from thesaurus.references import Resolver
+    from thesaurus.submission import known_iris, load_vocabulary, tagging_graphs
+    from thesaurus.tagger import Tagger
+
+    m = Minter(state.settings.base)
+    graphs = tagging_graphs(store, m, schemes or state.settings.tag_scheme_list or None)
+    if not graphs:
+        raise ChmError("no vocabulary in the store; run `chmkg build` or `chmkg thesaurus import informea` first")
+    return Tagger(load_vocabulary(store, graphs)), Resolver(m, known_iris(store)), m
+
+
+@app.command()
+def tag(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (txt, md, html, pdf, docx).")],
+    lang: Annotated[str | None, typer.Option("--lang", help="Language (en, fr, es); default: detected.")] = None,
+    scheme: Annotated[list[str], typer.Option("--scheme", help="Vocabularies to tag with (default: all imported).")] = [],  # noqa: B006
+    limit: Annotated[int, typer.Option(help="Suggestions per document.")] = 10,
+    output: Annotated[str, typer.Option("--output", "-o", help="table, json or csv.")] = "table",
+    submit: Annotated[bool, typer.Option(help="Store each document as a record with its suggestions.")] = False,
+    submitter: Annotated[str, typer.Option("--as", help="Submitter name recorded with --submit.")] = "cli",
+) -> None:
+    """Tag documents with thesaurus concepts and extract their references; optionally submit them."""
+    from hub.service import append_audit
+    from loaders.update import apply_update
+    from thesaurus.documents import DocumentError, extract
+    from thesaurus.submission import analyse, submission_update
+
+    s = state.settings
+    if output not in ("table", "json", "csv"):
+        err.print(f"Error [E000]: unknown output {output!r} (table, json, csv)", highlight=False, markup=False)
+        raise typer.Exit(1)
+
+    def run():
+        files = _files(paths)
+        store = open_configured_store(s)
+        results, failures = [], []
+        try:
+            tagger, resolver, minter = _tagging(store, scheme)
+            with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                          TimeElapsedColumn(), console=err, disable=not sys.stderr.isatty()) as progress:
+                task = progress.add_task("tagging", total=len(files))
+                for f in files:
+                    progress.update(task, description=f"tagging {f.name}")
+                    try:
+                        data = f.read_bytes()
+                        a = analyse(extract(data, f.name, None, lang, s.max_document_bytes), tagger, resolver, limit, data)
+                        row = {"file": str(f), **a.to_dict()}
+                        if submit:
+                            g = submission_update(a, minter, submitter)
+                            if store.graph_exists(g.record_graph):
+                                row["record"], row["submitted"] = g.record, "already submitted"
+                            else:
+                                apply_update(store, g.update, s.meta_graph, who=submitter)
+                                append_audit(s.audit_path, submitter, f"submit document {f.name!r} → <{g.record}> (CLI)", "done")
+                                row["record"], row["submitted"] = g.record, "stored"
+                        results.append(row)
+                    except (DocumentError, ChmError) as e:
+                        failures.append({"file": str(f), "error": f"[{e.code}] {e.message}"})
+                    progress.advance(task)
+        finally:
+            store.close()
+        return results, failures
+
+    results, failures = _guard(run)
+    if output == "json":
+        out.print_json(data={"documents": results, "failures": failures})
+    elif output == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["file", "kind", "rank", "concept_or_key", "label_or_iri", "score_or_status"])
+        for r in results:
+            for i, sug in enumerate(r["suggestions"], 1):
+                w.writerow([r["file"], "subject", i, sug["concept"], sug["label"], sug["score"]])
+            for ref in r["references"]:
+                w.writerow([r["file"], f"reference:{ref['kind']}", "", ref["key"], ref["iri"] or "", ref["status"]])
+        sys.stdout.write(buf.getvalue())
+    else:
+        for r in results:
+            t = Table("score", "concept", "matched", title=f"{r['file']} — {r['title'][:60]} ({r['language']}, {r['words']:,} words)")
+            for sug in r["suggestions"]:
+                t.add_row(f"{sug['score']:.2f}", sug["label"], ", ".join(sug["matched"][:3]))
+            out.print(t)
+            resolved = [x for x in r["references"] if x["iri"]]
+            out.print(f"  references: {len(resolved)} resolved, {len(r['references']) - len(resolved)} unresolved"
+                      + (f"; record {r['record']} ({r['submitted']})" if r.get("record") else ""), highlight=False, markup=False)
+    for f in failures:
+        err.print(f"{f['file']}: {f['error']}", highlight=False, markup=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command("eval-tagging")
+def eval_tagging(
+    gold: Annotated[Path | None, typer.Argument(help="Gold set (JSON); default: the InforMEA dev split in ../shared.")] = None,
+    k: Annotated[list[int], typer.Option("--k", help="Cut-offs (repeatable).")] = [1, 3, 5],  # noqa: B006
+    scheme: Annotated[list[str], typer.Option("--scheme", help="Vocabularies (default: informea).")] = ["informea"],  # noqa: B006
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with per-document details).")] = False,
+) -> None:
+    """Precision, recall and F1 at k of the tagger against a gold set of (document, concepts)."""
+    from thesaurus.evaluation import evaluate_tagging, read_gold
+
+    s = state.settings
+    path = gold or Path(s.shared_data) / "gold-tagging" / "informea-leo" / "cbd_decisions_informea_tags.dev.json"
+
+    def run():
+        items = read_gold(path)
+        store = open_configured_store(s)
+        try:
+            tagger, _resolver, _m = _tagging(store, scheme)
+        finally:
+            store.close()
+        return [evaluate_tagging(tagger, items, n) for n in k]
+
+    scores = _guard(run)
+    if as_json:
+        out.print_json(data=[sc.to_dict(details=True) for sc in scores])
+        return
+    t = Table("k", "documents", "P@k", "R@k", "F1@k", "micro P", "micro R", "micro F1", title=f"tagging vs {path.name}")
+    for sc in scores:
+        t.add_row(str(sc.k), str(sc.documents), f"{sc.precision:.3f}", f"{sc.recall:.3f}", f"{sc.f1:.3f}",
+                  f"{sc.micro_precision:.3f}", f"{sc.micro_recall:.3f}", f"{sc.micro_f1:.3f}")
+    out.print(t)
+
+
+@app.command("eval-references")
+def eval_references(
+    annotated: Annotated[Path, typer.Argument(help="Annotated texts (JSON list of {text, references}).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with misses).")] = False,
+) -> None:
+    """Precision and recall of the reference extractor against annotated texts."""
+    from dataclasses import asdict
+
+    from thesaurus.evaluation import evaluate_references, read_annotated
+
+    sc = _guard(lambda: evaluate_references(read_annotated(annotated)))
+    if as_json:
+        out.print_json(data=asdict(sc))
+        return
+    t = Table("kind", "expected", "found", "correct", "precision", "recall", title=f"references vs {annotated.name}")
+    for kind, v in sc.per_kind.items():
+        t.add_row(kind, str(v["expected"]), str(v["found"]), str(v["correct"]), f"{v['precision']:.3f}", f"{v['recall']:.3f}")
+    t.add_row("all", str(sc.expected), str(sc.found), str(sc.correct), f"{sc.precision:.3f}", f"{sc.recall:.3f}")
+    out.print(t)
+    for miss in sc.misses[:10]:
+        out.print(f"  {miss['text']!r}: missing {miss['missing']}, extra {miss['extra']}", highlight=False, markup=False)
+
+
+user_app = typer.Typer(help="Accounts for editors (passwords hashed with Argon2; no default account).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _accounts():
+    from hub.accounts import Accounts
+
+    return Accounts(state.settings.users_path)
+
+
+@user_app.command("create")
+def user_create(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option(help="reader, editor, publisher or admin.")] = "editor",
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+) -> None:
+    """Create an account (the first admin is made this way: there is no default account)."""
+    password = _password(password_stdin)
+    _guard(lambda: _accounts().create(name, role, password))
+    out.print(f"user {name} created with the {role} role", highlight=False, markup=False)
+
+
+@user_app.command("passwd")
+def user_passwd(name: Annotated[str, typer.Argument()], password_stdin: Annotated[bool, typer.Option()] = False) -> None:
+    """Set a new password (the user's open sessions end)."""
+    password = _password(password_stdin)
+    _guard(lambda: _accounts().set_password(name, password))
+    out.print(f"password of {name} changed", highlight=False, markup=False)
+
+
+@user_app.command("role")
+def user_role(name: Annotated[str, typer.Argument()], role: Annotated[str, typer.Argument()]) -> None:
+    """Change a user's role."""
+    _guard(lambda: _accounts().set_role(name, role))
+    out.print(f"{name} now has the {role} role", highlight=False, markup=False)
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument()]) -> None:
+    """Disable an account (its sessions end at once)."""
+    _guard(lambda: _accounts().disable(name))
+    out.print(f"{name} disabled", highlight=False, markup=False)
+
+
+@user_app.command("list")
+def user_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    users = _guard(lambda: _accounts().list())
+    if as_json:
+        out.print_json(data=users)
+        return
+    t = Table("name", "role", "created", "disabled")
+    for u in users:
+        t.add_row(u["name"], u["role"], u["created"], "yes" if u["disabled"] else "")
+    out.print(t)

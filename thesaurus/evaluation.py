@@ -1,0 +1,169 @@
+"""Evaluation built in: the tagger against gold subjects, the reference extractor against annotations.
+
+Gold sets for tagging are JSON lists, one item per document, either the hub's own form
+``{"id", "text", "language"?, "concepts": [IRI or label, …]}`` or the InforMEA/LEO export
+(``{"field_decision_number_value", "title", "name"}``, one row per (decision, term) pair: the
+decision's title is the text, the term labels are the gold). Annotated texts for references are
+``{"text", "references": [key, …]}`` with keys as :func:`thesaurus.references.extract_references`
+writes them ("X/15", "15/16 para 9 (f)", "Article 18.3", "GBF target 3", "COP-12", "CBD/SBI/4/7").
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ontology.errors import SourceError
+from thesaurus.references import extract_references
+from thesaurus.tagger import Tagger
+
+
+@dataclass
+class GoldItem:
+    id: str
+    text: str
+    language: str
+    concepts: list[str]
+
+
+def read_gold(path: Path) -> list[GoldItem]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SourceError(f"{path}: not a readable JSON gold set ({e})") from None
+    if not isinstance(data, list) or not data:
+        raise SourceError(f"{path}: a gold set is a non-empty JSON list")
+    if "field_decision_number_value" in data[0]:  # the InforMEA/LEO export: one row per (decision, term)
+        grouped: dict[str, GoldItem] = {}
+        for row in data:
+            key = row["field_decision_number_value"]
+            item = grouped.setdefault(key, GoldItem(key, " ".join(row["title"].split()), "en", []))
+            if row["name"] not in item.concepts:
+                item.concepts.append(row["name"])
+        return list(grouped.values())
+    items = []
+    for i, row in enumerate(data):
+        if not isinstance(row, dict) or "text" not in row or "concepts" not in row:
+            raise SourceError(f"{path}: item {i} needs 'text' and 'concepts'")
+        items.append(GoldItem(str(row.get("id", i)), row["text"], row.get("language", "en"), list(row["concepts"])))
+    return items
+
+
+@dataclass
+class Scores:
+    k: int
+    documents: int
+    precision: float
+    recall: float
+    f1: float
+    micro_precision: float
+    micro_recall: float
+    micro_f1: float
+    per_document: list[dict] = field(default_factory=list)
+
+    def to_dict(self, details: bool = False) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k != "per_document"}
+        if details:
+            d["per_document"] = self.per_document
+        return d
+
+
+def _f1(p: float, r: float) -> float:
+    return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+def evaluate_tagging(tagger: Tagger, gold: list[GoldItem], k: int = 5) -> Scores:
+    """Precision, recall and F1 at k, averaged over documents (macro) and over all pairs (micro).
+
+    Gold concepts given as labels are matched against the suggested concept's preferred label and
+    every label the tagger knows for it, case-folded.
+    """
+    labels_of: dict[str, set[str]] = defaultdict(set)
+    for entries in tagger.vocab.labels.values():
+        for e in entries:
+            labels_of[e.concept].add(e.label.casefold())
+    ps, rs, rows = [], [], []
+    tp_all = sugg_all = gold_all = 0
+    for item in gold:
+        wanted = {g.casefold() if not g.startswith(("http://", "https://")) else g for g in item.concepts}
+        suggestions = tagger.suggest(item.text, item.language, limit=k)
+        hits = set()
+        for s in suggestions:
+            names = {s.concept} | labels_of.get(s.concept, set())
+            hits |= names & wanted
+        tp = len(hits)
+        p = tp / len(suggestions) if suggestions else 0.0
+        r = tp / len(wanted) if wanted else 0.0
+        ps.append(p)
+        rs.append(r)
+        tp_all, sugg_all, gold_all = tp_all + tp, sugg_all + len(suggestions), gold_all + len(wanted)
+        rows.append({"id": item.id, "gold": sorted(wanted), "suggested": [s.label for s in suggestions], "hits": sorted(hits)})
+    n = len(gold)
+    p, r = sum(ps) / n, sum(rs) / n
+    mp = tp_all / sugg_all if sugg_all else 0.0
+    mr = tp_all / gold_all if gold_all else 0.0
+    return Scores(k, n, round(p, 4), round(r, 4), round(_f1(p, r), 4), round(mp, 4), round(mr, 4), round(_f1(mp, mr), 4), rows)
+
+
+@dataclass
+class ReferenceScores:
+    texts: int
+    expected: int
+    found: int
+    correct: int
+    precision: float
+    recall: float
+    f1: float
+    per_kind: dict[str, dict] = field(default_factory=dict)
+    misses: list[dict] = field(default_factory=list)
+
+
+def read_annotated(path: Path) -> list[dict]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SourceError(f"{path}: not a readable JSON file of annotated texts ({e})") from None
+    if not isinstance(data, list) or not all(isinstance(d, dict) and "text" in d and "references" in d for d in data):
+        raise SourceError(f"{path}: expected a JSON list of {{\"text\", \"references\"}} objects")
+    return data
+
+
+def evaluate_references(items: list[dict]) -> ReferenceScores:
+    expected = found = correct = 0
+    kinds: dict[str, dict[str, int]] = defaultdict(lambda: {"expected": 0, "found": 0, "correct": 0})
+    misses = []
+    for item in items:
+        refs = extract_references(item["text"])
+        got = {r.key: r.kind for r in refs}
+        want = set(item["references"])
+        expected, found = expected + len(want), found + len(got)
+        correct += len(want & set(got))
+        for key, kind in got.items():
+            kinds[kind]["found"] += 1
+            kinds[kind]["correct"] += key in want
+        for key in want:
+            kinds[got.get(key, _kind_of(key))]["expected"] += 1
+        if want != set(got):
+            misses.append({"text": item["text"][:120], "missing": sorted(want - set(got)), "extra": sorted(set(got) - want)})
+    p = correct / found if found else 0.0
+    r = correct / expected if expected else 0.0
+    per_kind = {k: {**v, "precision": round(v["correct"] / v["found"], 4) if v["found"] else 0.0,
+                    "recall": round(min(v["correct"], v["expected"]) / v["expected"], 4) if v["expected"] else 0.0}
+                for k, v in sorted(kinds.items())}
+    return ReferenceScores(len(items), expected, found, correct, round(p, 4), round(r, 4), round(_f1(p, r), 4), per_kind, misses)
+
+
+def _kind_of(key: str) -> str:
+    if key.startswith("Article"):
+        return "article"
+    if "target" in key.lower():
+        return "target"
+    if key.startswith(("CBD/", "UNEP/")):
+        return "document"
+    if key.startswith(("COP-", "SBI-", "SBSTTA-", "WGRI-", "CP-MOP-", "NP-MOP-")) and "/" not in key:
+        return "meeting"
+    if key.startswith(("recommendation", "SBI-", "SBSTTA-", "WGRI-")):
+        return "recommendation"
+    return "decision"
