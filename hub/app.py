@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hub.accounts_http import build_accounts_router
+from hub.editing_http import build_editing_router
 from hub.pages import build_pages
 from hub.tagging_http import build_tagging_router
 from hub.skosmos import build_skosmos
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(build_accounts_router(hub))
     app.include_router(build_tagging_router(hub))
+    app.include_router(build_editing_router(hub))
     app.include_router(build_skosmos(hub))
     app.include_router(build_pages(hub))  # last: its catch-all dereferences every minted IRI
     return app
