@@ -119,7 +119,7 @@ def main() -> None:
                 endpoint = f"http://127.0.0.1:{port}/query?union-default-graph&query="
             else:
                 proc = subprocess.Popen([str(BIN / "chmkg"), "--store", f"{tmp}/hub/store", "serve", "--port", str(port),
-                                         "--no-build-if-missing"], env={**os.environ, **env},
+                                         "--no-build-if-missing"], env={**os.environ, "CHMKG_RATE_LIMIT": "0", **env},
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 endpoint = f"http://127.0.0.1:{port}/sparql?query="
             try:

@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import statistics
+import os
 import subprocess
 import sys
 import tempfile
@@ -96,7 +97,8 @@ def main(sizes: list[int]) -> None:
                            check=True, capture_output=True)
             port = free_port()
             proc = subprocess.Popen([str(BIN / "chmkg"), "--store", store, "--base", BASE, "serve", "--port", str(port),
-                                     "--no-build-if-missing"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     "--no-build-if-missing"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    env={**os.environ, "CHMKG_RATE_LIMIT": "0"})  # one load generator is one client
             url = f"http://127.0.0.1:{port}"
             try:
                 deadline = time.monotonic() + 120

@@ -15,8 +15,10 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hub.accounts_http import build_accounts_router
+from hub.admin_http import build_admin_router
 from hub.editing_http import build_editing_router
 from hub.pages import build_pages
+from hub.protect import RateLimit, SecurityHeaders, SyncGeneration
 from hub.tagging_http import build_tagging_router
 from hub.skosmos import build_skosmos
 from hub.service import Hub
@@ -52,7 +54,10 @@ def create_app(settings: Settings) -> FastAPI:
         CORSMiddleware, allow_origins=settings.cors_list, allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD"],
         allow_headers=["Accept", "Authorization", "Content-Type"], expose_headers=["X-Result-Truncated", "X-Row-Cap", "Link", "Location"],
     )
-    app.add_middleware(CachedQueries, hub=hub)  # outermost: cached GET /sparql answers skip routing
+    app.add_middleware(CachedQueries, hub=hub)  # cached GET /sparql answers skip routing
+    app.add_middleware(SyncGeneration, hub=hub)  # writes by other processes empty the caches first
+    app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_burst)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries them
     app.include_router(build_router(hub))
     app.mount("/static", StaticFiles(directory=str(files("hub").joinpath("static"))), name="static")
 
@@ -94,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"columns": columns, "rows": [{k: v.value for k, v in r.items()} for r in rows]})
 
     app.include_router(build_accounts_router(hub))
+    app.include_router(build_admin_router(hub))
     app.include_router(build_tagging_router(hub))
     app.include_router(build_editing_router(hub))
     app.include_router(build_skosmos(hub))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -58,6 +59,7 @@ def _guard(fn):
 
 
 def _load_all(store, readers, settings: Settings, force: bool) -> list:
+    from hub.service import append_audit
     from loaders.ingest import ingest
 
     results = []
@@ -68,7 +70,10 @@ def _load_all(store, readers, settings: Settings, force: bool) -> list:
         for reader in readers:
             source = reader()
             progress.update(task, description=f"loading {source.name} ({source.triple_count:,} triples)")
-            results.append((source, ingest(store, source, settings.graph(source.name), settings.meta_graph, force=force)))
+            result = ingest(store, source, settings.graph(source.name), settings.meta_graph, force=force)
+            append_audit(settings.audit_path, os.environ.get("USER", "cli"), f"load {source.name} from {source.location} (CLI)",
+                         result.status, f"{result.triples} triples")
+            results.append((source, result))
             progress.advance(task)
     return results
 

@@ -265,7 +265,7 @@ def build_editing_router(hub: Hub) -> APIRouter:
         return JSONResponse({"change": iri, "action": action})
 
     @router.get("/api/thesaurus/history", summary="A concept's history as PROV (Turtle) or JSON")
-    def history_api(request: Request, concept: str, format: str = "ttl") -> Response:  # noqa: A002
+    def history_api(request: Request, concept: str, format: str = "ttl") -> Response:
         if format == "json":
             return JSONResponse([c.to_dict() for c in ed.changes(hub.store, history, concept=concept)])
         data = hub.store.construct(

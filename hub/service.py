@@ -13,14 +13,16 @@ import hashlib
 import json
 import logging
 import os
-import threading
-from collections import OrderedDict
 import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -42,9 +44,12 @@ def _summary(result: Any) -> str:
     return "" if result is None else str(result)[:200]
 
 
+WRITE_STAMP = "https://w3id.org/chmkg/ns#writeStamp"
+
+
 def append_audit(path: Path, who: str, what: str, outcome: str, detail: str = "") -> None:
     """One JSON line per write (or refused write) in the audit log: who, when, what, outcome."""
-    line = json.dumps({"at": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "who": who or "-",
+    line = json.dumps({"at": datetime.now(UTC).isoformat(timespec="milliseconds"), "who": who or "-",
                        "what": what or "write", "outcome": outcome, "detail": detail, "pid": os.getpid()})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +152,10 @@ class Hub:
         self.accounts = Accounts(settings.users_path)
         self.sessions = Sessions(self.accounts, load_secret(settings.secret_path), settings.session_max_age,
                                  secure=settings.base.startswith("https:"))
+        self._stamp: str | None = None  # the store's last write stamp this process has seen
+        self._synced = 0.0
+        self._sync_lock = threading.Lock()
+        self.sync_interval = settings.sync_interval if settings.sync_interval >= 0 else (1.0 if store.mode == "remote" else 0.0)
         self._tagger: tuple[tuple, Any] | None = None
         self._tagger_lock = threading.Lock()
         self.generation = 0
@@ -170,8 +179,48 @@ class Hub:
                 raise
             self.generation += 1
             self.cache.clear()
+            self._mark_write()
             self.audit(who, what, "done", _summary(result))
             return result
+
+    # -- several processes over one store ---------------------------------------------------
+    def _mark_write(self) -> None:
+        """Leave a fresh write stamp in the meta graph, for the other processes over this store."""
+        if self.sync_interval <= 0:
+            return
+        import uuid
+
+        meta = self.settings.meta_graph
+        stamp = uuid.uuid4().hex
+        try:
+            self.store.update(f"DELETE WHERE {{ GRAPH <{meta}> {{ <{meta}> <{WRITE_STAMP}> ?s }} }} ;\n"
+                              f"INSERT DATA {{ GRAPH <{meta}> {{ <{meta}> <{WRITE_STAMP}> \"{stamp}\" }} }}")
+            self._stamp = stamp
+        except Exception as e:  # noqa: BLE001 - the write itself is done; the others catch up at the next stamp
+            log.warning("write stamp not recorded: %s", e)
+
+    def sync_due(self) -> bool:
+        return self.sync_interval > 0 and time.monotonic() - self._synced >= self.sync_interval
+
+    def sync(self) -> None:
+        """Move the generation on when another process wrote since the last look."""
+        with self._sync_lock:
+            if not self.sync_due():
+                return
+            self._synced = time.monotonic()
+            meta = self.settings.meta_graph
+            try:
+                rows = self.store.select(f"SELECT ?s WHERE {{ GRAPH <{meta}> {{ <{meta}> <{WRITE_STAMP}> ?s }} }}", union=False)
+            except Exception as e:  # noqa: BLE001 - a store that is away: requests will say so themselves
+                log.warning("cannot read the write stamp: %s", e)
+                return
+            stamp = rows[0]["s"].value if rows else ""
+            if stamp != self._stamp:
+                with self.write_lock:
+                    if self._stamp is not None:
+                        self.generation += 1
+                        self.cache.clear()
+                    self._stamp = stamp
 
     def audit(self, who: str, what: str, outcome: str, detail: str = "") -> None:
         append_audit(self.settings.audit_path, who, what, outcome, detail)

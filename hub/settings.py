@@ -42,6 +42,9 @@ class Settings:
     max_document_bytes: int = 10_000_000  # submitted documents (tagging)
     tag_schemes: str = ""  # comma-separated vocabularies the tagger uses (informea, ecolex, gemet); empty: all imported
     audit_file: str = ""  # default: audit.log beside the store (one JSON line per write)
+    rate_limit: float = 100.0  # requests per second per client (API token, else address); 0: off
+    rate_burst: int = 200  # requests a client may send at once before the rate applies
+    sync_interval: float = -1.0  # seconds between looks for writes by other hub processes; -1: 1 s over a remote store, off embedded
 
     @property
     def meta_graph(self) -> str:
@@ -65,6 +68,10 @@ class Settings:
     @property
     def secret_path(self) -> Path:
         return self._beside(self.secret_file, "secret.key")
+
+    @property
+    def backups_path(self) -> Path:
+        return Path(self.store_path).parent / "backups"
 
     @property
     def audit_path(self) -> Path:

@@ -251,6 +251,9 @@ class EmbeddedStore(Store):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             self._store = ox.Store(str(path)) if path is not None else ox.Store()
         except OSError as e:
+            if "lock" in str(e).lower():
+                raise StoreUnavailable(f"the store at {path} is in use by another process (a running hub?); stop it first, "
+                                       "or do this through the hub's HTTP API (for a backup: POST /admin/backup)") from e
             raise StoreUnavailable(f"cannot open the store at {path}: {e}") from e
 
     @classmethod

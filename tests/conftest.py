@@ -30,7 +30,7 @@ def graph(name: str) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(base=BASE, store_path=str(tmp_path / "store"), shared_data=str(SHARED / "data"))
+    return Settings(base=BASE, store_path=str(tmp_path / "store"), shared_data=str(SHARED / "data"), rate_limit=0)
 
 
 @pytest.fixture
@@ -125,6 +125,7 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"
     extra = {"remote_query_url": remote_url + "/query", "remote_update_url": remote_url + "/update"} if mode == "remote" else {}
+    overrides.setdefault("rate_limit", 0)  # test clients are one address sending many requests; tests/test_protect.py turns it on
     settings = Settings(base=base, store_path=str(tmp / "store"), shared_data=str(SHARED / "data"),
                         tokens_file=str(tmp / "tokens.json"), dumps_dir=str(tmp / "dumps"), **extra, **overrides)
     if mode == "remote":

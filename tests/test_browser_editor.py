@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-
 from conftest import start_live_hub
-from loaders.ingest import ParsedSource, checksum, ingest
-from ontology import SKOS
 from test_browser import CHROMIUM, browser, page  # noqa: F401 - shared fixtures
 from test_editing import TTL, V
+
+from loaders.ingest import ParsedSource, checksum, ingest
+from ontology import SKOS
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt-get)")
 
@@ -28,7 +28,7 @@ def live(tmp_path_factory):
     stop()
 
 
-def _login(page, live, name, password, next_path):
+def _login(page, live, name, password, next_path):  # noqa: F811
     page.goto(live.url + "/login?next=" + next_path)
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password").fill(password)

@@ -8,9 +8,9 @@ import io
 
 import pyoxigraph as ox
 import pytest
+from conftest import BASE, META, graph, snapshot
 from fastapi.testclient import TestClient
 
-from conftest import BASE, META, graph, snapshot
 from hub.app import create_app
 from hub.settings import Settings
 from loaders.ingest import ParsedSource, checksum, ingest

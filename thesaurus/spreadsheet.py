@@ -20,7 +20,14 @@ import pyoxigraph as ox
 from ontology import DCTERMS, OWL, RDF, SKOS
 from ontology.errors import ChmError
 from sparql.store import Store
-from thesaurus.editing import ConceptEdit, EditError, StaleVersion, check_delta, current_version, plan
+from thesaurus.editing import (
+    ConceptEdit,
+    EditError,
+    StaleVersion,
+    check_delta,
+    current_version,
+    plan,
+)
 
 SEP = " | "
 LINKS = {"broader": SKOS.broader, "related": SKOS.related, "exactMatch": SKOS.exactMatch, "closeMatch": SKOS.closeMatch}
