@@ -109,7 +109,10 @@ def build_editing_router(hub: Hub) -> APIRouter:
         raise ed.EditError(f"unknown action {action!r} (publish, reject or revert)")
 
     def vocab_graph(name: str) -> str:
-        g = settings.graph(name)
+        try:
+            g = settings.graph(name)
+        except ChmError:
+            raise NotAVocabulary(f"{name!r} is not a vocabulary graph name") from None
         if not g.startswith(prefix) or not hub.store.graph_exists(g):
             raise NotAVocabulary(f"no vocabulary graph {name!r}; vocabularies are the thesaurus-* graphs")
         return g

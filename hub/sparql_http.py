@@ -433,7 +433,6 @@ def build_router(hub: Hub) -> APIRouter:
             return Response(status_code=204 if existed else 201)
         raise MethodNotAllowed(f"{method} is not part of the Graph Store Protocol")
 
-    @router.api_route("/gsp", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol (indirect: ?graph=IRI or ?default)")
     async def gsp_indirect(request: Request) -> Response:
         try:
             pairs = list(request.query_params.multi_items())
@@ -450,7 +449,6 @@ def build_router(hub: Hub) -> APIRouter:
         except ChmError as e:
             return problem(e)
 
-    @router.api_route("/gsp/{path:path}", methods=["GET", "HEAD", "PUT", "POST", "DELETE"], summary="Graph Store Protocol (direct graph identification)")
     async def gsp_direct(request: Request, path: str) -> Response:
         try:
             if ".." in path.split("/"):
@@ -458,6 +456,12 @@ def build_router(hub: Hub) -> APIRouter:
             return await gsp(request, quote(path, safe="/:@!$&'()*+,;=-._~"))
         except ChmError as e:
             return problem(e)
+
+    for method in ("GET", "HEAD", "PUT", "POST", "DELETE"):  # one route per method: one OpenAPI operation each
+        router.add_api_route("/gsp", gsp_indirect, methods=[method], name=f"gsp_indirect_{method.lower()}",
+                             summary=f"Graph Store Protocol {method} (indirect: ?graph=IRI or ?default)")
+        router.add_api_route("/gsp/{path:path}", gsp_direct, methods=[method], name=f"gsp_direct_{method.lower()}",
+                             summary=f"Graph Store Protocol {method} (direct graph identification)")
 
     # -- descriptions and dumps --------------------------------------------------------------
     # (a ChmError raised here is answered by the app's problem+json handler)

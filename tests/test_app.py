@@ -28,3 +28,17 @@ def test_home_sparql_and_named_queries(settings):
         csv = client.get("/api/queries/stats", params={"format": "csv"})
         assert csv.text.startswith("class,instances")
         assert client.get("/api/queries/nope").status_code == 404
+
+
+def test_openapi_description_is_valid_and_each_operation_unique(tmp_path):
+    import warnings
+
+    from hub.app import create_app
+    from hub.settings import Settings
+
+    app = create_app(Settings(store_path=str(tmp_path / "store"), rate_limit=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns about duplicate operation ids
+        spec = app.openapi()
+    ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids)) and "/gsp" in spec["paths"] and "/api/documents" in spec["paths"]

@@ -108,7 +108,10 @@ def read_sheet(data: bytes, filename: str) -> tuple[list[str], list[dict[str, st
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise SheetError(f"{filename}: the CSV is not UTF-8 (byte {e.start})") from None
-        values = list(csv.reader(io.StringIO(text)))
+        try:
+            values = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as e:
+            raise SheetError(f"{filename}: not a readable CSV ({e})") from None
     if not values or not values[0]:
         raise SheetError(f"{filename}: the sheet is empty")
     if len(values) > MAX_ROWS + 1:
