@@ -1,6 +1,6 @@
 """Deterministic generator of a CBD-shaped synthetic graph of about N triples (N-Triples).
 
-Parties, COP meetings, decisions citing earlier decisions, paragraphs, and records whose subjects
+Parties, COP meetings, decisions citing earlier decisions of their topic thread, paragraphs, and records whose subjects
 come from a 5,000-concept thesaurus with en/fr/es labels. The same N and seed give the same bytes.
 
     python bench/generate.py 100000 > /tmp/g100k.nt
@@ -76,6 +76,7 @@ def generate(n: int, seed: int = 42, out=sys.stdout) -> int:
     n_records = max(remaining // 2 // 6, 1)
     per_meeting = n_decisions // meetings + 1
     decisions = []
+    threads: dict[int, list[str]] = {}
     for d in range(n_decisions):
         m = 1 + d // per_meeting
         number = 1 + d % per_meeting
@@ -87,9 +88,14 @@ def generate(n: int, seed: int = 42, out=sys.stdout) -> int:
         t(iri, ELI + "title", lit(f"Decision on {rnd.choice(WORDS)} {d}", "en"))
         t(iri, PROV + "wasGeneratedBy", f"<{B}meeting/cop/{m}>")
         t(iri, DCT + "subject", f"<{B}concept/{rnd.randrange(5000)}>")
-        if decisions:
-            t(iri, ELI + "cites", f"<{rnd.choice(decisions)}>")
-            t(iri, ELI + "cites", f"<{decisions[-1]}>")
+        # decisions recall earlier decisions of their own topic (CBD decisions form topic threads:
+        # the CHM decisions I/3 → II/3 → … → 15/16); 200 threads, so a decision's lineage is its
+        # thread's earlier part, not the whole history
+        thread = threads.setdefault(d % 200, [])
+        if thread:
+            t(iri, ELI + "cites", f"<{thread[-1]}>")
+            t(iri, ELI + "cites", f"<{rnd.choice(thread)}>")
+        thread.append(iri)
         for para in (1, 2):
             p = f"{iri}/para/{para}"
             t(p, RDF, f"<{CHM}DecisionParagraph>")

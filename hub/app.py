@@ -24,6 +24,7 @@ from hub.skosmos import build_skosmos
 from hub.service import Hub
 from hub.settings import Settings, open_configured_store
 from hub.sparql_http import CachedQueries, build_router, problem
+from hub.web import identify_quietly
 from ontology import PREFIXES
 from ontology.errors import ChmError
 from sparql import queries
@@ -93,10 +94,16 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/queries/{name}")
     def run_named(name: str, request: Request, format: str = "json") -> Response:  # noqa: A002
         values = {k: v for k, v in request.query_params.items() if k != "format"}
-        columns, rows = queries.run_table(store, name, values)
+        # anonymous clients get at most row_cap rows, as on /sparql; the answer says when it was cut
+        cap = None if request.headers.get("authorization") and identify_quietly(hub, request).who else settings.row_cap
+        columns, rows = queries.run_table(store, name, values, limit=None if cap is None else cap + 1)
+        truncated = cap is not None and len(rows) > cap
+        rows = rows[:cap] if truncated else rows
+        headers = {"X-Result-Truncated": "true", "X-Row-Cap": str(cap)} if truncated else {}
         if format == "csv":
-            return PlainTextResponse(rows_to_csv(columns, rows), media_type="text/csv")
-        return JSONResponse({"columns": columns, "rows": [{k: v.value for k, v in r.items()} for r in rows]})
+            return PlainTextResponse(rows_to_csv(columns, rows), media_type="text/csv", headers=headers)
+        return JSONResponse({"columns": columns, "rows": [{k: v.value for k, v in r.items()} for r in rows],
+                             "truncated": truncated}, headers=headers)
 
     app.include_router(build_accounts_router(hub))
     app.include_router(build_admin_router(hub))

@@ -95,7 +95,7 @@ def build_pages(hub: Hub) -> APIRouter:
         return local(iri) + (".html" if iri.startswith(base) else "")
 
     def index() -> SearchIndex:
-        return hub.derived("search", lambda: SearchIndex(hub.store, settings.meta_graph))
+        return hub.derived("search", lambda: SearchIndex(hub.store, settings.meta_graph), stale_ok=True)
 
     def lang_of(request: Request) -> str:
         return i18n.choose(request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language"))

@@ -45,6 +45,7 @@ def _summary(result: Any) -> str:
 
 
 WRITE_STAMP = "https://w3id.org/chmkg/ns#writeStamp"
+STALE_AFTER = 0.5  # seconds: derived values that take longer to build are rebuilt in the background
 
 
 def append_audit(path: Path, who: str, what: str, outcome: str, detail: str = "") -> None:
@@ -165,7 +166,10 @@ class Hub:
         self.running = 0  # queries queued or evaluating (including ones past their deadline, winding down)
         self._running_lock = threading.Lock()
         self._derived: dict[str, tuple[int, Any]] = {}
-        self._derived_lock = threading.RLock()
+        self._derived_lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._build_seconds: dict[str, float] = {}
+        self._refreshing: set[str] = set()
 
     # -- writes ---------------------------------------------------------------------------
     def write(self, fn: Callable[[], T], who: str = "", what: str = "") -> T:
@@ -258,15 +262,48 @@ class Hub:
             self.running -= 1
 
     # -- derived data, recomputed once per generation -------------------------------------
-    def derived(self, key: str, compute: Callable[[], T]) -> T:
+    def derived(self, key: str, compute: Callable[[], T], stale_ok: bool = False) -> T:
+        """A value computed from the data, once per write generation (one lock per key, so a slow
+        build does not hold up the others). With ``stale_ok``, a value whose last build took more
+        than ``STALE_AFTER`` seconds is served from the previous generation while a background
+        thread rebuilds it — a big search index does not stall every search after each write."""
+        held = self._derived.get(key)
+        if held and held[0] == self.generation:
+            return held[1]
+        if stale_ok and held is not None and self._build_seconds.get(key, 0.0) > STALE_AFTER:
+            self._refresh(key, compute)
+            return held[1]
         with self._derived_lock:
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:
             held = self._derived.get(key)
             if held and held[0] == self.generation:
                 return held[1]
-            generation = self.generation
-            value = compute()
-            self._derived[key] = (generation, value)
-            return value
+            return self._build(key, compute)
+
+    def _build(self, key: str, compute: Callable[[], T]) -> T:
+        generation, t0 = self.generation, time.perf_counter()
+        value = compute()
+        self._build_seconds[key] = time.perf_counter() - t0
+        self._derived[key] = (generation, value)
+        return value
+
+    def _refresh(self, key: str, compute: Callable[[], Any]) -> None:
+        with self._derived_lock:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
+
+        def run() -> None:
+            try:
+                with self._key_locks.setdefault(key, threading.Lock()):
+                    self._build(key, compute)
+            except Exception:  # noqa: BLE001 - the old value stays; the next request tries again
+                log.exception("rebuilding %s failed", key)
+            finally:
+                self._refreshing.discard(key)
+
+        threading.Thread(target=run, name=f"refresh-{key}", daemon=True).start()
 
     def stats(self) -> list[describe.GraphStats]:
         return self.derived("stats", lambda: describe.graph_stats(self.store, self.settings.meta_graph))

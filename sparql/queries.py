@@ -113,12 +113,13 @@ def get(name: str) -> NamedQuery:
         raise UnknownQueryError(f"no named query {name!r} (known: {', '.join(catalogue())})") from None
 
 
-def run_table(store: Store, name: str, values: dict[str, str] | None = None) -> tuple[list[str], list[Row]]:
-    """Run a named query; its columns and rows."""
+def run_table(store: Store, name: str, values: dict[str, str] | None = None,
+              limit: int | None = None) -> tuple[list[str], list[Row]]:
+    """Run a named query; its columns and rows (at most ``limit``)."""
     q = get(name)
     bindings = q.bind(values or {})
     t0 = time.perf_counter()
-    columns, rows = store.select_table(q.text, bindings)
+    columns, rows = store.select_table(q.text, bindings, limit=limit)
     log.debug("query %s: %d rows in %.1f ms", name, len(rows), (time.perf_counter() - t0) * 1000)
     return [c for c in columns if c not in bindings], rows
 

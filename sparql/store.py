@@ -109,8 +109,10 @@ class Store(ABC):
 
     # -- reading --------------------------------------------------------------------------
     @abstractmethod
-    def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> tuple[list[str], list[Row]]:
-        """Run a SELECT; the projected variable names, and rows mapping them to terms (unbound ones absent)."""
+    def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True,
+                     limit: int | None = None) -> tuple[list[str], list[Row]]:
+        """Run a SELECT; the projected variable names, and rows mapping them to terms (unbound ones
+        absent) — at most ``limit`` rows when given (the evaluation stops there)."""
 
     def select(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> list[Row]:
         """Run a SELECT; rows map variable names to terms (unbound variables are absent)."""
@@ -280,13 +282,16 @@ class EmbeddedStore(Store):
         log.debug("query in %.1f ms", (time.perf_counter() - t0) * 1000)
         return result
 
-    def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> tuple[list[str], list[Row]]:
+    def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True,
+                     limit: int | None = None) -> tuple[list[str], list[Row]]:
         result = self._query(query, bindings, union)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("not a SELECT query")
         names = [v.value for v in result.variables]
         rows = []
-        for sol in result:
+        for i, sol in enumerate(result):
+            if limit is not None and i >= limit:
+                break
             row = {}
             for n in names:
                 t = sol[n]
@@ -382,12 +387,13 @@ class RemoteStore(Store):
             raise StoreUnavailable(f"the remote store at {self.query_url} did not answer: {e}") from e
         return _checked(r, "query")
 
-    def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> tuple[list[str], list[Row]]:
+    def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True,
+                     limit: int | None = None) -> tuple[list[str], list[Row]]:
         r = self._post_query(_with_values(query, bindings), "application/sparql-results+json", union)
         data = r.json()
         if "results" not in data:
             raise QueryError("not a SELECT query")
-        rows = [{k: from_json(v) for k, v in b.items()} for b in data["results"]["bindings"]]
+        rows = [{k: from_json(v) for k, v in b.items()} for b in data["results"]["bindings"][:limit]]
         return list(data["head"].get("vars", [])), rows
 
     def ask(self, query: str, bindings: Bindings | None = None, *, union: bool = True) -> bool:

@@ -42,3 +42,23 @@ def test_openapi_description_is_valid_and_each_operation_unique(tmp_path):
         spec = app.openapi()
     ids = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
     assert len(ids) == len(set(ids)) and "/gsp" in spec["paths"] and "/api/documents" in spec["paths"]
+
+
+def test_named_queries_over_rest_are_capped_for_anonymous_clients(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from hub.app import create_app
+    from hub.settings import Settings
+    from loaders.bundled import read_bundled
+    from loaders.ingest import ingest
+
+    settings = Settings(store_path=str(tmp_path / "store"), rate_limit=0, row_cap=3)
+    app = create_app(settings)
+    ingest(app.state.hub.store, read_bundled(settings.base), settings.graph("bundled"), settings.meta_graph)
+    token = app.state.hub.tokens.create("r", "reader")
+    with TestClient(app) as c:
+        params = {"decision": settings.base + "decision/cop/15/16"}
+        anonymous = c.get("/api/queries/lineage-up", params=params)
+        assert anonymous.json()["truncated"] and len(anonymous.json()["rows"]) == 3 and anonymous.headers["x-row-cap"] == "3"
+        full = c.get("/api/queries/lineage-up", params=params, headers={"Authorization": f"Bearer {token}"})
+        assert not full.json()["truncated"] and len(full.json()["rows"]) > 3
