@@ -56,6 +56,7 @@ def build_editing_router(hub: Hub) -> APIRouter:
             pref={lang: str(form.get(f"pref@{lang}", "")) for lang in LANGS_UI},
             alt={lang: lines(f"alt@{lang}") for lang in LANGS_UI},
             definition={lang: str(form.get(f"definition@{lang}", "")) for lang in LANGS_UI},
+            scope_note={lang: str(form.get(f"scope_note@{lang}", "")) for lang in LANGS_UI},
             broader=lines("broader"), related=lines("related"), exact=lines("exact"), close=lines("close"),
             deprecated=form.get("deprecated") in ("on", "true", True), replaced_by=str(form.get("replaced_by", "")),
             note=str(form.get("note", "")))

@@ -86,3 +86,16 @@ def test_a_reader_cannot_open_the_review_queue(live, page):  # noqa: F811
     assert response.status == 403
     assert "editors" in page.locator("main").inner_text()
     assert re.search(r"rita \(reader\)", page.locator("header").inner_text())
+
+
+def test_thesaurus_autocomplete_suggests_and_opens_a_concept(live, page):  # noqa: F811
+    page.goto(live.url + "/thesaurus/informea")
+    box = page.get_by_label("Find a concept (any language, any label)")
+    box.press_sequentially("marine prot", delay=20)
+    page.locator("#concept-suggestions option").first.wait_for(state="attached", timeout=5000)  # no eval: the CSP forbids it
+    options = [o.get_attribute("value") for o in page.locator("#concept-suggestions option").all()]
+    assert "marine protected area" in options
+    box.fill("marine protected area")  # an exact suggestion: the input event opens the concept
+    page.wait_for_url("**/resource?iri=*", timeout=5000)
+    assert "marine-protected-area" in page.url and "marine protected area" in page.locator("h1").inner_text()
+    assert not page.errors

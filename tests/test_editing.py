@@ -76,12 +76,14 @@ def test_roles_are_enforced(client):
 
 def test_draft_publish_versions_and_history(client):
     r = propose(client, concept=V + "wetland", base_version=0, alt={"en": ["bog", "swamp"]}, definition={"en": "Land saturated with water."},
+                scope_note={"en": "Use for inland and coastal wetlands."},
                 note="synonyms from the glossary")
     change = r.json()["change"]
     assert not has(client, V + "wetland", SKOS.altLabel, '"bog"@en')  # a draft changes nothing yet
     assert [c["iri"] for c in client.get("/api/thesaurus/changes", params={"status": "draft"}).json()] == [change]
     assert act(client, "publish", change).status_code == 200
     assert has(client, V + "wetland", SKOS.altLabel, '"bog"@en') and has(client, V + "wetland", SKOS.definition, '"Land saturated with water."@en')
+    assert has(client, V + "wetland", SKOS.scopeNote, '"Use for inland and coastal wetlands."@en')
     assert state(client, V + "wetland")["version"] == 1
     second = propose(client, concept=V + "wetland", base_version=1, broader=[V + "forest"]).json()["change"]
     assert act(client, "publish", second).status_code == 200

@@ -250,3 +250,29 @@ def test_two_hub_processes_over_one_store_see_each_others_writes(tmp_path):
             ENV.pop(k, None)
         ox_proc.terminate()
         ox_proc.wait(timeout=10)
+
+
+def test_a_full_disk_during_a_load_gives_a_clear_error_and_loses_nothing(tmp_path):
+    """The file-size limit (RLIMIT_FSIZE, SIGXFSZ ignored) makes the store's writes fail the way a
+    full disk does: the write system call refuses; no root or special filesystem needed."""
+    import resource
+
+    store = tmp_path / "store"
+    big = tmp_path / "big.nt"
+    with open(big, "w", encoding="utf-8") as f:
+        f.writelines(f"<{BASE}full/{k}> <{BASE}full/p> \"value {k} with padding to make the file bigger\" .\n" for k in range(200_000))
+    args = ["--store", str(store)]
+    subprocess.run([CHMKG, *args, "load", str(big), "--graph", "first"], env=ENV, check=True, capture_output=True)
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4_000_000, 4_000_000))
+
+    r = subprocess.run([CHMKG, *args, "load", str(big), "--graph", "second"], env=ENV, capture_output=True, text=True, preexec_fn=limit)
+    assert r.returncode == 1 and r.stderr.startswith("Error [E301]") and "File too large" in r.stderr and "Traceback" not in r.stderr
+    s = EmbeddedStore(store)
+    try:
+        s.recover(META)
+        assert s.count(BASE + "graph/first") == 200_000 and s.count(BASE + "graph/second") in (0, 200_000)
+    finally:
+        s.close()

@@ -331,3 +331,13 @@ def test_service_allow_list_lets_listed_endpoints_through(tmp_path, oxigraph_ser
         assert other.status_code == 403
     finally:
         stop()
+
+
+def test_deep_property_path_is_stopped_by_the_timeout(strict_hub):
+    """Every node to every node it reaches over any predicate, transitively: built to explode."""
+    t0 = time.monotonic()
+    r = httpx.get(strict_hub.url + "/sparql", params={"query": "SELECT ?s ?o WHERE { ?s (!<urn:none>|^!<urn:none>)* ?o }"},
+                  headers=strict_hub.auth(strict_hub.reader), timeout=30)
+    assert r.status_code == 503 and "time limit" in r.json()["detail"]
+    assert time.monotonic() - t0 < 5
+    assert httpx.get(strict_hub.url + "/sparql", params={"query": "ASK {}"}).status_code == 200

@@ -71,6 +71,7 @@ class ConceptEdit:
     alt: dict[str, list[str]] | None = None
     hidden: dict[str, list[str]] | None = None
     definition: dict[str, str] | None = None
+    scope_note: dict[str, str] | None = None
     broader: list[str] | None = None
     related: list[str] | None = None
     exact: list[str] | None = None
@@ -145,6 +146,7 @@ def desired_triples(edit: ConceptEdit) -> tuple[dict[str, set[str]], list[str]]:
     labels(SKOS.altLabel, edit.alt, "altLabel")
     labels(SKOS.hiddenLabel, edit.hidden, "hiddenLabel")
     labels(SKOS.definition, {k: [v] for k, v in edit.definition.items()} if edit.definition is not None else None, "definition")
+    labels(SKOS.scopeNote, {k: [v] for k, v in edit.scope_note.items()} if edit.scope_note is not None else None, "scopeNote")
     for pred, values, name in ((SKOS.broader, edit.broader, "broader"), (SKOS.related, edit.related, "related"),
                                (SKOS.exactMatch, edit.exact, "exactMatch"), (SKOS.closeMatch, edit.close, "closeMatch")):
         if values is not None:
@@ -383,7 +385,7 @@ def concept_state(store: Store, concept: str, vocab_prefix: str, history: str) -
     concept = _iri(concept, "concept")
     graph = concept_graph(store, concept, vocab_prefix)
     out: dict = {"concept": concept, "graph": graph, "version": current_version(store, concept, history),
-                 "pref": {}, "alt": {}, "hidden": {}, "definition": {}, "broader": [], "related": [], "exact": [], "close": [],
+                 "pref": {}, "alt": {}, "hidden": {}, "definition": {}, "scope_note": {}, "broader": [], "related": [], "exact": [], "close": [],
                  "deprecated": False, "replaced_by": "", "scheme": ""}
     if graph is None:
         return out
@@ -397,6 +399,8 @@ def concept_state(store: Store, concept: str, vocab_prefix: str, history: str) -
             out["alt" if p == SKOS.altLabel else "hidden"].setdefault(lang, []).append(o.value)
         elif p == SKOS.definition:
             out["definition"][lang] = o.value
+        elif p == SKOS.scopeNote:
+            out["scope_note"][lang] = o.value
         elif p in (SKOS.broader, SKOS.related, SKOS.exactMatch, SKOS.closeMatch):
             out[{SKOS.broader: "broader", SKOS.related: "related", SKOS.exactMatch: "exact", SKOS.closeMatch: "close"}[p]].append(o.value)
         elif p == OWL.deprecated:

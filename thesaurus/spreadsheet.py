@@ -31,7 +31,8 @@ from thesaurus.editing import (
 
 SEP = " | "
 LINKS = {"broader": SKOS.broader, "related": SKOS.related, "exactMatch": SKOS.exactMatch, "closeMatch": SKOS.closeMatch}
-LABELS = {"prefLabel": SKOS.prefLabel, "altLabel": SKOS.altLabel, "hiddenLabel": SKOS.hiddenLabel, "definition": SKOS.definition}
+LABELS = {"prefLabel": SKOS.prefLabel, "altLabel": SKOS.altLabel, "hiddenLabel": SKOS.hiddenLabel, "definition": SKOS.definition,
+          "scopeNote": SKOS.scopeNote}
 MAX_ROWS = 20_000
 
 
@@ -118,7 +119,7 @@ def read_sheet(data: bytes, filename: str) -> tuple[list[str], list[dict[str, st
         raise SheetError(f"{filename}: {len(values) - 1:,} rows; import at most {MAX_ROWS:,} at a time")
     header = [h.strip() for h in values[0]]
     allowed = re.compile(r"^(concept|broader|related|exactMatch|closeMatch|deprecated|isReplacedBy|"
-                         r"(prefLabel|altLabel|hiddenLabel|definition)@[a-z]{2,3}(-[A-Za-z0-9]+)*)$")
+                         r"(prefLabel|altLabel|hiddenLabel|definition|scopeNote)@[a-z]{2,3}(-[A-Za-z0-9]+)*)$")
     unknown = [h for h in header if not allowed.match(h)]
     if unknown or "concept" not in header or len(set(header)) != len(header):
         problems = [f"unknown column {h!r}" for h in unknown]
@@ -127,7 +128,7 @@ def read_sheet(data: bytes, filename: str) -> tuple[list[str], list[dict[str, st
         if len(set(header)) != len(header):
             problems.append("a column appears twice")
         raise SheetError(f"{filename}: " + "; ".join(problems) + " (columns are concept, prefLabel@xx, altLabel@xx, "
-                         "hiddenLabel@xx, definition@xx, broader, related, exactMatch, closeMatch, deprecated, isReplacedBy)")
+                         "hiddenLabel@xx, definition@xx, scopeNote@xx, broader, related, exactMatch, closeMatch, deprecated, isReplacedBy)")
     rows = []
     for i, raw in enumerate(values[1:], start=2):
         if not any(v.strip() for v in raw):
@@ -171,14 +172,14 @@ def import_report(store: Store, header: list[str], rows: list[dict[str, str]], h
                 if "@" in col:
                     kind, lang = col.split("@", 1)
                     values = _split(row[col])
-                    if kind in ("prefLabel", "definition"):
+                    if kind in ("prefLabel", "definition", "scopeNote"):
                         if len(values) > 1:
                             raise EditError(f"{col}: one value per language", [])
-                        target = edit.pref if kind == "prefLabel" else edit.definition
-                        target = target if target is not None else {}
+                        attr = {"prefLabel": "pref", "definition": "definition", "scopeNote": "scope_note"}[kind]
+                        target = getattr(edit, attr) or {}
                         if values:
                             target[lang] = values[0]
-                        setattr(edit, "pref" if kind == "prefLabel" else "definition", target)
+                        setattr(edit, attr, target)
                     else:
                         attr = "alt" if kind == "altLabel" else "hidden"
                         target = getattr(edit, attr) or {}
