@@ -39,6 +39,7 @@ def main(shared: Path) -> None:
         t0 = time.perf_counter()
         checks = [check_stored(store, g) for g in graphs]
         total = time.perf_counter() - t0
+        edits = editor_checks(store, base)
         store.close()
         latencies = autocomplete(Path(tmp) / "store")
     print(f"{'vocabulary':10} | {'concepts':>8} | {'triples':>8} | {'read+skosify s':>14} | {'validated load s':>16}")
@@ -49,9 +50,28 @@ def main(shared: Path) -> None:
     for r in checks:
         print(f"quality report {r.graph.rsplit('/', 1)[-1]:22} {r.concepts:>6,} concepts  {r.seconds:>6.2f} s")
     print(f"quality report, all schemes: {total:.2f} s (target < 5 s)")
+    for name, seconds in edits:
+        print(f"editor change checked (shapes + quality) on {name:9} {seconds * 1000:8.0f} ms")
     for what, times in latencies.items():
         times.sort()
         print(f"{what:44} p50 {times[len(times) // 2]:6.2f} ms  p95 {times[int(len(times) * 0.95)]:6.2f} ms  p99 {times[int(len(times) * 0.99)]:6.2f} ms")
+
+
+def editor_checks(store, base: str) -> list[tuple[str, float]]:
+    """Time to check one editor change (an altLabel) before it becomes a draft, per vocabulary."""
+    from thesaurus import editing as ed
+    from thesaurus.importers import READERS
+
+    out = []
+    for name in READERS:
+        g = f"{base}graph/thesaurus-{name}"
+        concept = store.select(f"SELECT ?c WHERE {{ GRAPH <{g}> {{ ?c a <http://www.w3.org/2004/02/skos/core#Concept> }} }} LIMIT 1",
+                               union=False)[0]["c"].value
+        t0 = time.perf_counter()
+        ed.propose(store, ed.ConceptEdit(concept, 0, alt={"en": ["bench alternative label"]}), "bench", base,
+                   base + "graph/" + ed.HISTORY, base + "graph/thesaurus-")
+        out.append((name, time.perf_counter() - t0))
+    return out
 
 
 def autocomplete(store_path: Path) -> dict[str, list[float]]:

@@ -102,7 +102,7 @@ def test_draft_publish_versions_and_history(client):
     ({"concept": V + "forest", "broader": [V + "rainforest"]}, "Cycles in the broader hierarchy"),
     ({"concept": V + "wetland", "pref": {"en": "<script>alert(1)</script>"}}, "markup"),
     ({"concept": V + "wetland", "alt": {"en": ["wetland"]}}, "both pref and alt"),
-    ({"concept": V + "marsh", "pref": {"en": "wetland"}}, "prefLabel of another concept"),
+    ({"concept": V + "marsh", "pref": {"en": "Wetland"}}, "is the prefLabel of http://example.org/voc/wetland too"),
     ({"concept": V + "wetland", "related": [V + "nowhere"]}, "not in the vocabulary"),
     ({"concept": V + "wetland", "deprecated": True}, "isReplacedBy"),
     ({"concept": V + "wetland", "pref": {"e n": "x"}}, "not a language tag"),

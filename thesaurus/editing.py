@@ -246,7 +246,10 @@ def check_delta(store: Store, graph: str, added: list[str], removed: list[str], 
     breaks a blocking quality check (the editor sees each reason)."""
     copy = ox.Store()
     copy.load(store.dump(graph, ox.RdfFormat.N_TRIPLES), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
-    before = run_checks(copy, graph, only=list(BLOCKING))
+    touched = {concept} | {line.split(" ", 1)[0][1:-1] for line in added + removed}
+    whole_graph = [c for c in BLOCKING if c != "label-clash"]  # a new clash always names a touched concept:
+    before = run_checks(copy, graph, only=whole_graph)        # that check runs on those only (0.8 s → ms on GEMET)
+    clashes_before = _clashes(copy, graph, touched)
     g = ox.NamedNode(graph)
     for line in removed:
         for t in ox.parse(line.encode(), ox.RdfFormat.N_TRIPLES):
@@ -254,10 +257,11 @@ def check_delta(store: Store, graph: str, added: list[str], removed: list[str], 
     for line in added:
         for t in ox.parse(line.encode(), ox.RdfFormat.N_TRIPLES):
             copy.add(ox.Quad(t.subject, t.predicate, t.object, g))
-    after = run_checks(copy, graph, only=list(BLOCKING))
+    after = run_checks(copy, graph, only=whole_graph)
     old = {(r.id, f) for r in before.results for f in r.findings}
     problems = [f"{r.title}: {f.concept} — {f.detail}" for r in after.results for f in r.findings if (r.id, f) not in old]
-    touched = {concept} | {line.split(" ", 1)[0][1:-1] for line in added + removed}
+    problems += [f"The same prefLabel on two concepts of a scheme: {c} — {label} is the prefLabel of {other} too"
+                 for c, other, label in sorted(_clashes(copy, graph, touched) - clashes_before)]
     marker = ox.Literal("true", datatype=ox.NamedNode(XSD.boolean))
     copy.extend(ox.Quad(ox.NamedNode(s), ox.NamedNode(FOCUS), marker, ox.NamedNode(SCOPE)) for s in touched)
     report = validate_store(EmbeddedStore.wrap(copy), scope_graph=SCOPE, classes={SKOS.Concept})
@@ -265,6 +269,19 @@ def check_delta(store: Store, graph: str, added: list[str], removed: list[str], 
         problems += [f"{v.message} ({v.focus})" for v in report.violations]
     if problems:
         raise EditError("the change was refused; nothing was saved:", problems)
+
+
+def _clashes(store: ox.Store, graph: str, concepts: set[str]) -> set[tuple[str, str, str]]:
+    """(concept, other concept, label@lang) where a given concept shares a prefLabel with another
+    concept of one of its schemes (case-insensitive, same language)."""
+    if not concepts:
+        return set()
+    values = " ".join(str(ox.NamedNode(c)) for c in sorted(concepts))
+    rows = store.query(
+        f"SELECT ?concept ?other ?l WHERE {{ GRAPH <{graph}> {{ VALUES ?concept {{ {values} }} "
+        f"?concept <{SKOS.prefLabel}> ?l ; <{SKOS.inScheme}> ?s . ?other <{SKOS.inScheme}> ?s ; <{SKOS.prefLabel}> ?l2 "
+        f"FILTER (?other != ?concept && lang(?l2) = lang(?l) && LCASE(STR(?l2)) = LCASE(STR(?l))) }} }}")
+    return {(r["concept"].value, r["other"].value, f"{r['l'].value} @{r['l'].language}") for r in rows}
 
 
 def _changes_query(history: str, where: str) -> str:
