@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from conftest import BASE, META, graph, snapshot
@@ -200,15 +201,26 @@ def test_a_store_in_use_or_read_only_gives_a_clear_error(tmp_path):
         assert r.exit_code == 1 and "in use by another process" in r.output
     finally:
         s.close()
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o500)
-    try:
-        r = runner.invoke(cli, ["--store", str(ro / "store"), "stats"])
-        import os
+    # a read-only store directory: a read-only bind mount in a private mount namespace (works as root),
+    # else a directory without write permission
+    import os
+    import shutil
+    import subprocess
+    import sys
 
-        if os.geteuid() == 0:
-            pytest.skip("running as root: a read-only directory is still writable")
-        assert r.exit_code == 1 and "Error [E301]" in r.output and "ermission denied" in r.output
-    finally:
-        ro.chmod(0o700)
+    ro = tmp_path / "ro" / "store"
+    EmbeddedStore(ro).close()
+    chmkg = str(Path(sys.executable).parent / "chmkg")
+    if os.geteuid() == 0:
+        if not shutil.which("unshare") or subprocess.run(["unshare", "-rm", "true"], capture_output=True).returncode:
+            pytest.skip("running as root without user namespaces: cannot make a read-only directory")
+        r = subprocess.run(["unshare", "-rm", "sh", "-c", f'mount --bind "{ro}" "{ro}" && mount -o remount,bind,ro "{ro}" && '
+                            f'"{chmkg}" --store "{ro}" stats'], capture_output=True, text=True)
+        assert r.returncode == 1 and r.stderr.startswith("Error [E301]") and "Read-only file system" in r.stderr, r.stderr
+    else:
+        ro.chmod(0o500)
+        try:
+            r = runner.invoke(cli, ["--store", str(ro), "stats"])
+            assert r.exit_code == 1 and "Error [E301]" in r.output and "ermission denied" in r.output
+        finally:
+            ro.chmod(0o700)
