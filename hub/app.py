@@ -44,6 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        hub.warm_up()  # the tagger's pipelines load in the background: the first submission does not wait
         yield
         hub.close()
 

@@ -230,6 +230,18 @@ class Hub:
         append_audit(self.settings.audit_path, who, what, outcome, detail)
 
     # -- tagging --------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Build the tagger (lemma tables, label patterns) in a background thread, if there is a vocabulary."""
+        def run() -> None:
+            try:
+                tagger, _ = self.tagging()
+                for lang in tagger.vocab.labels:
+                    tagger.pipeline(lang)
+            except Exception as e:  # noqa: BLE001 - best effort: the first submission builds it otherwise
+                log.info("tagger warm-up skipped: %s", e)
+
+        threading.Thread(target=run, name="tagger-warm-up", daemon=True).start()
+
     def tagging(self):
         """(Tagger, Resolver) for the current data; the tagger is rebuilt only when a vocabulary changes."""
         from ontology.iris import Minter
