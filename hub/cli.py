@@ -469,7 +469,7 @@ def serve(
     uvicorn.run(application, host=host or s.host, port=port or s.port, log_level="info", access_log=access_log)
 
 
-from hub import cli_tagging  # noqa: E402,F401 - registers tag, eval-*, user on the app
+from hub import cli_admin, cli_tagging  # noqa: E402,F401 - register tag, eval-*, user, backup, restore on the app
 
 if __name__ == "__main__":  # pragma: no cover
     app()

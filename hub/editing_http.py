@@ -17,8 +17,7 @@ from starlette.datastructures import UploadFile
 from hub.auth import Forbidden, Principal
 from hub.i18n import LANGS as LANGS_UI
 from hub.service import Hub
-from hub.tagging_http import closes_form
-from hub.web import identify_quietly, render, require
+from hub.web import closes_form, identify_quietly, render, require
 from loaders.update import apply_update
 from ontology import CHM
 from ontology.errors import ChmError

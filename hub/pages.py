@@ -27,6 +27,7 @@ from hub import i18n, views
 from hub.lineage_svg import lineage_svg
 from hub.search import SearchIndex
 from hub.service import Hub
+from hub.web import lang_of, local_href
 from ontology import CHM, DCTERMS, ELI, PREFIXES, PROV, SKOS
 from sparql import queries
 from sparql.protocol import NotAcceptable, content_type, negotiate, serialize_graph
@@ -92,13 +93,10 @@ def build_pages(hub: Hub) -> APIRouter:
         return "/resource?" + urlencode({"iri": iri})
 
     def page_href(iri: str) -> str:
-        return local(iri) + (".html" if iri.startswith(base) else "")
+        return local_href(hub, iri)
 
     def index() -> SearchIndex:
         return hub.derived("search", lambda: SearchIndex(hub.store, settings.meta_graph), stale_ok=True)
-
-    def lang_of(request: Request) -> str:
-        return i18n.choose(request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language"))
 
     def render(request: Request, template: str, status: int = 200, **ctx) -> Response:
         lang = lang_of(request)

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from hub.service import Hub
-from hub.web import identify_quietly, render, require
+from hub.web import closes_form, identify_quietly, render, require
 from loaders.update import apply_update
 from ontology.errors import ChmError
 from ontology.iris import Minter
@@ -37,17 +36,6 @@ from thesaurus.submission import (
 class BadSubmission(ChmError):
     code = "E609"
     http_status = 400
-
-
-def closes_form(fn):
-    """Close the request's parsed form (its spooled upload files) when the handler is done."""
-    @functools.wraps(fn)
-    async def wrapper(request: Request, *args, **kwargs):
-        try:
-            return await fn(request, *args, **kwargs)
-        finally:
-            await request.close()
-    return wrapper
 
 
 def build_tagging_router(hub: Hub) -> APIRouter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from importlib.resources import files
 from urllib.parse import urlencode
@@ -77,3 +78,14 @@ def local_href(hub: Hub, iri: str) -> str:
     if iri.startswith(base):
         return "/" + iri[len(base):] + ".html"
     return "/resource?" + urlencode({"iri": iri})
+
+
+def closes_form(fn):
+    """Close the request's parsed form (its spooled upload files) when the handler is done."""
+    @functools.wraps(fn)
+    async def wrapper(request: Request, *args, **kwargs):
+        try:
+            return await fn(request, *args, **kwargs)
+        finally:
+            await request.close()
+    return wrapper
