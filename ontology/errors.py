@@ -85,3 +85,17 @@ class SymbolError(ChmError):
 
     code = "E401"
     http_status = 400
+
+
+class InvalidIri(ChmError):
+    """A value that should be an IRI but breaks the IRI grammar (spaces, ``<>"{}|^`\\``, no scheme)."""
+
+    code = "E313"
+    http_status = 400
+
+
+class BadParameter(ChmError):
+    """A named query's parameter that is missing or of the wrong type."""
+
+    code = "E314"
+    http_status = 400

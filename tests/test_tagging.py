@@ -37,6 +37,8 @@ from thesaurus.submission import (
 )
 from thesaurus.tagger import LabelEntry, Suggestion, Tagger, Vocabulary, build_pipeline
 
+from hostile import INJECTED, hostile_iris
+
 FIXTURES = Path(__file__).parent / "fixtures"
 M = Minter(BASE)
 needs_shared = pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not found: these tests read the real vocabularies and seeds")
@@ -349,6 +351,14 @@ def test_submit_through_the_api_then_review(client):
     before = snapshot(store)
     bad = client.post("/api/review", json={"action": "add", "record": record, "concept": M.decision("X/15")}, headers=_auth(client, "editor"))
     assert bad.status_code == 422 and snapshot(store) == before
+    # hostile values never reach the update text: each is refused as not an IRI and nothing changes
+    for hostile in hostile_iris("http://www.informea.org/terms/capacity-building"):
+        for body in ({"action": "add", "record": record, "concept": hostile}, {"action": "add", "record": hostile, "concept": first["concept"]},
+                     {"action": "accept", "suggestion": hostile}, {"action": "reject", "suggestion": first["suggestion"] + hostile}):
+            r = client.post("/api/review", json=body, headers=_auth(client, "editor"))
+            assert r.status_code in (400, 404), (body, r.status_code, r.text)
+            assert snapshot(store) == before, body
+    assert not store.ask(f"ASK {{ ?s ?p <{INJECTED}> }}")
     good = client.post("/api/review", json={"action": "add", "record": record, "concept": "http://www.informea.org/terms/capacity-building"},
                        headers=_auth(client, "editor"))
     assert good.status_code == 200

@@ -27,6 +27,7 @@ import pyoxigraph as ox
 from ontology import CHM, DCTERMS, OWL, PROV, RDF, SKOS, XSD
 from ontology.errors import ChmError
 from shapes.validate import validate_store
+from sparql.builder import Update, iri, prefixed
 from sparql.store import EmbeddedStore, Store
 from thesaurus.quality import run_checks
 
@@ -125,6 +126,18 @@ def _nt(s: str, p: str, o: ox.NamedNode | ox.Literal) -> str:
     return f"{ox.NamedNode(s)} {ox.NamedNode(p)} {o} ."
 
 
+CONCEPT_GRAPHS = prefixed("SELECT ?g ?c WHERE { GRAPH ?g { ?c a skos:Concept } }")
+SCHEME_GRAPHS = prefixed("SELECT ?g ?s WHERE { GRAPH ?g { ?s a skos:ConceptScheme } }")
+CONCEPT_VERSION = prefixed('SELECT ?concept ?h (COUNT(?c) AS ?n) WHERE { GRAPH ?h { ?c chm:changedConcept ?concept ; '
+                           'chm:changeStatus "published" } } GROUP BY ?concept ?h')
+SCHEME_VERSION = prefixed('SELECT ?g ?h (COUNT(?c) AS ?n) WHERE { GRAPH ?h { ?c chm:inGraph ?g ; chm:changeStatus "published" } } GROUP BY ?g ?h')
+CONCEPT_TRIPLES = "CONSTRUCT { ?c ?p ?o } WHERE { GRAPH ?g { ?c ?p ?o } }"
+HAS_TRIPLE = "ASK { GRAPH ?g { ?s ?p ?o } }"
+LABEL_CLASHES = prefixed("""SELECT ?concept ?other ?l ?g WHERE { GRAPH ?g {
+  ?concept skos:prefLabel ?l ; skos:inScheme ?s . ?other skos:inScheme ?s ; skos:prefLabel ?l2
+  FILTER (?other != ?concept && lang(?l2) = lang(?l) && LCASE(STR(?l2)) = LCASE(STR(?l))) } }""")
+
+
 def desired_triples(edit: ConceptEdit) -> tuple[dict[str, set[str]], list[str]]:
     """Per predicate (``pred@lang`` for labels), the N-Triples lines the concept should have after
     the edit — only for the predicates and languages the edit names — and the problems found."""
@@ -172,26 +185,25 @@ def _key(line: str) -> str:
 
 def concept_graph(store: Store, concept: str, vocab_prefix: str) -> str | None:
     concept = _iri(concept, "concept")
-    rows = store.select(f"SELECT ?g WHERE {{ GRAPH ?g {{ <{concept}> a <{SKOS.Concept}> }} }}", union=False)
+    rows = store.select(CONCEPT_GRAPHS, {"c": iri(concept, "concept")}, union=False)
     graphs = [r["g"].value for r in rows if r["g"].value.startswith(vocab_prefix)]
     return graphs[0] if graphs else None
 
 
 def scheme_graph(store: Store, scheme: str, vocab_prefix: str) -> str | None:
-    rows = store.select(f"SELECT ?g WHERE {{ GRAPH ?g {{ <{scheme}> a <{SKOS.ConceptScheme}> }} }}", union=False)
+    rows = store.select(SCHEME_GRAPHS, {"s": iri(scheme, "scheme")}, union=False)
     graphs = [r["g"].value for r in rows if r["g"].value.startswith(vocab_prefix)]
     return graphs[0] if graphs else None
 
 
 def current_version(store: Store, concept: str, history: str) -> int:
     concept = _iri(concept, "concept")
-    rows = store.select(f"SELECT (COUNT(?c) AS ?n) WHERE {{ GRAPH <{history}> {{ ?c <{CHM.changedConcept}> <{concept}> ; "
-                        f"<{CHM.changeStatus}> \"published\" }} }}", union=False)
+    rows = store.select(CONCEPT_VERSION, {"concept": iri(concept, "concept"), "h": iri(history)}, union=False)
     return int(rows[0]["n"].value) if rows else 0
 
 
 def _lines(store: Store, graph: str, concept: str) -> set[str]:
-    data = store.construct(f"CONSTRUCT {{ <{concept}> ?p ?o }} WHERE {{ GRAPH <{graph}> {{ <{concept}> ?p ?o }} }}", union=False)
+    data = store.construct(CONCEPT_TRIPLES, {"c": iri(concept, "concept"), "g": iri(graph)}, union=False)
     return {line.strip() for line in data.decode().splitlines() if line.strip()}
 
 
@@ -233,7 +245,7 @@ def plan(store: Store, edit: ConceptEdit, history: str, vocab_prefix: str) -> tu
         if inv is None:
             continue
         mirror = _nt(t.object.value, inv, ox.NamedNode(concept))
-        exists = store.ask(f"ASK {{ GRAPH <{graph}> {{ {mirror[:-2]} }} }}", union=False)
+        exists = store.ask(HAS_TRIPLE, {"g": iri(graph), "s": t.object, "p": ox.NamedNode(inv), "o": ox.NamedNode(concept)}, union=False)
         if line in added and not exists:
             added.add(mirror)
         elif line in removed and exists:
@@ -276,22 +288,21 @@ def _clashes(store: ox.Store, graph: str, concepts: set[str]) -> set[tuple[str, 
     concept of one of its schemes (case-insensitive, same language)."""
     if not concepts:
         return set()
-    values = " ".join(str(ox.NamedNode(c)) for c in sorted(concepts))
-    rows = store.query(
-        f"SELECT ?concept ?other ?l WHERE {{ GRAPH <{graph}> {{ VALUES ?concept {{ {values} }} "
-        f"?concept <{SKOS.prefLabel}> ?l ; <{SKOS.inScheme}> ?s . ?other <{SKOS.inScheme}> ?s ; <{SKOS.prefLabel}> ?l2 "
-        f"FILTER (?other != ?concept && lang(?l2) = lang(?l) && LCASE(STR(?l2)) = LCASE(STR(?l))) }} }}")
-    return {(r["concept"].value, r["other"].value, f"{r['l'].value} @{r['l'].language}") for r in rows}
+    g = iri(graph)
+    out: set[tuple[str, str, str]] = set()
+    for c in sorted(concepts):
+        for r in store.query(LABEL_CLASHES, substitutions={ox.Variable("concept"): iri(c, "concept"), ox.Variable("g"): g}):
+            out.add((r["concept"].value, r["other"].value, f"{r['l'].value} @{r['l'].language}"))
+    return out
 
 
-def _changes_query(history: str, where: str) -> str:
-    return f"""SELECT ?c ?concept ?g ?author ?status ?base ?added ?removed ?created ?note ?version ?by ?reverts WHERE {{
-      GRAPH <{history}> {{ ?c a <{CHM.ChangeSet}> ; <{CHM.changedConcept}> ?concept ; <{CHM.inGraph}> ?g ;
-         <{DCTERMS.contributor}> ?author ; <{CHM.changeStatus}> ?status ; <{CHM.baseVersion}> ?base ;
-         <{CHM.addedTriples}> ?added ; <{CHM.removedTriples}> ?removed ; <{PROV.startedAtTime}> ?created .
-         OPTIONAL {{ ?c <{DCTERMS.description}> ?note }} OPTIONAL {{ ?c <{CHM.version}> ?version }}
-         OPTIONAL {{ ?c <{CHM.publishedBy}> ?by }} OPTIONAL {{ ?c <{CHM.reverts}> ?reverts }} {where} }} }}
-      ORDER BY ?created ?version ?c"""
+CHANGES = prefixed("""SELECT ?c ?concept ?g ?author ?status ?base ?added ?removed ?created ?note ?version ?by ?reverts ?h WHERE {
+  GRAPH ?h { ?c a chm:ChangeSet ; chm:changedConcept ?concept ; chm:inGraph ?g ;
+     dcterms:contributor ?author ; chm:changeStatus ?status ; chm:baseVersion ?base ;
+     chm:addedTriples ?added ; chm:removedTriples ?removed ; prov:startedAtTime ?created .
+     OPTIONAL { ?c dcterms:description ?note } OPTIONAL { ?c chm:version ?version }
+     OPTIONAL { ?c chm:publishedBy ?by } OPTIONAL { ?c chm:reverts ?reverts } } }
+ORDER BY ?created ?version ?c""")
 
 
 def _change(r: dict) -> Change:
@@ -304,34 +315,44 @@ def _change(r: dict) -> Change:
 
 
 def changes(store: Store, history: str, concept: str | None = None, status: str | None = None, change: str | None = None) -> list[Change]:
-    where = ""
+    bindings: dict[str, ox.NamedNode | ox.Literal] = {"h": iri(history)}
     if concept:
-        where += f" FILTER (?concept = <{_iri(concept, 'concept')}>)"
+        bindings["concept"] = iri(_iri(concept, "concept"), "concept")
     if status:
         if status not in ("draft", "published", "rejected"):
             raise EditError(f"unknown change status {status!r}")
-        where += f' FILTER (?status = "{status}")'
+        bindings["status"] = ox.Literal(status)
     if change:
-        where += f" FILTER (?c = <{_iri(change, 'change')}>)"
-    return [_change(r) for r in store.select(_changes_query(history, where), union=False)]
+        bindings["c"] = iri(_iri(change, "change"), "change")
+    return [_change(r) for r in store.select(CHANGES, bindings, union=False)]
+
+
+def _triples(lines: list[str]) -> list[tuple]:
+    """N-Triples lines parsed back into terms (a line that does not parse is refused, never pasted)."""
+    try:
+        return [(t.subject, t.predicate, t.object) for t in ox.parse("\n".join(lines).encode(), ox.RdfFormat.N_TRIPLES)]
+    except SyntaxError as e:
+        raise EditError(f"the change holds a triple that is not N-Triples: {e}") from None
 
 
 def draft_update(base: str, history: str, concept: str, graph: str, added: list[str], removed: list[str],
                  author: str, base_version: int, note: str = "", reverts: str = "") -> tuple[str, str]:
-    iri = f"{base}change/{uuid.uuid4().hex[:16]}"
+    change = iri(f"{base}change/{uuid.uuid4().hex[:16]}")
     now = ox.Literal(datetime.now(UTC).isoformat(timespec="milliseconds"), datatype=ox.NamedNode(XSD.dateTime))
-    body = [f"<{iri}> a <{CHM.ChangeSet}> , <{PROV.Activity}>",
-            f"<{iri}> <{CHM.changedConcept}> <{concept}>", f"<{iri}> <{CHM.inGraph}> <{graph}>",
-            f"<{iri}> <{DCTERMS.contributor}> {ox.Literal(author)}", f"<{iri}> <{CHM.changeStatus}> \"draft\"",
-            f"<{iri}> <{CHM.baseVersion}> {ox.Literal(str(base_version), datatype=ox.NamedNode(XSD.integer))}",
-            f"<{iri}> <{CHM.addedTriples}> {ox.Literal(chr(10).join(added))}",
-            f"<{iri}> <{CHM.removedTriples}> {ox.Literal(chr(10).join(removed))}",
-            f"<{iri}> <{PROV.startedAtTime}> {now}"]
+    n = ox.NamedNode
+    _triples(added + removed)  # both parse
+    body = [(change, n(RDF.type), n(CHM.ChangeSet)), (change, n(RDF.type), n(PROV.Activity)),
+            (change, n(CHM.changedConcept), iri(concept, "concept")), (change, n(CHM.inGraph), iri(graph)),
+            (change, n(DCTERMS.contributor), ox.Literal(author)), (change, n(CHM.changeStatus), ox.Literal("draft")),
+            (change, n(CHM.baseVersion), ox.Literal(str(base_version), datatype=n(XSD.integer))),
+            (change, n(CHM.addedTriples), ox.Literal(chr(10).join(added))),
+            (change, n(CHM.removedTriples), ox.Literal(chr(10).join(removed))),
+            (change, n(PROV.startedAtTime), now)]
     if note:
-        body.append(f"<{iri}> <{DCTERMS.description}> {ox.Literal(note[:1000])}")
+        body.append((change, n(DCTERMS.description), ox.Literal(note[:1000])))
     if reverts:
-        body.append(f"<{iri}> <{CHM.reverts}> <{reverts}>")
-    return iri, f"INSERT DATA {{ GRAPH <{history}> {{ " + " .\n".join(body) + " . } }"
+        body.append((change, n(CHM.reverts), iri(reverts, "reverted change")))
+    return change.value, Update().insert_data(iri(history), body).text()
 
 
 def propose(store: Store, edit: ConceptEdit, author: str, base: str, history: str, vocab_prefix: str) -> tuple[str, str]:
@@ -357,29 +378,29 @@ def publish_update(store: Store, change: Change, publisher: str, history: str) -
     gone = [line for line in change.removed if line.split(" ", 1)[0] == f"<{change.concept}>" and line not in have]
     if gone:
         raise StaleVersion(f"the draft removes triples that are no longer there ({gone[0]}); edit again")
-    scheme_version = int(store.select(f"SELECT (COUNT(?c) AS ?n) WHERE {{ GRAPH <{history}> {{ ?c <{CHM.inGraph}> <{change.graph}> ; "
-                                      f"<{CHM.changeStatus}> \"published\" }} }}", union=False)[0]["n"].value) + 1
+    rows = store.select(SCHEME_VERSION, {"g": iri(change.graph), "h": iri(history)}, union=False)
+    scheme_version = (int(rows[0]["n"].value) if rows else 0) + 1
     now = ox.Literal(datetime.now(UTC).isoformat(timespec="milliseconds"), datatype=ox.NamedNode(XSD.dateTime))
     integer = ox.NamedNode(XSD.integer)
-    parts = []
-    if change.removed:
-        parts.append(f"DELETE DATA {{ GRAPH <{change.graph}> {{ " + "\n".join(change.removed) + " } }")
-    if change.added:
-        parts.append(f"INSERT DATA {{ GRAPH <{change.graph}> {{ " + "\n".join(change.added) + " } }")
-    parts.append(f"DELETE DATA {{ GRAPH <{history}> {{ <{change.iri}> <{CHM.changeStatus}> \"draft\" }} }}")
-    parts.append(f"INSERT DATA {{ GRAPH <{history}> {{ <{change.iri}> <{CHM.changeStatus}> \"published\" ; "
-                 f"<{CHM.version}> {ox.Literal(str(version + 1), datatype=integer)} ; "
-                 f"<{CHM.schemeVersion}> {ox.Literal(str(scheme_version), datatype=integer)} ; "
-                 f"<{CHM.publishedBy}> {ox.Literal(publisher)} ; <{PROV.endedAtTime}> {now} ; "
-                 f"<{PROV.used}> <{change.concept}> }} }}")
-    return " ;\n".join(parts)
+    n, h, c = ox.NamedNode, iri(history), iri(change.iri, "change")
+    update = (Update()
+              .delete_data(iri(change.graph), _triples(change.removed))
+              .insert_data(iri(change.graph), _triples(change.added))
+              .delete_data(h, [(c, n(CHM.changeStatus), ox.Literal("draft"))])
+              .insert_data(h, [(c, n(CHM.changeStatus), ox.Literal("published")),
+                               (c, n(CHM.version), ox.Literal(str(version + 1), datatype=integer)),
+                               (c, n(CHM.schemeVersion), ox.Literal(str(scheme_version), datatype=integer)),
+                               (c, n(CHM.publishedBy), ox.Literal(publisher)), (c, n(PROV.endedAtTime), now),
+                               (c, n(PROV.used), iri(change.concept, "concept"))]))
+    return update.text()
 
 
 def reject_update(change: Change, history: str, who: str) -> str:
     if change.status != "draft":
         raise StaleVersion(f"<{change.iri}> is {change.status}, not a draft")
-    return (f"DELETE DATA {{ GRAPH <{history}> {{ <{change.iri}> <{CHM.changeStatus}> \"draft\" }} }} ;\n"
-            f"INSERT DATA {{ GRAPH <{history}> {{ <{change.iri}> <{CHM.changeStatus}> \"rejected\" ; <{CHM.publishedBy}> {ox.Literal(who)} }} }}")
+    n, h, c = ox.NamedNode, iri(history), iri(change.iri, "change")
+    return (Update().delete_data(h, [(c, n(CHM.changeStatus), ox.Literal("draft"))])
+            .insert_data(h, [(c, n(CHM.changeStatus), ox.Literal("rejected")), (c, n(CHM.publishedBy), ox.Literal(who))]).text())
 
 
 def revert_draft(store: Store, change: Change, author: str, base: str, history: str) -> tuple[str, str]:
@@ -406,8 +427,8 @@ def concept_state(store: Store, concept: str, vocab_prefix: str, history: str) -
                  "deprecated": False, "replaced_by": "", "scheme": ""}
     if graph is None:
         return out
-    for t in ox.parse(store.construct(f"CONSTRUCT {{ <{concept}> ?p ?o }} WHERE {{ GRAPH <{graph}> {{ <{concept}> ?p ?o }} }}",
-                                      union=False), ox.RdfFormat.N_TRIPLES):
+    for t in ox.parse(store.construct(CONCEPT_TRIPLES, {"c": iri(concept, "concept"), "g": iri(graph)}, union=False),
+                      ox.RdfFormat.N_TRIPLES):
         p, o = t.predicate.value, t.object
         lang = getattr(o, "language", None) or ""
         if p == SKOS.prefLabel:

@@ -27,6 +27,7 @@ import pyoxigraph as ox
 from ontology import CHM, DCTERMS, PROV, RDF, SKOS, XSD
 from ontology.errors import ChmError
 from ontology.iris import Minter
+from sparql.builder import Update, iri, literal, prefixed
 from sparql.store import Store
 from thesaurus.documents import Document
 from thesaurus.references import Reference, Resolver, extract_references
@@ -65,14 +66,20 @@ def tagging_graphs(store: Store, minter: Minter, schemes: list[str] | None = Non
     return [g for g in present if not g.endswith(NOT_VOCABULARIES)]
 
 
+VOCAB_LABELS = prefixed("SELECT ?c ?l ?g ?label WHERE { GRAPH ?g { ?c ?label ?l . ?c a skos:Concept } }")
+VOCAB_BROADER = prefixed("SELECT ?c ?b ?g WHERE { GRAPH ?g { ?c skos:broader ?b } }")
+INSTANCES = "SELECT DISTINCT ?s ?type WHERE { ?s a ?type }"
+
+
 def load_vocabulary(store: Store, graphs: list[str]) -> Vocabulary:
     """Labels per language and the broader hierarchy of the concepts in ``graphs``."""
     labels: dict[str, list[LabelEntry]] = {}
     pref: dict[tuple[str, str], str] = {}
     broader: dict[str, set[str]] = {}
     for g in graphs:
+        graph = iri(g, "vocabulary graph")
         for predicate, kind in LABELS.items():
-            rows = store.select(f"SELECT ?c ?l WHERE {{ GRAPH <{g}> {{ ?c <{predicate}> ?l . ?c a <{SKOS.Concept}> }} }}", union=False)
+            rows = store.select(VOCAB_LABELS, {"g": graph, "label": ox.NamedNode(predicate)}, union=False)
             for r in rows:
                 lit = r["l"]
                 lang = (getattr(lit, "language", None) or "").split("-")[0]
@@ -81,7 +88,7 @@ def load_vocabulary(store: Store, graphs: list[str]) -> Vocabulary:
                 labels.setdefault(lang, []).append(LabelEntry(r["c"].value, lit.value, kind))
                 if kind == "pref":
                     pref.setdefault((r["c"].value, lang), lit.value)
-        for r in store.select(f"SELECT ?c ?b WHERE {{ GRAPH <{g}> {{ ?c <{SKOS.broader}> ?b }} }}", union=False):
+        for r in store.select(VOCAB_BROADER, {"g": graph}, union=False):
             if r["c"].value != r["b"].value:
                 broader.setdefault(r["c"].value, set()).add(r["b"].value)
     return Vocabulary(labels, pref, broader)
@@ -91,7 +98,7 @@ def known_iris(store: Store) -> set[str]:
     """Every decision, paragraph, article, meeting and concept the store describes."""
     out: set[str] = set()
     for t in KNOWN_TYPES:
-        out.update(r["s"].value for r in store.select(f"SELECT DISTINCT ?s WHERE {{ ?s a <{t}> }}"))
+        out.update(r["s"].value for r in store.select(INSTANCES, {"type": ox.NamedNode(t)}))
     return out
 
 
@@ -128,12 +135,12 @@ def analyse(doc: Document, tagger: Tagger, resolver: Resolver, limit: int = 15, 
                     document_id(data if data is not None else doc.text.encode()))
 
 
-def _lit(value: str, lang: str | None = None, datatype: str | None = None) -> str:
-    if lang:
-        return str(ox.Literal(value, language=lang))
-    if datatype:
-        return str(ox.Literal(value, datatype=ox.NamedNode(datatype)))
-    return str(ox.Literal(value))
+def _lit(value: str, lang: str | None = None, datatype: str | None = None) -> ox.Literal:
+    return literal(value, lang=lang, datatype=datatype)
+
+
+def _n(value: str) -> ox.NamedNode:
+    return ox.NamedNode(value)
 
 
 @dataclass
@@ -150,71 +157,77 @@ def submission_update(a: Analysis, minter: Minter, submitter: str, now: datetime
     now = now or datetime.now(UTC)
     stamp = _lit(now.isoformat(timespec="seconds"), datatype=XSD.dateTime)
     d = a.document
-    record = minter.record(f"submission-{a.id}")
+    record_iri = minter.record(f"submission-{a.id}")
+    record = iri(record_iri, "record")
     rg, sg = minter.graph(f"submission-{a.id}"), minter.graph(f"suggestions-{a.id}")
     links = sorted({r.iri for r in a.references if r.iri})
     unresolved = sorted({r.key for r in a.references if not r.iri})
-    rec = [f"<{record}> <{RDF.type}> <{CHM.Record}>",
-           f"<{record}> <{DCTERMS.title}> {_lit(d.title, d.language)}",
-           f"<{record}> <{SKOS.prefLabel}> {_lit(d.title, d.language)}",
-           f"<{record}> <{DCTERMS.language}> {_lit(d.language)}",
-           f"<{record}> <{DCTERMS.format}> {_lit(d.format)}",
-           f"<{record}> <{CHM.fileName}> {_lit(d.filename)}",
-           f"<{record}> <{DCTERMS.identifier}> {_lit('submission-' + a.id)}",
-           f"<{record}> <{DCTERMS.issued}> {stamp}",
-           f"<{record}> <{DCTERMS.contributor}> {_lit(submitter)}",
-           f"<{record}> <{CHM.recordSchema}> {_lit('submission')}",
-           f"<{record}> <{CHM.wordCount}> {_lit(str(a.words), datatype=XSD.integer)}"]
-    rec += [f"<{record}> <{DCTERMS.references}> <{iri}>" for iri in links]
-    rec += [f"<{record}> <{CHM.unresolvedReference}> {_lit(key)}" for key in unresolved]
-    activity = record + "/tagging"
-    tool = minter.tool("chmkg-tagger")
-    sug = [f"<{activity}> <{RDF.type}> <{PROV.Activity}>",
-           f"<{activity}> <{PROV.used}> <{record}>",
-           f"<{activity}> <{PROV.wasAssociatedWith}> <{tool}>",
-           f"<{activity}> <{CHM.taggerVersion}> {_lit(TAGGER_VERSION)}",
-           f"<{activity}> <{PROV.endedAtTime}> {stamp}",
-           f"<{tool}> <{RDF.type}> <{PROV.SoftwareAgent}>",
-           f"<{tool}> <{SKOS.prefLabel}> {_lit('CHM KG concept tagger', 'en')}"]
+    rec = [(record, _n(RDF.type), _n(CHM.Record)),
+           (record, _n(DCTERMS.title), _lit(d.title, d.language)),
+           (record, _n(SKOS.prefLabel), _lit(d.title, d.language)),
+           (record, _n(DCTERMS.language), _lit(d.language)),
+           (record, _n(DCTERMS.format), _lit(d.format)),
+           (record, _n(CHM.fileName), _lit(d.filename)),
+           (record, _n(DCTERMS.identifier), _lit("submission-" + a.id)),
+           (record, _n(DCTERMS.issued), stamp),
+           (record, _n(DCTERMS.contributor), _lit(submitter)),
+           (record, _n(CHM.recordSchema), _lit("submission")),
+           (record, _n(CHM.wordCount), _lit(str(a.words), datatype=XSD.integer))]
+    rec += [(record, _n(DCTERMS.references), iri(link, "reference")) for link in links]
+    rec += [(record, _n(CHM.unresolvedReference), _lit(key)) for key in unresolved]
+    activity = iri(record_iri + "/tagging")
+    tool = iri(minter.tool("chmkg-tagger"))
+    sug = [(activity, _n(RDF.type), _n(PROV.Activity)),
+           (activity, _n(PROV.used), record),
+           (activity, _n(PROV.wasAssociatedWith), tool),
+           (activity, _n(CHM.taggerVersion), _lit(TAGGER_VERSION)),
+           (activity, _n(PROV.endedAtTime), stamp),
+           (tool, _n(RDF.type), _n(PROV.SoftwareAgent)),
+           (tool, _n(SKOS.prefLabel), _lit("CHM KG concept tagger", "en"))]
     for i, s in enumerate(a.suggestions, start=1):
-        node = f"{record}/suggestion/{i}"
-        sug += [f"<{node}> <{RDF.type}> <{CHM.Suggestion}>",
-                f"<{node}> <{CHM.suggestedFor}> <{record}>",
-                f"<{node}> <{CHM.suggestedConcept}> <{s.concept}>",
-                f"<{node}> <{CHM.score}> {_lit(f'{s.score:.4f}', datatype=XSD.decimal)}",
-                f"<{node}> <{CHM.rank}> {_lit(str(i), datatype=XSD.integer)}",
-                f"<{node}> <{CHM.reviewStatus}> {_lit('pending')}",
-                f"<{node}> <{PROV.wasGeneratedBy}> <{activity}>"]
-    body = f"INSERT DATA {{ GRAPH <{rg}> {{ " + " .\n".join(rec) + " . } }"
+        node = iri(f"{record_iri}/suggestion/{i}")
+        sug += [(node, _n(RDF.type), _n(CHM.Suggestion)),
+                (node, _n(CHM.suggestedFor), record),
+                (node, _n(CHM.suggestedConcept), iri(s.concept, "suggested concept")),
+                (node, _n(CHM.score), _lit(f"{s.score:.4f}", datatype=XSD.decimal)),
+                (node, _n(CHM.rank), _lit(str(i), datatype=XSD.integer)),
+                (node, _n(CHM.reviewStatus), _lit("pending")),
+                (node, _n(PROV.wasGeneratedBy), activity)]
+    update = Update().insert_data(iri(rg), rec)
     if a.suggestions:
-        body += f" ;\nINSERT DATA {{ GRAPH <{sg}> {{ " + " .\n".join(sug) + " . } }"
-    return SubmissionGraphs(record, rg, sg, body, links)
+        update.insert_data(iri(sg), sug)
+    return SubmissionGraphs(record_iri, rg, sg, update.text(), links)
+
+
+SUGGESTION = prefixed("SELECT ?s ?g ?r ?c ?st WHERE { GRAPH ?g { ?s chm:suggestedFor ?r ; chm:suggestedConcept ?c ; chm:reviewStatus ?st } }")
+RECORD_GRAPH = prefixed("SELECT ?g ?r WHERE { GRAPH ?g { ?r a chm:Record } }")
 
 
 def review_update(store: Store, suggestion: str, action: str, reviewer: str, now: datetime | None = None) -> str:
     """accept → the concept becomes dcterms:subject of the record; reject → marked rejected."""
     if action not in ("accept", "reject"):
         raise ReviewError(f"unknown review action {action!r} (accept or reject)")
-    rows = store.select(
-        f"SELECT ?g ?r ?c ?st WHERE {{ GRAPH ?g {{ <{suggestion}> <{CHM.suggestedFor}> ?r ; "
-        f"<{CHM.suggestedConcept}> ?c ; <{CHM.reviewStatus}> ?st }} }}", union=False)
+    node = iri(suggestion, "suggestion")
+    rows = store.select(SUGGESTION, {"s": node}, union=False)
     if not rows:
         raise ReviewError(f"no suggestion <{suggestion}>")
-    g, record, concept, status = rows[0]["g"].value, rows[0]["r"].value, rows[0]["c"].value, rows[0]["st"].value
+    g, record, concept, status = rows[0]["g"], rows[0]["r"], rows[0]["c"], rows[0]["st"].value
     if status != "pending":
         raise StaleReview(f"the suggestion was already {status} by another editor; reload the queue")
     stamp = _lit((now or datetime.now(UTC)).isoformat(timespec="seconds"), datatype=XSD.dateTime)
     new = "accepted" if action == "accept" else "rejected"
-    parts = [f"DELETE DATA {{ GRAPH <{g}> {{ <{suggestion}> <{CHM.reviewStatus}> {_lit('pending')} }} }}",
-             f"INSERT DATA {{ GRAPH <{g}> {{ <{suggestion}> <{CHM.reviewStatus}> {_lit(new)} ; "
-             f"<{DCTERMS.contributor}> {_lit(reviewer)} ; <{DCTERMS.modified}> {stamp} }} }}"]
+    update = (Update()
+              .delete_data(g, [(node, _n(CHM.reviewStatus), _lit("pending"))])
+              .insert_data(g, [(node, _n(CHM.reviewStatus), _lit(new)),
+                               (node, _n(DCTERMS.contributor), _lit(reviewer)),
+                               (node, _n(DCTERMS.modified), stamp)]))
     if action == "accept":
-        parts.append(f"INSERT DATA {{ GRAPH <{record_graph(store, record)}> {{ <{record}> <{DCTERMS.subject}> <{concept}> }} }}")
-    return " ;\n".join(parts)
+        update.insert_data(iri(record_graph(store, record.value)), [(record, _n(DCTERMS.subject), concept)])
+    return update.text()
 
 
 def record_graph(store: Store, record: str) -> str:
-    rows = store.select(f"SELECT ?g WHERE {{ GRAPH ?g {{ <{record}> a <{CHM.Record}> }} }}", union=False)
+    rows = store.select(RECORD_GRAPH, {"r": iri(record, "record")}, union=False)
     if not rows:
         raise ReviewError(f"no record <{record}>")
     return rows[0]["g"].value
@@ -222,26 +235,31 @@ def record_graph(store: Store, record: str) -> str:
 
 def add_subject_update(store: Store, record: str, concept: str) -> str:
     """An editor adds a subject the tagger did not suggest (validated: it must be a skos:Concept)."""
-    return f"INSERT DATA {{ GRAPH <{record_graph(store, record)}> {{ <{record}> <{DCTERMS.subject}> <{concept}> }} }}"
+    subject = iri(concept, "concept")
+    return Update().insert_data(iri(record_graph(store, record)),
+                                [(iri(record, "record"), _n(DCTERMS.subject), subject)]).text()
+
+
+QUEUE = prefixed("""SELECT ?s ?r ?title ?c ?label ?score ?rank ?status WHERE {
+  ?s a chm:Suggestion ; chm:reviewStatus ?status ; chm:suggestedFor ?r ;
+     chm:suggestedConcept ?c ; chm:score ?score ; chm:rank ?rank .
+  ?r dcterms:title ?title .
+  OPTIONAL { ?c skos:prefLabel ?label FILTER (langMatches(lang(?label), "en")) }
+} ORDER BY ?r ?rank""")
 
 
 def review_queue(store: Store, status: str = "pending", limit: int = 200) -> list[dict]:
     if status not in ("pending", "accepted", "rejected"):
         raise ReviewError(f"unknown review status {status!r}")
-    rows = store.select(
-        f"""SELECT ?s ?r ?title ?c ?label ?score ?rank ?status WHERE {{
-              ?s a <{CHM.Suggestion}> ; <{CHM.reviewStatus}> ?status ; <{CHM.suggestedFor}> ?r ;
-                 <{CHM.suggestedConcept}> ?c ; <{CHM.score}> ?score ; <{CHM.rank}> ?rank .
-              FILTER (?status = {_lit(status)})
-              ?r <{DCTERMS.title}> ?title .
-              OPTIONAL {{ ?c <{SKOS.prefLabel}> ?label FILTER (langMatches(lang(?label), "en")) }}
-            }} ORDER BY ?r ?rank LIMIT {int(limit)}""")
+    _, rows = store.select_table(QUEUE, {"status": _lit(status)}, limit=max(0, int(limit)) * 4)
     out: dict[str, dict] = {}
     for r in rows:
         key = r["s"].value
         if key in out:
             continue
+        if len(out) >= limit:
+            break
         out[key] = {"suggestion": key, "record": r["r"].value, "title": r["title"].value, "concept": r["c"].value,
                     "label": r["label"].value if r.get("label") else r["c"].value, "score": float(r["score"].value),
-                    "rank": int(r["rank"].value), "status": r["status"].value}
+                    "rank": int(r["rank"].value), "status": status}
     return list(out.values())
