@@ -24,7 +24,7 @@ from hub.skosmos import build_skosmos
 from hub.service import Hub
 from hub.settings import Settings, open_configured_store
 from hub.sparql_http import CachedQueries, build_router, problem
-from hub.web import identify_quietly
+from hub.web import identify_quietly, verified_name
 from ontology import PREFIXES
 from ontology.errors import ChmError
 from sparql import queries
@@ -58,7 +58,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(CachedQueries, hub=hub)  # cached GET /sparql answers skip routing
     app.add_middleware(SyncGeneration, hub=hub)  # writes by other processes empty the caches first
-    app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_burst)
+    app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_burst,
+                       verify=lambda scope: verified_name(hub, scope))
     app.add_middleware(SecurityHeaders)  # outermost: every answer carries them
     app.include_router(build_router(hub))
     app.mount("/static", StaticFiles(directory=str(files("hub").joinpath("static"))), name="static")

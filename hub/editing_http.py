@@ -20,10 +20,13 @@ from hub.service import Hub
 from hub.web import closes_form, identify_quietly, render, require
 from loaders.update import apply_update
 from ontology import CHM
-from ontology.errors import ChmError
+from ontology.errors import BadRequest, ChmError
+from sparql import builder as bi
 from sparql.protocol import serialize_graph
 from thesaurus import editing as ed
 from thesaurus import spreadsheet as sheet
+
+CONCEPT_HISTORY = bi.prefixed("CONSTRUCT { ?c ?p ?o } WHERE { GRAPH ?h { ?c chm:changedConcept ?concept ; ?p ?o } }")
 
 FIELDS = ("broader", "related", "exact", "close")
 
@@ -264,6 +267,8 @@ def build_editing_router(hub: Hub) -> APIRouter:
             body = await request.json()
         except ValueError:
             raise ed.EditError("send JSON {\"change\": IRI}") from None
+        if not isinstance(body, dict) or not isinstance(body.get("change"), str):
+            raise BadRequest("send a JSON object {\"change\": IRI} naming the change")
         iri = await asyncio.get_running_loop().run_in_executor(None, act, str(body.get("change", "")), action, who)
         return JSONResponse({"change": iri, "action": action})
 
@@ -271,9 +276,8 @@ def build_editing_router(hub: Hub) -> APIRouter:
     def history_api(request: Request, concept: str, format: str = "ttl") -> Response:
         if format == "json":
             return JSONResponse([c.to_dict() for c in ed.changes(hub.store, history, concept=concept)])
-        data = hub.store.construct(
-            f"CONSTRUCT {{ ?c ?p ?o }} WHERE {{ GRAPH <{history}> {{ ?c <{CHM.changedConcept}> <{ed._iri(concept, 'concept')}> ; ?p ?o }} }}",
-            union=False)
+        data = hub.store.construct(CONCEPT_HISTORY, {"h": bi.iri(history), "concept": bi.iri(ed._iri(concept, "concept"), "concept")},
+                                   union=False)
         return Response(serialize_graph(ox.parse(data, ox.RdfFormat.N_TRIPLES), "text/turtle", {"chm": CHM.ns, "prov": "http://www.w3.org/ns/prov#"}),
                         media_type="text/turtle")
 

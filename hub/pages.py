@@ -29,13 +29,16 @@ from hub.search import SearchIndex
 from hub.service import Hub
 from hub.web import lang_of, local_href
 from ontology import CHM, DCTERMS, ELI, PREFIXES, PROV, SKOS
-from sparql import queries
+from sparql import builder, queries
 from sparql.protocol import NotAcceptable, content_type, negotiate, serialize_graph
 
 SUFFIXES = {"html": "text/html", "ttl": "text/turtle", "jsonld": "application/ld+json",
             "nt": "application/n-triples", "rdf": "application/rdf+xml"}
 EXT_OF = {v: k for k, v in SUFFIXES.items()}
 PAGE_SIZE = 25
+DESCRIPTION = ("CONSTRUCT { $node ?p ?o . ?s ?q $node } WHERE { GRAPH ?g { { $node ?p ?o } UNION { ?s ?q $node } } "
+               "FILTER (?g != $meta) }")
+DESCRIBED = "ASK { GRAPH ?g { { $node ?p ?o } UNION { ?s ?p $node } } FILTER (?g != $meta) }"
 
 
 @dataclass(frozen=True)
@@ -265,18 +268,17 @@ def build_pages(hub: Hub) -> APIRouter:
 
     # -- resources ---------------------------------------------------------------------------------
     def rdf_doc(iri: str, media: str) -> bytes:
-        node = ox.NamedNode(iri)
-        nt = hub.store.construct(
-            f"CONSTRUCT {{ {node} ?p ?o . ?s ?q {node} }} WHERE {{ GRAPH ?g {{ {{ {node} ?p ?o }} UNION {{ ?s ?q {node} }} }} "
-            f"FILTER (?g != <{settings.meta_graph}>) }}", union=False)
+        nt = hub.store.construct(builder.fill(DESCRIPTION, node=builder.iri(iri), meta=builder.iri(settings.meta_graph)), union=False)
         return serialize_graph(ox.parse(nt, ox.RdfFormat.N_TRIPLES), media, dict(PREFIXES))
+
+    def described(iri: str) -> bool:
+        return hub.store.ask(builder.fill(DESCRIBED, node=builder.iri(iri), meta=builder.iri(settings.meta_graph)), union=False)
 
     def alternates(iri: str, doc_base: str) -> str:
         return ", ".join(f'<{doc_base}.{ext}>; rel="alternate"; type="{media}"' for ext, media in SUFFIXES.items()) + f', <{iri}>; rel="describes"'
 
     def resource_document(request: Request, iri: str, media: str, doc_base: str) -> Response:
-        if not hub.store.ask(f"ASK {{ GRAPH ?g {{ {{ {ox.NamedNode(iri)} ?p ?o }} UNION {{ ?s ?p {ox.NamedNode(iri)} }} }} "
-                             f"FILTER (?g != <{settings.meta_graph}>) }}", union=False):
+        if not described(iri):
             return not_found(request, f"no resource {iri}")
         lang = lang_of(request)
         headers, fresh = cache_headers(request, f"{iri}|{media}|{lang}")
@@ -333,7 +335,7 @@ def build_pages(hub: Hub) -> APIRouter:
         if not accept or "text/html" in accept or "application/xhtml+xml" in accept or accept.strip() == "*/*":
             return "text/html"
         try:
-            return negotiate("graph", accept).media_type
+            return negotiate("document", accept).media_type
         except NotAcceptable:
             offers = ", ".join(SUFFIXES.values())
             raise NotAcceptable(f"none of the requested types ({accept}) is offered; offered: {offers}") from None
@@ -355,7 +357,7 @@ def build_pages(hub: Hub) -> APIRouter:
             node = ox.NamedNode(iri)
         except ValueError:
             return not_found(request, "not an address the hub mints")
-        if not hub.store.ask(f"ASK {{ GRAPH ?g {{ {{ {node} ?p ?o }} UNION {{ ?s ?p {node} }} }} FILTER (?g != <{settings.meta_graph}>) }}", union=False):
+        if not described(node.value):
             return not_found(request, f"no resource {iri}")
         try:
             media = negotiate_doc(request.headers.get("accept"))

@@ -3,7 +3,7 @@ write generation in step with other hub processes over the same store.
 
 - :class:`SecurityHeaders` — a Content-Security-Policy without inline scripts, frame denial,
   ``nosniff``, a strict referrer policy, on every answer (the cached fast path too).
-- :class:`RateLimit` — a token bucket per client (the API token when one is sent, else the
+- :class:`RateLimit` — a token bucket per client (a verified API token or session, else the
   client address): ``rate`` requests per second with a burst of ``burst``; past it, 429 with
   ``Retry-After``. A flood from one client empties only its own bucket, so the others go on
   being served.
@@ -14,7 +14,6 @@ write generation in step with other hub processes over the same store.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -76,23 +75,30 @@ class TokenBuckets:
             return wait
 
 
-def client_key(scope) -> str:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            return "token:" + hashlib.sha256(value).hexdigest()[:16]
+def client_key(scope, verify=None) -> str:
+    """The bucket of a request: a verified identity (``verify(scope)`` → a name), else the client address.
+
+    An Authorization header or a cookie is only a key once it is verified — random bearer tokens
+    share the bucket of the address they come from.
+    """
+    if verify is not None:
+        name = verify(scope)
+        if name:
+            return "id:" + name
     client = scope.get("client")
     return "addr:" + (client[0] if client else "unknown")
 
 
 class RateLimit:
-    def __init__(self, app, rate: float, burst: int) -> None:
+    def __init__(self, app, rate: float, burst: int, verify=None) -> None:
         self.app = app
         self.buckets = TokenBuckets(rate, burst) if rate > 0 else None
+        self.verify = verify
 
     async def __call__(self, scope, receive, send):
         if self.buckets is None or scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             return await self.app(scope, receive, send)
-        wait = self.buckets.take(client_key(scope))
+        wait = self.buckets.take(client_key(scope, self.verify))
         if wait <= 0:
             return await self.app(scope, receive, send)
         retry = max(1, int(wait + 0.999))

@@ -21,7 +21,7 @@ from ontology import PREFIXES
 from loaders.ingest import NEW, ParsedSource, checksum, ingest, validate_source
 from loaders.rdf import parse as parse_rdf
 from loaders.update import apply_update
-from ontology.errors import ChmError, ShapeViolation
+from ontology.errors import BadRequest, ChmError, ShapeViolation
 from sparql import describe, lexer
 from sparql.protocol import (
     RDF_FORMATS,
@@ -33,17 +33,13 @@ from sparql.protocol import (
     serialize_graph,
     serialize_solutions,
 )
+from sparql.builder import Update, iri
 from sparql.store import Dataset, QueryTimeout
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 OVERRIDES = ("format", "output", "results")
-
-
-class BadRequest(ChmError):
-    code = "E306"
-    http_status = 400
 
 
 class TooLarge(ChmError):
@@ -185,11 +181,14 @@ def build_router(hub: Hub) -> APIRouter:
         offer = negotiate(kind, request.headers.get("accept"), override)
         check_services(analysis.services)
         union_param = _one(pairs, "union-default-graph")
-        dataset = Dataset(
-            tuple(v for k, v in pairs if k == "default-graph-uri"),
-            tuple(v for k, v in pairs if k == "named-graph-uri"),
-            union=(union_param or "true").lower() not in ("false", "0", "no"),
-        )
+        defaults = tuple(v for k, v in pairs if k == "default-graph-uri")
+        named = tuple(v for k, v in pairs if k == "named-graph-uri")
+        for g in defaults + named:
+            iri(g, "graph of the request's dataset")
+        # SPARQL 1.1 Protocol §2.1.4: graphs named by the request win; else the query's own FROM /
+        # FROM NAMED; else the hub's default, the union of the named graphs
+        own = analysis.own_dataset and not defaults and not named
+        dataset = Dataset(defaults, named, union=not own and (union_param or "true").lower() not in ("false", "0", "no"))
         who = principal(request)
         cap = None if who is not None else settings.row_cap
         if not hub.enter_query():
@@ -328,6 +327,7 @@ def build_router(hub: Hub) -> APIRouter:
         if graph is not None:
             if not graph.strip() or any(c in graph for c in '<>" {}|\\^`') or ":" not in graph:
                 raise BadRequest(f"not an absolute IRI: {graph!r}")
+            iri(graph, "graph")
         return graph
 
     async def read_body(request: Request) -> tuple[bytes, ox.RdfFormat, str]:
@@ -392,14 +392,27 @@ def build_router(hub: Hub) -> APIRouter:
         store = hub.store
         if method in ("GET", "HEAD"):
             offer = negotiate("graph", request.headers.get("accept"), None)
+            headers = {"Vary": "Accept"}
             if graph is None:
-                triples = ox.parse(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"), ox.RdfFormat.N_TRIPLES)
+                # the union of every graph: bounded like a query (row cap for anonymous callers, the
+                # deadline for all), off the event loop; whole dumps are files under /dumps
+                cap = None if principal(request) is not None else settings.row_cap
+                deadline = time.monotonic() + settings.query_timeout
+                outcome = await asyncio.get_running_loop().run_in_executor(
+                    hub.pool, lambda: store.execute("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", deadline=deadline, cap=cap))
+                assert isinstance(outcome, GraphResult)
+                triples = outcome.triples
+                if outcome.truncated_at is not None:
+                    note = settings.base + "about/limits"
+                    headers.update({"X-Result-Truncated": "true", "X-Row-Cap": str(outcome.truncated_at),
+                                    "Link": f'<{note}>; rel="describedby", <{settings.base}dumps>; rel="alternate"'})
             else:
                 if not store.graph_exists(graph):
                     raise NotFound(f"no graph <{graph}>")
-                triples = ox.parse(store.dump(graph, ox.RdfFormat.N_TRIPLES), ox.RdfFormat.N_TRIPLES)
+                data = await asyncio.get_running_loop().run_in_executor(None, store.dump, graph, ox.RdfFormat.N_TRIPLES)
+                triples = ox.parse(data, ox.RdfFormat.N_TRIPLES)
             body = serialize_graph(triples, offer.media_type, prefixes)
-            headers = {"Vary": "Accept", "Content-Length": str(len(body))}
+            headers["Content-Length"] = str(len(body))
             return Response(b"" if method == "HEAD" else body, media_type=content_type(offer.media_type), headers=headers)
         who = require(request, "editor")
         guard_meta(graph)
@@ -411,7 +424,7 @@ def build_router(hub: Hub) -> APIRouter:
                 report = validate_source(store, ParsedSource(graph, "graph-store", "DELETE", "", b""), graph, settings.meta_graph)
                 if not report.conforms:
                     raise ShapeViolation(f"deleting <{graph}> would break the shapes; nothing was removed.\n{report.summary()}", report)
-                store.update(f"DROP GRAPH <{graph}> ;\nDELETE WHERE {{ GRAPH <{settings.meta_graph}> {{ <{graph}> ?p ?o }} }}")
+                store.update(Update().drop_graph(iri(graph)).delete_subject(iri(settings.meta_graph), iri(graph)).text())
             await loop.run_in_executor(None, lambda: hub.write(drop, who.name, f"GSP DELETE <{graph}>"))
             return Response(status_code=204)
         parsed = await parsed_body(request, graph, who)

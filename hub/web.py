@@ -66,6 +66,21 @@ def render(hub: Hub, request: Request, template: str, status: int = 200, **ctx) 
                     headers={"Vary": "Accept-Language, Cookie", "Content-Language": lang, "Cache-Control": "no-store"})
 
 
+def verified_name(hub: Hub, scope) -> str | None:
+    """The verified token or session name of a raw ASGI request (for rate limits), else None."""
+    from starlette.requests import HTTPConnection
+
+    conn = HTTPConnection(scope)
+    try:
+        secret = credentials(conn.headers.get("authorization"))
+        if secret:
+            return "token:" + hub.tokens.verify(secret).name
+        session = hub.sessions.read(conn.cookies.get(COOKIE))
+    except ChmError:
+        return None
+    return "user:" + session[0].name if session else None
+
+
 def identify_quietly(hub: Hub, request: Request) -> Identity:
     try:
         return identify(hub, request)

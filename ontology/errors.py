@@ -99,3 +99,10 @@ class BadParameter(ChmError):
 
     code = "E314"
     http_status = 400
+
+
+class BadRequest(ChmError):
+    """A request the hub cannot read: a missing parameter, a body of the wrong shape."""
+
+    code = "E306"
+    http_status = 400

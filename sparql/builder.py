@@ -126,3 +126,19 @@ PROLOGUE = _prologue()
 def prefixed(query: str) -> str:
     """A constant query with the hub's prefixes declared (values go in as bindings, never here)."""
     return PROLOGUE + query
+
+
+_SLOT = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def fill(template: str, **terms: Term) -> str:
+    """A constant query template with its ``$name`` slots replaced by typed terms.
+
+    For values pyoxigraph cannot bind (a variable used only in a ``FILTER``, a ``GRAPH`` of a
+    ``CONSTRUCT`` template): every slot must be given and every value must be a pyoxigraph term,
+    serialised here — a plain string is refused.
+    """
+    missing = sorted(set(_SLOT.findall(template)) - set(terms))
+    if missing:
+        raise KeyError(f"no value for ${', $'.join(missing)}")
+    return _SLOT.sub(lambda m: term_text(terms[m.group(1)]) if m.group(1) in terms else m.group(0), template)

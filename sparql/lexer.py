@@ -57,6 +57,7 @@ class Analysis:
     is_update: bool
     services: tuple[str, ...]
     cheap: bool  # a bound-subject lookup that cannot block before streaming (see is_cheap)
+    own_dataset: bool = False  # the query names its dataset with FROM / FROM NAMED
 
 
 # Operators that make oxigraph compute everything before the first row (sorts, groups, hash-join
@@ -103,7 +104,8 @@ def analyse(text: str) -> Analysis:
     first = _after_prologue(toks)
     is_update = first is not None and first.kind == "word" and first.upper in UPDATE_OPS
     form = next((t.upper for t in toks if t.kind == "word" and t.upper in QUERY_FORMS), None)
-    return Analysis(form, is_update, tuple(service_targets_of(toks)), not is_update and is_cheap(toks))
+    own = not is_update and any(t.kind == "word" and t.upper == "FROM" for t in toks)
+    return Analysis(form, is_update, tuple(service_targets_of(toks)), not is_update and is_cheap(toks), own)
 
 
 def query_form(text: str) -> str | None:

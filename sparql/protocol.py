@@ -59,7 +59,13 @@ RDF_FORMATS = {
 }
 
 
+DOCUMENT_OFFERS = GRAPH_OFFERS[:4]  # a resource's description is triples: no quad formats
+
+
 def offers_for(kind: str) -> tuple[Offer, ...]:
+    """The offers for ``graph`` (query results), ``document`` (a resource's triples) or solutions."""
+    if kind == "document":
+        return DOCUMENT_OFFERS
     return GRAPH_OFFERS if kind == "graph" else SOLUTION_OFFERS
 
 

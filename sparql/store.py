@@ -314,7 +314,8 @@ class EmbeddedStore(Store):
             kwargs["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
         else:
             kwargs["use_default_graph_as_union"] = dataset.union and not dataset.named_graphs
-        if dataset.named_graphs:
+        if dataset.named_graphs or dataset.default_graphs:
+            # default-graph-uri alone: no named graphs at all (SPARQL 1.1 Protocol §2.1.4)
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
         try:
             return collect(self._store.query(query, **kwargs), deadline, cap)

@@ -140,6 +140,21 @@ def test_rate_limit_per_client_does_not_starve_others(tmp_path):
         assert c.get("/healthz").status_code == 200
 
 
+def test_random_bearer_tokens_do_not_escape_the_limit(tmp_path):
+    """The limiter keys on a verified identity; an unverified Authorization header counts as its address."""
+    import secrets
+
+    with TestClient(_app(tmp_path, rate_limit=5, rate_burst=10)) as c:
+        codes = [c.get("/sparql", params={"query": "ASK {}"}, headers={"Authorization": f"Bearer {secrets.token_hex(16)}"}).status_code
+                 for _ in range(30)]
+        assert codes.count(429) >= 15, codes
+        # the same address without a header is in the same (empty) bucket
+        assert c.get("/sparql", params={"query": "ASK {}"}).status_code == 429
+        # a verified token has a bucket of its own
+        calm = c.app.state.hub.tokens.create("calm", "reader")
+        assert c.get("/sparql", params={"query": "ASK {}"}, headers={"Authorization": f"Bearer {calm}"}).status_code == 200
+
+
 def test_every_write_is_in_the_audit_log(client):
     token = client.hub.tokens.create("w", "editor")
     client.post("/sparql", data={"update": f"INSERT DATA {{ GRAPH <{BASE}graph/x> {{ <{BASE}a> <{BASE}b> \"c\" }} }}"},

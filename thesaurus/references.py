@@ -278,7 +278,10 @@ def _read(name: str, m: re.Match[str]) -> list[Reference]:
         if not body:  # the body is not named: kept, but it cannot be resolved
             return [Reference("recommendation", f"recommendation {m.group('sym')}", text, start, end, {})]
         meeting, number = m.group("sym").split("/")
-        meeting_n = int(meeting) if meeting.isdigit() else _roman(meeting)
+        try:
+            meeting_n = int(meeting) if meeting.isdigit() else _roman(meeting)
+        except SymbolError:  # "IIII/2": not a meeting number; kept as text, never resolved
+            return [Reference("recommendation", f"recommendation {m.group('sym')}", text, start, end, {})]
         symbol = f"{body.upper()}-{meeting_n}/{int(number)}"
         doc = f"CBD/{body.upper()}/REC/{meeting_n}/{int(number)}"
         return [Reference("recommendation", symbol, text, start, end, {"document": doc, "body": body})]

@@ -1,0 +1,107 @@
+"""Regressions from the structure-and-safety review (issue 12): the query's own dataset, the three
+500s, the bounded Graph Store default-graph read. Each failed before its fix."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from conftest import MODES, start_live_hub
+
+from thesaurus.references import extract_references
+
+NOTES = """@prefix ex: <http://example.org/> .
+ex:a ex:p "in g1" ."""
+OTHER = """@prefix ex: <http://example.org/> .
+ex:b ex:p "in g2" ."""
+G1, G2 = "http://example.org/g1", "http://example.org/g2"
+
+
+@pytest.fixture(params=MODES, scope="module")
+def two_graph_hub(request, tmp_path_factory):
+    remote = request.getfixturevalue("oxigraph_server") if request.param == "remote" else None
+    live, stop = start_live_hub(tmp_path_factory.mktemp("dataset"), request.param, remote, load_bundled=False, row_cap=1)
+    for g, body in ((G1, NOTES), (G2, OTHER)):
+        r = httpx.put(live.url + "/gsp", params={"graph": g}, content=body, headers={"content-type": "text/turtle", **live.auth()})
+        assert r.status_code in (201, 204), r.text
+    yield live
+    stop()
+
+
+def _rows(live, query, **params):
+    r = httpx.post(live.url + "/sparql", params=params, content=query, auth=None,
+                   headers={"content-type": "application/sparql-query", "accept": "application/sparql-results+json", **live.auth()})
+    assert r.status_code == 200, r.text
+    return r.json()["results"]["bindings"]
+
+
+def test_the_querys_from_reads_only_that_graph(two_graph_hub):
+    rows = _rows(two_graph_hub, f"SELECT ?o FROM <{G1}> WHERE {{ ?s ?p ?o }}")
+    assert [r["o"]["value"] for r in rows] == ["in g1"]
+
+
+def test_from_named_alone_gives_an_empty_default_graph(two_graph_hub):
+    assert _rows(two_graph_hub, f"SELECT * FROM NAMED <{G1}> WHERE {{ ?s ?p ?o }}") == []
+    named = _rows(two_graph_hub, f"SELECT ?g ?o FROM NAMED <{G1}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}")
+    assert [(r["g"]["value"], r["o"]["value"]) for r in named] == [(G1, "in g1")]
+
+
+def test_construct_where_with_from(two_graph_hub):
+    r = httpx.post(two_graph_hub.url + "/sparql", content=f"CONSTRUCT WHERE {{ ?s ?p ?o }}".replace("WHERE", f"FROM <{G2}> WHERE"),
+                   headers={"content-type": "application/sparql-query", "accept": "application/n-triples", **two_graph_hub.auth()})
+    assert r.status_code == 200 and r.text.strip().count("\n") == 0 and '"in g2"' in r.text
+
+
+def test_default_graph_uri_alone_leaves_no_named_graphs(two_graph_hub):
+    assert _rows(two_graph_hub, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", **{"default-graph-uri": G1}) == []
+    rows = _rows(two_graph_hub, "SELECT ?o WHERE { ?s ?p ?o }", **{"default-graph-uri": G1})
+    assert [r["o"]["value"] for r in rows] == ["in g1"]
+
+
+def test_the_request_dataset_wins_over_the_querys(two_graph_hub):
+    rows = _rows(two_graph_hub, f"SELECT ?o FROM <{G1}> WHERE {{ ?s ?p ?o }}", **{"default-graph-uri": G2})
+    assert [r["o"]["value"] for r in rows] == ["in g2"]
+
+
+def test_a_query_without_a_dataset_still_sees_the_union(two_graph_hub):
+    rows = _rows(two_graph_hub, "SELECT ?o WHERE { ?s <http://example.org/p> ?o } ORDER BY ?o")
+    assert [r["o"]["value"] for r in rows] == ["in g1", "in g2"]
+
+
+def test_graph_store_default_graph_read_is_capped_for_anonymous_callers(two_graph_hub):
+    anonymous = httpx.get(two_graph_hub.url + "/gsp", params={"default": ""}, headers={"accept": "application/n-triples"})
+    assert anonymous.status_code == 200
+    assert anonymous.headers["x-result-truncated"] == "true" and anonymous.headers["x-row-cap"] == "1"
+    assert len([line for line in anonymous.text.splitlines() if line.strip()]) == 1
+    assert "/dumps" in anonymous.headers["link"]
+    full = httpx.get(two_graph_hub.url + "/gsp", params={"default": ""}, headers={"accept": "application/n-triples", **two_graph_hub.auth()})
+    assert "x-result-truncated" not in full.headers
+    assert '"in g1"' in full.text and '"in g2"' in full.text
+
+
+@pytest.mark.parametrize("accept", ["application/trig", "application/n-quads", "application/n-quads, application/trig;q=0.5"])
+def test_quad_formats_on_a_minted_iri_are_406_not_500(two_graph_hub, accept):
+    r = httpx.put(two_graph_hub.url + "/gsp", params={"graph": two_graph_hub.settings.base + "graph/x"},
+                  content=f"<{two_graph_hub.settings.base}thing/1> <http://example.org/p> \"x\" .",
+                  headers={"content-type": "application/n-triples", **two_graph_hub.auth()})
+    assert r.status_code in (201, 204), r.text
+    r = httpx.get(two_graph_hub.url + "/thing/1", headers={"accept": accept})
+    assert r.status_code == 406 and "text/turtle" in r.text
+    assert httpx.get(two_graph_hub.url + "/thing/1", headers={"accept": "text/turtle"}).status_code == 303
+
+
+def test_a_json_array_to_publish_is_a_clear_400(two_graph_hub):
+    r = httpx.post(two_graph_hub.url + "/api/thesaurus/changes/publish", json=["http://example.org/change/1"], headers=two_graph_hub.auth())
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+    assert "JSON object" in r.json()["detail"]
+
+
+def test_a_bad_roman_meeting_number_is_kept_as_text_not_an_error():
+    refs = extract_references("As SBSTTA recommendation IIII/2 and decision X/2 say.")
+    assert [r.key for r in refs if r.kind == "decision"] == ["COP-10/2"] or any(r.kind == "decision" for r in refs)
+    bad = [r for r in refs if r.kind == "recommendation"]
+    assert bad and bad[0].key == "recommendation IIII/2" and not bad[0].parts
+
+
+def test_the_tag_api_takes_a_document_with_a_bad_roman_numeral(two_graph_hub):
+    r = httpx.post(two_graph_hub.url + "/api/tag", files={"file": ("r.txt", b"SBSTTA recommendation IIII/2 on protected areas.", "text/plain")})
+    assert r.status_code == 200, r.text
