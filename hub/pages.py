@@ -15,18 +15,17 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from importlib.resources import files
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hub import i18n, views
 from hub.lineage_svg import lineage_svg
 from hub.search import SearchIndex
 from hub.service import Hub
+from hub import web
 from hub.web import lang_of, local_href
 from ontology import CHM, DCTERMS, ELI, PREFIXES, PROV, SKOS
 from sparql import builder, queries
@@ -78,7 +77,7 @@ def build_pages(hub: Hub) -> APIRouter:
     settings = hub.settings
     base = settings.base
     router = APIRouter()
-    env = Environment(loader=FileSystemLoader(str(files("hub").joinpath("templates"))), autoescape=select_autoescape(["html", "xml"]))
+    env = web.env
     started = datetime.now(timezone.utc).replace(microsecond=0)
     modified = {"generation": -1, "at": started}
 
@@ -102,14 +101,7 @@ def build_pages(hub: Hub) -> APIRouter:
         return hub.derived("search", lambda: SearchIndex(hub.store, settings.meta_graph), stale_ok=True)
 
     def render(request: Request, template: str, status: int = 200, **ctx) -> Response:
-        lang = lang_of(request)
-        here = request.url.path
-        switch = {code: here + "?" + urlencode({**dict(request.query_params), "lang": code}) for code in i18n.LANGS}
-        html = env.get_template(template).render(t=i18n.UI[lang], lang=lang, switch=switch, href=page_href, **ctx)
-        response = Response(html, status_code=status, media_type="text/html; charset=utf-8", headers={"Vary": "Accept, Accept-Language, Cookie", "Content-Language": lang})
-        if request.query_params.get("lang") in i18n.LANGS:
-            response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
-        return response
+        return web.render(hub, request, template, status, cache="no-cache", **ctx)
 
     def not_found(request: Request, message: str) -> Response:
         return render(request, "not_found.html", status=404, message=message)
@@ -281,14 +273,18 @@ def build_pages(hub: Hub) -> APIRouter:
         if not described(iri):
             return not_found(request, f"no resource {iri}")
         lang = lang_of(request)
-        headers, fresh = cache_headers(request, f"{iri}|{media}|{lang}")
+        ident = web.identify_quietly(hub, request)
+        # a page for a signed-in user shows the user and a CSRF token: its own ETag, never shared
+        personal = media == "text/html" and ident.who is not None
+        viewer = f"|{ident.who.name}|{ident.csrf}" if personal and ident.who else ""
+        headers, fresh = cache_headers(request, f"{iri}|{media}|{lang}{viewer}")
         headers["Link"] = alternates(iri, doc_base)
         headers["Vary"] = "Accept, Accept-Language, Cookie"
         if fresh:
             return Response(status_code=304, headers=headers)
         # rendered documents are kept until the next write (like query answers)
         key = ("page", hub.generation, iri, media, lang, request.url.query, doc_base)
-        hit = hub.cache.get(key)
+        hit = None if personal else hub.cache.get(key)
         if hit is not None:
             response = Response(hit, media_type=content_type(media) if media != "text/html" else "text/html; charset=utf-8",
                                 headers={**headers, "Content-Language": lang, "X-Cache": "hit"})
@@ -313,7 +309,7 @@ def build_pages(hub: Hub) -> APIRouter:
         formats = [(ext, f"{doc_base}.{ext}") for ext in SUFFIXES if ext != "html"]
         response = render(request, "resource.html", view=view, svg=svg, formats=formats)
         response.headers.update(headers)
-        if generation == hub.generation:
+        if generation == hub.generation and not personal:
             hub.cache.put(key, response.body)
         return response
 

@@ -56,14 +56,23 @@ def lang_of(request: Request) -> str:
     return i18n.choose(request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language"))
 
 
-def render(hub: Hub, request: Request, template: str, status: int = 200, **ctx) -> Response:
+def render(hub: Hub, request: Request, template: str, status: int = 200, *, cache: str = "no-store", **ctx) -> Response:
+    """The one page render: every template gets the language, the user and the session's CSRF token."""
     lang = lang_of(request)
     ident = identify_quietly(hub, request)
     switch = {code: request.url.path + "?" + urlencode({**dict(request.query_params), "lang": code}) for code in i18n.LANGS}
     html = env.get_template(template).render(t=i18n.UI[lang], lang=lang, switch=switch, user=ident.who, csrf=ident.csrf or "",
                                              href=lambda iri: local_href(hub, iri), **ctx)
-    return Response(html, status_code=status, media_type="text/html; charset=utf-8",
-                    headers={"Vary": "Accept-Language, Cookie", "Content-Language": lang, "Cache-Control": "no-store"})
+    response = Response(html, status_code=status, media_type="text/html; charset=utf-8",
+                        headers={"Vary": "Accept, Accept-Language, Cookie", "Content-Language": lang, "Cache-Control": cache})
+    if request.query_params.get("lang") in i18n.LANGS:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
+    return response
+
+
+def is_anonymous(hub: Hub, request: Request) -> bool:
+    """No valid token or session: the page is the same for every such caller (and may be cached)."""
+    return identify_quietly(hub, request).who is None
 
 
 def verified_name(hub: Hub, scope) -> str | None:

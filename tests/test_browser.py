@@ -24,6 +24,9 @@ def live(tmp_path_factory):
     stop()
 
 
+WAIT_MS = 180_000
+
+
 @pytest.fixture(scope="module")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -37,6 +40,10 @@ def browser():
 def page(browser):
     context = browser.new_context(locale="en-GB")
     pg = context.new_page()
+    # waits are bounded, but generously: a busy CI machine tags a document or renders a page
+    # slower than Playwright's 30 s default, and a slow page is not a broken one (speed is in bench/)
+    pg.set_default_timeout(WAIT_MS)
+    pg.set_default_navigation_timeout(WAIT_MS)
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: errors.append(str(e)))
@@ -116,7 +123,7 @@ def test_query_editor_runs_a_saved_query_without_the_network(live, page):
     page.get_by_role("button", name="Instances per class").click()  # a saved query, opened as an example
     page.locator(".yasqe_queryButton >> visible=true").first.click()
     table = page.locator(".yasr table >> visible=true").first
-    table.wait_for(timeout=15000)
+    table.wait_for(timeout=WAIT_MS)
     assert "Decision" in table.inner_text()
     assert any(u.startswith(live.url + "/sparql") for u in requests)
     assert all(u.startswith(live.url) or u.startswith("data:") for u in requests), [u for u in requests if not u.startswith(live.url)]

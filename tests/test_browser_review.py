@@ -11,7 +11,7 @@ import re
 
 import pytest
 from conftest import SHARED, start_live_hub
-from test_browser import CHROMIUM, browser, page  # noqa: F401 - shared fixtures
+from test_browser import CHROMIUM, WAIT_MS, browser, page  # noqa: F401 - shared fixtures
 
 from loaders.ingest import ingest
 from ontology import DCTERMS
@@ -92,10 +92,10 @@ def test_thesaurus_autocomplete_suggests_and_opens_a_concept(live, page):  # noq
     page.goto(live.url + "/thesaurus/informea")
     box = page.get_by_label("Find a concept (any language, any label)")
     box.press_sequentially("marine prot", delay=20)
-    page.locator("#concept-suggestions option").first.wait_for(state="attached", timeout=5000)  # no eval: the CSP forbids it
+    page.locator("#concept-suggestions option").first.wait_for(state="attached", timeout=WAIT_MS)  # no eval: the CSP forbids it
     options = [o.get_attribute("value") for o in page.locator("#concept-suggestions option").all()]
     assert "marine protected area" in options
     box.fill("marine protected area")  # an exact suggestion: the input event opens the concept
-    page.wait_for_url("**/resource?iri=*", timeout=5000)
+    page.wait_for_url("**/resource?iri=*", timeout=WAIT_MS)
     assert "marine-protected-area" in page.url and "marine protected area" in page.locator("h1").inner_text()
     assert not page.errors

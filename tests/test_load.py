@@ -32,41 +32,41 @@ def _paths(live) -> list[str]:
 
 
 def test_mixed_load_with_writes_answers_nothing_but_success_or_intended_refusals(tmp_path):
+    """32 concurrent clients and a writer: every answer is a success or an intended refusal.
+
+    Counted in requests, not seconds: how fast the hub answers is measured by bench/load_mix.py.
+    """
     live, stop = start_live_hub(tmp_path, "embedded", query_workers=4, query_queue=8)
     paths = _paths(live)
     statuses: Counter = Counter()
     writes: list[int] = []
-    end = time.monotonic() + 6
+    per_client, n_writes = 15, 6
 
     def client(seed: int) -> None:
         rnd = random.Random(seed)
-        with httpx.Client(base_url=live.url, timeout=30, follow_redirects=False) as c:
-            for _ in range(2000):  # bounded
-                if time.monotonic() > end:
-                    return
+        with httpx.Client(base_url=live.url, timeout=120, follow_redirects=False) as c:
+            for _ in range(per_client):
                 statuses[c.get(rnd.choice(paths), headers={"Accept": ACCEPT}).status_code] += 1
 
     def writer() -> None:
-        with httpx.Client(timeout=30) as c:
-            for i in range(100):  # bounded
-                if time.monotonic() > end:
-                    return
+        with httpx.Client(timeout=120) as c:
+            for i in range(n_writes):
                 r = c.put(live.url + "/gsp", params={"graph": live.settings.base + "graph/load-writes"},
                           content=f"<http://x.org/{i}> <http://x.org/p> \"{i}\" .".encode(),
                           headers={**live.auth(), "Content-Type": "application/n-triples"})
                 writes.append(r.status_code)
-                time.sleep(0.3)
 
     try:
         w = threading.Thread(target=writer)
         w.start()
         with ThreadPoolExecutor(32) as pool:
             list(pool.map(client, range(32)))
-        w.join(timeout=30)
+        w.join(timeout=300)
     finally:
         stop()
     assert set(statuses) <= ALLOWED, statuses
-    assert statuses[200] > 200 and len(writes) >= 5 and set(writes) <= {201, 204}
+    assert sum(statuses.values()) == 32 * per_client and statuses[200] > 0
+    assert len(writes) == n_writes and set(writes) <= {201, 204}, writes
 
 
 def test_a_flooding_client_does_not_starve_a_polite_one(tmp_path):
@@ -75,7 +75,8 @@ def test_a_flooding_client_does_not_starve_a_polite_one(tmp_path):
     polite_token = live.hub.tokens.create("polite", "reader")
     flood: Counter = Counter()
     polite: list[int] = []
-    end = time.monotonic() + 3
+    start = time.monotonic()
+    end = start + 3
     query = "/sparql?query=" + quote("ASK { ?s ?p ?o }")
 
     def flood_client() -> None:
@@ -97,7 +98,9 @@ def test_a_flooding_client_does_not_starve_a_polite_one(tmp_path):
             t.start()
         for t in threads:
             t.join(timeout=20)
+        elapsed = time.monotonic() - start
     finally:
         stop()
-    assert flood[429] > flood[200] and flood[200] <= 20 + 20 * 4  # burst, then 20/s
+    # the bucket's arithmetic, not a speed: at most the burst plus 20 per second of the window
+    assert flood[429] > flood[200] and flood[200] <= 20 + 20 * (elapsed + 1)
     assert polite and set(polite) == {200}

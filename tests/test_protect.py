@@ -140,6 +140,22 @@ def test_rate_limit_per_client_does_not_starve_others(tmp_path):
         assert c.get("/healthz").status_code == 200
 
 
+def test_signed_in_users_see_themselves_on_every_page_and_pages_are_not_shared(client):
+    pages = ["/", "/decisions", "/decision/cop/15/16.html", "/thesaurus", "/search?q=biodiversity"]
+    anonymous = {p: client.get(p) for p in pages}  # rendered (and cached) for anonymous callers first
+    for p, r in anonymous.items():
+        assert r.status_code == 200 and "editor-anna" not in r.text, p
+    _login(client, "editor-anna", "editor")
+    for p in pages:
+        r = client.get(p)
+        assert r.status_code == 200, p
+        assert "editor-anna" in r.text and 'action="/logout"' in r.text, p
+        csrf = re.search(r'name="csrf" value="([^"]+)"', r.text)
+        assert csrf and len(csrf.group(1)) > 20, p
+    client.cookies.clear()
+    assert "editor-anna" not in client.get("/decision/cop/15/16.html").text
+
+
 def test_random_bearer_tokens_do_not_escape_the_limit(tmp_path):
     """The limiter keys on a verified identity; an unverified Authorization header counts as its address."""
     import secrets
