@@ -21,14 +21,14 @@ HERE = Path(__file__).resolve().parent
 
 def main(shared: Path, mb: float) -> None:
     from loaders.bundled import read_bundled
-    from loaders.ingest import ingest
+    from writes.ingest import ingest
     from ontology.iris import Minter
     from sparql.store import open_store
-    from thesaurus.documents import extract
+    from tagging.documents import extract
     from thesaurus.importers import read_vocabulary
-    from thesaurus.references import Resolver, extract_references
-    from thesaurus.submission import known_iris, load_vocabulary, tagging_graphs
-    from thesaurus.tagger import Tagger
+    from tagging.references import Resolver, extract_references
+    from tagging.submission import known_iris, load_vocabulary, tagging_graphs
+    from tagging.tagger import Tagger
 
     base = "http://127.0.0.1:8000/"
     m = Minter(base)

@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(shared: Path) -> None:
-    from loaders.ingest import ingest
+    from writes.ingest import ingest
     from sparql.store import EmbeddedStore
     from thesaurus.importers import READERS, read_vocabulary
     from thesaurus.quality import check_stored

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from hub.protect import CSP
 from hub.service import Hub
 from hub.web import render, require
-from loaders.backup import backup
+from writes.backup import backup
 
 
 def build_admin_router(hub: Hub) -> APIRouter:

@@ -60,7 +60,7 @@ def _guard(fn):
 
 def _load_all(store, readers, settings: Settings, force: bool) -> list:
     from hub.service import append_audit
-    from loaders.ingest import ingest
+    from writes.ingest import ingest
 
     results = []
     show = sys.stderr.isatty()
@@ -91,7 +91,7 @@ def build(
     shared: Annotated[Optional[Path], typer.Option(help="The shared data folder (default ../shared/data).")] = None,
 ) -> None:
     """Build the store from the bundled dataset and the reference data in ../shared/data."""
-    from loaders.build import build_sources
+    from hub.build import build_sources
 
     s = state.settings
 
@@ -314,7 +314,7 @@ def thesaurus_import(
     """Import vocabularies into their own named graphs (thesaurus-<name>), normalised with skosify."""
     from dataclasses import asdict
 
-    from loaders.ingest import ingest
+    from writes.ingest import ingest
     from thesaurus.importers import READERS, read_mappings, read_vocabulary
 
     s = state.settings

@@ -80,7 +80,7 @@ def backup(folder: Annotated[Path, typer.Argument(help="A new folder for the bac
 
     For a running embedded hub use POST /admin/backup (the store is locked by the hub); over a
     remote store this command runs while the hub serves."""
-    from loaders.backup import backup as run_backup
+    from writes.backup import backup as run_backup
 
     def run():
         store = open_configured_store(state.settings)
@@ -98,7 +98,7 @@ def backup(folder: Annotated[Path, typer.Argument(help="A new folder for the bac
 def restore(folder: Annotated[Path, typer.Argument(help="A folder made by `chmkg backup`.")],
             force: Annotated[bool, typer.Option(help="Replace a store that is not empty.")] = False) -> None:
     """Restore a backup: the checksum and counts are checked before and after loading."""
-    from loaders.backup import restore as run_restore
+    from writes.backup import restore as run_restore
 
     def run():
         store = open_configured_store(state.settings)

@@ -35,9 +35,9 @@ def _files(paths: list[Path]) -> list[Path]:
 
 def _tagging(store, schemes: list[str]):
     from ontology.iris import Minter
-    from thesaurus.references import Resolver
-    from thesaurus.submission import known_iris, load_vocabulary, tagging_graphs
-    from thesaurus.tagger import Tagger
+    from tagging.references import Resolver
+    from tagging.submission import known_iris, load_vocabulary, tagging_graphs
+    from tagging.tagger import Tagger
 
     m = Minter(state.settings.base)
     graphs = tagging_graphs(store, m, schemes or state.settings.tag_scheme_list or None)
@@ -58,9 +58,9 @@ def tag(
 ) -> None:
     """Tag documents with thesaurus concepts and extract their references; optionally submit them."""
     from hub.service import append_audit
-    from loaders.update import apply_update
-    from thesaurus.documents import DocumentError, extract
-    from thesaurus.submission import analyse, submission_update
+    from writes.update import apply_update
+    from tagging.documents import DocumentError, extract
+    from tagging.submission import analyse, submission_update
 
     s = state.settings
     if output not in ("table", "json", "csv"):
@@ -134,7 +134,7 @@ def eval_tagging(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with per-document details).")] = False,
 ) -> None:
     """Precision, recall and F1 at k of the tagger against a gold set of (document, concepts)."""
-    from thesaurus.evaluation import evaluate_tagging, read_gold
+    from tagging.evaluation import evaluate_tagging, read_gold
 
     s = state.settings
     path = gold or Path(s.shared_data) / "gold-tagging" / "informea-leo" / "cbd_decisions_informea_tags.dev.json"
@@ -167,7 +167,7 @@ def eval_references(
     """Precision and recall of the reference extractor against annotated texts."""
     from dataclasses import asdict
 
-    from thesaurus.evaluation import evaluate_references, read_annotated
+    from tagging.evaluation import evaluate_references, read_annotated
 
     sc = _guard(lambda: evaluate_references(read_annotated(annotated)))
     if as_json:

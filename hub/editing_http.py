@@ -18,7 +18,7 @@ from hub.auth import Forbidden, Principal
 from hub.i18n import LANGS as LANGS_UI
 from hub.service import Hub
 from hub.web import closes_form, identify_quietly, render, require
-from loaders.update import apply_update
+from writes.update import apply_update
 from ontology import CHM
 from ontology.errors import BadRequest, ChmError
 from sparql import builder as bi

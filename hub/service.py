@@ -245,9 +245,9 @@ class Hub:
     def tagging(self):
         """(Tagger, Resolver) for the current data; the tagger is rebuilt only when a vocabulary changes."""
         from ontology.iris import Minter
-        from thesaurus.references import Resolver
-        from thesaurus.submission import known_iris, load_vocabulary, tagging_graphs
-        from thesaurus.tagger import Tagger
+        from tagging.references import Resolver
+        from tagging.submission import known_iris, load_vocabulary, tagging_graphs
+        from tagging.tagger import Tagger
 
         minter = Minter(self.settings.base)
         graphs = tagging_graphs(self.store, minter, self.settings.tag_scheme_list or None)

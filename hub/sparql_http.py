@@ -18,9 +18,9 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from hub.auth import Forbidden, Principal, Unauthorized, credentials
 from hub.service import Hub
 from ontology import PREFIXES
-from loaders.ingest import NEW, ParsedSource, checksum, ingest, validate_source
+from writes.ingest import NEW, ParsedSource, checksum, ingest, validate_source
 from loaders.rdf import parse as parse_rdf
-from loaders.update import apply_update
+from writes.update import apply_update
 from ontology.errors import BadRequest, ChmError, ShapeViolation
 from sparql import describe, lexer
 from sparql.protocol import (

@@ -18,19 +18,12 @@ from starlette.datastructures import UploadFile
 
 from hub.service import Hub
 from hub.web import closes_form, identify_quietly, render, require
-from loaders.update import apply_update
+from writes.update import apply_update
 from ontology.errors import ChmError
 from ontology.iris import Minter
-from thesaurus.documents import DocumentTooLarge, extract
-from thesaurus.submission import (
-    AlreadySubmitted,
-    ReviewError,
-    add_subject_update,
-    analyse,
-    review_queue,
-    review_update,
-    submission_update,
-)
+from tagging.documents import DocumentTooLarge, extract
+from tagging.review import ReviewError, add_subject_update, review_queue, review_update
+from tagging.submission import AlreadySubmitted, analyse, submission_update
 
 
 class BadSubmission(ChmError):

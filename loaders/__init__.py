@@ -1,6 +1,2 @@
-"""One reader per source kind, all through one ingest path: parse → validate → replace the
-source's named graph atomically, with provenance."""
-
-from loaders.ingest import LoadResult, ParsedSource, ingest
-
-__all__ = ["LoadResult", "ParsedSource", "ingest"]
+"""Readers, one per source kind: each turns a source into a :class:`writes.ingest.ParsedSource` for the
+one write path (parse → validate → replace the source's named graph atomically, with provenance)."""

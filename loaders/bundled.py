@@ -11,7 +11,7 @@ import hashlib
 import io
 from importlib.resources import files
 
-from loaders.ingest import ParsedSource
+from writes.ingest import ParsedSource
 from loaders.triples import TripleSet, iri, lit
 from ontology import CHM, DCTERMS, ELI, FOAF, ORG, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
 from ontology.errors import SourceError

@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from loaders.ingest import ParsedSource, checksum
+from writes.ingest import ParsedSource, checksum
 from loaders.rdf import read_bytes
 from loaders.triples import TripleSet, lit
 from ontology import CHM, ELI, RDF, SKOS

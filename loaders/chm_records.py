@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from loaders.ingest import ParsedSource, checksum
+from writes.ingest import ParsedSource, checksum
 from loaders.rdf import read_bytes
 from loaders.triples import TripleSet, lit
 from ontology import CHM, DCTERMS, RDF, SCHEMA, SKOS, XSD

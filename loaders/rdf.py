@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from loaders.ingest import NEW, ParsedSource, checksum
+from writes.ingest import NEW, ParsedSource, checksum
 from ontology.errors import RdfSyntaxError, SourceError, UnknownFormatError
 
 FORMATS: dict[str, ox.RdfFormat] = {

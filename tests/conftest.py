@@ -15,7 +15,7 @@ import pytest
 
 from hub.settings import Settings
 from loaders.bundled import read_bundled
-from loaders.ingest import ingest
+from writes.ingest import ingest
 from sparql.store import EmbeddedStore, RemoteStore
 
 BASE = "http://127.0.0.1:8000/"

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from conftest import BASE
 from hub.app import create_app
 from loaders.bundled import read_bundled
-from loaders.ingest import ingest
+from writes.ingest import ingest
 
 
 def test_home_sparql_and_named_queries(settings):
@@ -50,7 +50,7 @@ def test_named_queries_over_rest_are_capped_for_anonymous_clients(tmp_path):
     from hub.app import create_app
     from hub.settings import Settings
     from loaders.bundled import read_bundled
-    from loaders.ingest import ingest
+    from writes.ingest import ingest
 
     settings = Settings(store_path=str(tmp_path / "store"), rate_limit=0, row_cap=3)
     app = create_app(settings)

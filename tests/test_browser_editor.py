@@ -10,7 +10,7 @@ from conftest import start_live_hub
 from test_browser import CHROMIUM, browser, page  # noqa: F401 - shared fixtures
 from test_editing import TTL, V
 
-from loaders.ingest import ParsedSource, checksum, ingest
+from writes.ingest import ParsedSource, checksum, ingest
 from ontology import SKOS
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt-get)")

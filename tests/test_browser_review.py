@@ -13,7 +13,7 @@ import pytest
 from conftest import SHARED, start_live_hub
 from test_browser import CHROMIUM, WAIT_MS, browser, page  # noqa: F401 - shared fixtures
 
-from loaders.ingest import ingest
+from writes.ingest import ingest
 from ontology import DCTERMS
 
 pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt-get)"),

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import BASE, META, graph
 from loaders.bundled import read_bundled
-from loaders.ingest import ingest
+from writes.ingest import ingest
 from shapes.validate import validate_store, validate_with_pyshacl
 from sparql import queries
 from sparql.store import EmbeddedStore

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from hub.app import create_app
 from hub.settings import Settings
-from loaders.ingest import ParsedSource, checksum, ingest
+from writes.ingest import ParsedSource, checksum, ingest
 from ontology import CHM, DCTERMS, OWL, SKOS
 
 V = "http://example.org/voc/"

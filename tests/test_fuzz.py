@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from ontology.errors import ChmError, SymbolError
 from ontology.symbols import parse_symbol
 from sparql.lexer import analyse
-from thesaurus.documents import DocumentError, extract
-from thesaurus.references import extract_references
+from tagging.documents import DocumentError, extract
+from tagging.references import extract_references
 from thesaurus.spreadsheet import SheetError, read_sheet
 
 schemathesis = pytest.importorskip("schemathesis")

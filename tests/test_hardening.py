@@ -7,7 +7,7 @@ import httpx
 import pytest
 from conftest import MODES, start_live_hub
 
-from thesaurus.references import extract_references
+from tagging.references import extract_references
 
 NOTES = """@prefix ex: <http://example.org/> .
 ex:a ex:p "in g1" ."""

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import BASE, META, graph, snapshot
 from loaders.chm_records import read_chm_records
-from loaders.ingest import ingest
+from writes.ingest import ingest
 from loaders.rdf import read_rdf
 from ontology.errors import RdfSyntaxError, ShapeViolation, SourceError, UnknownFormatError, UnknownSchemaError
 from sparql.store import EmbeddedStore

@@ -18,7 +18,7 @@ from hub.app import create_app
 from hub.cli import app as cli
 from hub.settings import Settings
 from loaders.bundled import read_bundled
-from loaders.ingest import ParsedSource, checksum, ingest
+from writes.ingest import ParsedSource, checksum, ingest
 from sparql.store import EmbeddedStore
 
 XSS = "<script>alert('x')</script>"

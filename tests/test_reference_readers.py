@@ -9,7 +9,7 @@ import pytest
 from conftest import BASE, META, graph, snapshot
 from loaders.cbd_reference import read_convention, read_targets
 from loaders.chm_records import read_chm_records
-from loaders.ingest import ingest
+from writes.ingest import ingest
 from shapes.validate import validate_store
 
 FULL = "https://w3id.org/chmkg/ns#fullText"

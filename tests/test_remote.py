@@ -6,7 +6,7 @@ import pytest
 
 from conftest import BASE, META, graph, snapshot
 from loaders.bundled import read_bundled
-from loaders.ingest import ingest
+from writes.ingest import ingest
 from loaders.rdf import read_rdf
 from ontology.errors import ShapeViolation, StoreUnavailable
 from shapes.validate import validate_store

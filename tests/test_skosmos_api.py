@@ -7,7 +7,7 @@ import pytest
 from skosmos_client import SkosmosClient
 
 from conftest import SHARED, start_live_hub
-from loaders.ingest import ingest
+from writes.ingest import ingest
 
 REDD = "http://www.informea.org/terms/redd"
 

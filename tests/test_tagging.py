@@ -19,23 +19,23 @@ from hub.cli import app as cli
 from hub.settings import Settings
 from loaders.bundled import read_bundled
 from loaders.cbd_reference import read_convention, read_targets
-from loaders.ingest import ingest
-from loaders.update import apply_update
+from writes.ingest import ingest
+from writes.update import apply_update
 from ontology import CHM, DCTERMS
 from ontology.errors import ShapeViolation
 from ontology.iris import Minter
 from sparql.store import EmbeddedStore
-from thesaurus import documents as D
-from thesaurus.evaluation import evaluate_references, evaluate_tagging, read_annotated, read_gold
-from thesaurus.references import Resolver, extract_references
-from thesaurus.submission import (
+from tagging import documents as D
+from tagging.evaluation import evaluate_references, evaluate_tagging, read_annotated, read_gold
+from tagging.references import Resolver, extract_references
+from tagging.submission import (
     Analysis,
     known_iris,
     load_vocabulary,
     submission_update,
     tagging_graphs,
 )
-from thesaurus.tagger import LabelEntry, Suggestion, Tagger, Vocabulary, build_pipeline
+from tagging.tagger import LabelEntry, Suggestion, Tagger, Vocabulary, build_pipeline
 
 from hostile import INJECTED, hostile_iris
 

@@ -11,7 +11,7 @@ import pytest
 from rdflib.namespace import RDF, SKOS
 
 from conftest import BASE, META, graph, snapshot
-from loaders.ingest import ingest
+from writes.ingest import ingest
 from ontology.errors import SourceError
 from thesaurus.importers import ecolex_graph, gemet_graph, informea_graph, read_vocabulary
 from thesaurus.quality import CHECKS, run_checks

@@ -26,7 +26,7 @@ import rdflib
 import skosify
 from rdflib.namespace import RDF, SKOS
 
-from loaders.ingest import ParsedSource, checksum
+from writes.ingest import ParsedSource, checksum
 from ontology.errors import SourceError
 from thesaurus.quality import QualityReport, run_checks
 

@@ -4,7 +4,7 @@ Gold sets for tagging are JSON lists, one item per document, either the hub's ow
 ``{"id", "text", "language"?, "concepts": [IRI or label, …]}`` or the InforMEA/LEO export
 (``{"field_decision_number_value", "title", "name"}``, one row per (decision, term) pair: the
 decision's title is the text, the term labels are the gold). Annotated texts for references are
-``{"text", "references": [key, …]}`` with keys as :func:`thesaurus.references.extract_references`
+``{"text", "references": [key, …]}`` with keys as :func:`tagging.references.extract_references`
 writes them ("X/15", "15/16 para 9 (f)", "Article 18.3", "GBF target 3", "COP-12", "CBD/SBI/4/7").
 """
 
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ontology.errors import SourceError
-from thesaurus.references import extract_references
-from thesaurus.tagger import Tagger
+from tagging.references import extract_references
+from tagging.tagger import Tagger
 
 
 @dataclass

@@ -11,7 +11,7 @@ from pathlib import Path
 from loaders.bundled import read_bundled, read_bundled_subjects
 from loaders.cbd_reference import read_convention, read_targets
 from loaders.chm_records import read_chm_records
-from loaders.ingest import ParsedSource
+from writes.ingest import ParsedSource
 
 EXAMPLE_RECORDS = ("example_record_event.json", "example_record_nationalTarget.json")
 VOCABULARIES = (("informea", "informea-thesaurus"), ("ecolex", "ecolex-vocabularies"), ("gemet", "gemet"))
