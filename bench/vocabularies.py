@@ -82,7 +82,7 @@ def autocomplete(store_path: Path) -> dict[str, list[float]]:
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-    from hub.app import create_app
+    from hub.web.app import create_app
     from hub.settings import Settings
 
     app = create_app(Settings(store_path=str(store_path)))

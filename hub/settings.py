@@ -5,14 +5,16 @@ Read at the entry points (CLI, app factory) only; domain functions take explicit
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ontology.errors import ChmError
 
 HERE = Path(__file__).resolve().parent.parent
+SETTINGS_ENV = "CHMKG_SETTINGS_JSON"  # how `chmkg serve` hands its settings to the app uvicorn imports
 
 
 @dataclass(frozen=True)
@@ -139,3 +141,15 @@ def open_configured_store(settings: Settings):
     store = open_store(settings.store_path, settings.remote_query_url or None, settings.remote_update_url or None)
     store.recover(settings.meta_graph)
     return store
+
+
+def settings_json(settings: Settings) -> str:
+    return json.dumps(asdict(settings))
+
+
+def settings_from_json(text: str) -> Settings:
+    try:
+        values = json.loads(text)
+        return Settings(**values)
+    except (ValueError, TypeError) as e:
+        raise ChmError(f"{SETTINGS_ENV} does not hold the hub's settings: {e}") from None

@@ -106,3 +106,10 @@ class BadRequest(ChmError):
 
     code = "E306"
     http_status = 400
+
+
+class TooLarge(ChmError):
+    """A request body, query or upload past its limit."""
+
+    code = "E307"
+    http_status = 413

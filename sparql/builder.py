@@ -131,7 +131,7 @@ def prefixed(query: str) -> str:
 _SLOT = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def fill(template: str, **terms: Term) -> str:
+def fill(template: str, **terms: Term | list[Term] | tuple[Term, ...]) -> str:
     """A constant query template with its ``$name`` slots replaced by typed terms.
 
     For values pyoxigraph cannot bind (a variable used only in a ``FILTER``, a ``GRAPH`` of a
@@ -141,4 +141,9 @@ def fill(template: str, **terms: Term) -> str:
     missing = sorted(set(_SLOT.findall(template)) - set(terms))
     if missing:
         raise KeyError(f"no value for ${', $'.join(missing)}")
-    return _SLOT.sub(lambda m: term_text(terms[m.group(1)]) if m.group(1) in terms else m.group(0), template)
+    def text(value) -> str:
+        if isinstance(value, (list, tuple)):  # for VALUES ?x { $xs }
+            return " ".join(term_text(v) for v in value)
+        return term_text(value)
+
+    return _SLOT.sub(lambda m: text(terms[m.group(1)]) if m.group(1) in terms else m.group(0), template)

@@ -21,7 +21,9 @@ from importlib.resources import files
 
 import pyoxigraph as ox
 
-from ontology.errors import UnknownQueryError
+from ontology.errors import BadParameter, UnknownQueryError
+from ontology.errors import InvalidIri
+from sparql.builder import iri
 from sparql.store import Row, Store
 from sparql.terms import Term
 
@@ -49,21 +51,22 @@ class NamedQuery:
     def bind(self, values: dict[str, str]) -> dict[str, Term]:
         unknown = set(values) - {p.name for p in self.params}
         if unknown:
-            raise UnknownQueryError(f"query {self.name!r} has no parameter {', '.join(sorted(unknown))}")
+            raise BadParameter(f"query {self.name!r} has no parameter {', '.join(sorted(unknown))}")
         out: dict[str, Term] = {}
         for p in self.params:
             if p.name not in values:
                 if p.required:
-                    raise UnknownQueryError(f"query {self.name!r} needs the parameter {p.name!r} ({p.type})")
+                    raise BadParameter(f"query {self.name!r} needs the parameter {p.name!r} ({p.type})")
                 continue
             raw = values[p.name]
             if p.type == "iri":
-                if not re.match(r"^[a-z][a-z0-9+.-]*:[^\s<>\"{}|^`\\]*$", raw, re.I):
-                    raise UnknownQueryError(f"parameter {p.name!r} must be an IRI, got {raw!r}")
-                out[p.name] = ox.NamedNode(raw)
+                try:
+                    out[p.name] = iri(raw, "value")
+                except InvalidIri as e:
+                    raise BadParameter(f"parameter {p.name!r} must be an IRI: {e.message}") from None
             elif p.type == "int":
                 if not re.fullmatch(r"-?\d+", raw):
-                    raise UnknownQueryError(f"parameter {p.name!r} must be an integer, got {raw!r}")
+                    raise BadParameter(f"parameter {p.name!r} must be an integer, got {raw!r}")
                 out[p.name] = ox.Literal(raw, datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
             else:
                 out[p.name] = ox.Literal(raw)

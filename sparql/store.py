@@ -12,7 +12,11 @@ Writes of a whole named graph go through :meth:`Store.replace_graph`, which is a
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import socket
+import threading
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -24,6 +28,7 @@ import pyoxigraph as ox
 
 from ontology import CHM
 from ontology.errors import ChmError, QueryError, StoreUnavailable
+from sparql.builder import Update, fill, iri
 from sparql.protocol import GraphResult, Solutions
 from sparql.terms import Term, from_json, to_sparql
 
@@ -33,6 +38,46 @@ Row = dict[str, Term]
 Bindings = Mapping[str, Term]
 
 LOAD_STATE = CHM.ns + "loadState"  # internal marker in the meta graph; not part of the data
+HEARTBEAT = 20.0  # seconds between renewals of a running load's lease
+LEASE = 120.0  # a load whose lease was not renewed for this long has lost its owner
+_INTENT = "SELECT ?g ?state WHERE { GRAPH $meta { ?g $load ?state } }"
+
+
+@dataclass(frozen=True)
+class LoadLease:
+    """Who is loading a graph: the process (host, pid) and when it last said it is alive."""
+
+    host: str
+    pid: int
+    beat: float  # time.time() of the last renewal
+
+    @staticmethod
+    def mine() -> "LoadLease":
+        return LoadLease(socket.gethostname(), os.getpid(), time.time())
+
+    def text(self) -> str:
+        return json.dumps({"host": self.host, "pid": self.pid, "beat": round(self.beat, 3)})
+
+    @staticmethod
+    def parse(text: str) -> "LoadLease | None":
+        try:
+            d = json.loads(text)
+            return LoadLease(str(d["host"]), int(d["pid"]), float(d["beat"]))
+        except (ValueError, KeyError, TypeError):
+            return None  # the plain "loading" of stores written before leases
+
+    def owner_gone(self, now: float | None = None) -> bool:
+        """The owner process is gone: it was on this host and no longer runs, or its lease ran out."""
+        if self.host == socket.gethostname() and self.pid != os.getpid():
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                pass  # alive, someone else's
+        elif self.host == socket.gethostname():
+            return False  # this very process is loading it
+        return (now or time.time()) - self.beat > LEASE
 
 
 class QueryTimeout(ChmError):
@@ -174,15 +219,19 @@ class Store(ABC):
         graph's provenance in ``meta_graph``. Returns how many triples were added and removed.
         """
         if not self.graph_exists(graph):
-            intent = (
-                f"INSERT DATA {{ GRAPH <{meta_graph}> {{ <{graph}> <{LOAD_STATE}> \"loading\" }} }}"
-            )
-            self.update(intent)
+            self.update(self._intent(graph, meta_graph, LoadLease.mine()).text())
+            stop = threading.Event()
+            beat = threading.Thread(target=self._renew, args=(graph, meta_graph, stop), name="load-lease", daemon=True)
+            beat.start()
             try:
                 self._load_fresh(graph, ntriples, ox.RdfFormat.N_TRIPLES)
             except BaseException:
-                self.update(f"DROP SILENT GRAPH <{graph}> ;\n" + self._clear_intent(graph, meta_graph))
+                stop.set()
+                beat.join()
+                self.update(Update().drop_graph(iri(graph)).delete_values(iri(meta_graph), iri(graph), ox.NamedNode(LOAD_STATE)).text())
                 raise
+            stop.set()
+            beat.join()
             self.update(self._clear_intent(graph, meta_graph) + " ;\n" + meta_turtle_update)
             return {"added": ntriples.count(b"\n"), "removed": 0}
         new_lines = _ntriples_lines(ntriples)
@@ -196,18 +245,37 @@ class Store(ABC):
 
     @staticmethod
     def _clear_intent(graph: str, meta_graph: str) -> str:
-        return f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{graph}> <{LOAD_STATE}> ?state }} }}"
+        return Update().delete_values(iri(meta_graph), iri(graph), ox.NamedNode(LOAD_STATE)).text()
+
+    @staticmethod
+    def _intent(graph: str, meta_graph: str, lease: LoadLease) -> Update:
+        """The load intent: the graph is being loaded by this process (its lease)."""
+        return (Update().delete_values(iri(meta_graph), iri(graph), ox.NamedNode(LOAD_STATE))
+                .insert_data(iri(meta_graph), [(iri(graph), ox.NamedNode(LOAD_STATE), ox.Literal(lease.text()))]))
+
+    def _renew(self, graph: str, meta_graph: str, stop: threading.Event) -> None:
+        """Renew the lease of a running load until it ends, so other processes leave it alone."""
+        while not stop.wait(HEARTBEAT):
+            try:
+                self.update(self._intent(graph, meta_graph, LoadLease.mine()).text())
+            except ChmError as e:  # the load itself will report a store that went away
+                log.warning("could not renew the load lease of %s: %s", graph, e)
 
     def recover(self, meta_graph: str) -> list[str]:
-        """Drop graphs whose load was cut off (a load intent without completion). Returns them."""
-        rows = self.select(
-            f"SELECT ?g WHERE {{ GRAPH <{meta_graph}> {{ ?g <{LOAD_STATE}> \"loading\" }} }}", union=False
-        )
+        """Drop graphs whose load was cut off: a load intent whose owner process is gone. Returns them.
+
+        A load another live process is running (its lease renewed within :data:`LEASE`) is left alone.
+        """
+        rows = self.select(fill(_INTENT, meta=iri(meta_graph), load=ox.NamedNode(LOAD_STATE)), union=False)
         dropped = []
         for row in rows:
             g = row["g"].value
+            lease = LoadLease.parse(row["state"].value)
+            if lease is not None and not lease.owner_gone():
+                log.info("graph %s is being loaded by process %s on %s; left alone", g, lease.pid, lease.host)
+                continue
             log.warning("dropping graph %s: its load did not complete", g)
-            self.update(f"DROP SILENT GRAPH <{g}> ;\n" + self._clear_intent(g, meta_graph))
+            self.update(Update().drop_graph(iri(g)).delete_values(iri(meta_graph), iri(g), ox.NamedNode(LOAD_STATE)).text())
             dropped.append(g)
         return dropped
 

@@ -169,12 +169,33 @@ def _pdf(data: bytes, filename: str) -> tuple[str, str]:
     return "\n".join(pages), title
 
 
+# A DOCX is a ZIP archive: bounded before anything is decompressed (zipfile reads an entry up to its
+# declared size and fails the CRC past it, so the declared sizes bound the real work).
+MAX_ZIP_ENTRIES = 1_000
+MAX_UNCOMPRESSED = 100_000_000  # bytes, all entries together
+MAX_RATIO = 200  # uncompressed / compressed, per entry larger than 1 MB
+
+
+def check_archive(entries: list[zipfile.ZipInfo], filename: str) -> None:
+    """Refuse a ZIP bomb: too many entries, too much uncompressed data, or a too high compression ratio."""
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise DocumentTooLarge(f"{filename}: the archive holds {len(entries):,} entries; at most {MAX_ZIP_ENTRIES:,} are read")
+    total = sum(e.file_size for e in entries)
+    if total > MAX_UNCOMPRESSED:
+        raise DocumentTooLarge(f"{filename}: the archive unpacks to {total:,} bytes; at most {MAX_UNCOMPRESSED:,} are read")
+    for e in entries:
+        if e.file_size > 1_000_000 and e.file_size > MAX_RATIO * max(e.compress_size, 1):
+            raise DocumentTooLarge(f"{filename}: {e.filename} is compressed {e.file_size // max(e.compress_size, 1):,}:1; "
+                                   f"more than {MAX_RATIO}:1 looks like a ZIP bomb and is not read")
+
+
 def _docx(data: bytes, filename: str) -> tuple[str, str]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
+            check_archive(z.infolist(), filename)
             if "word/document.xml" not in z.namelist():
                 raise DocumentError(f"{filename}: a ZIP archive without word/document.xml is not a DOCX document")
         d = docx.Document(io.BytesIO(data))

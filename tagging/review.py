@@ -47,7 +47,7 @@ def review_update(store: Store, suggestion: str, action: str, reviewer: str, now
     node = iri(suggestion, "suggestion")
     rows = store.select(SUGGESTION, {"s": node}, union=False)
     if not rows:
-        raise ReviewError(f"no suggestion <{suggestion}>")
+        raise ReviewError(f"no suggestion {suggestion}")
     g, record, concept, status = rows[0]["g"], rows[0]["r"], rows[0]["c"], rows[0]["st"].value
     if status != "pending":
         raise StaleReview(f"the suggestion was already {status} by another editor; reload the queue")
@@ -66,7 +66,7 @@ def review_update(store: Store, suggestion: str, action: str, reviewer: str, now
 def record_graph(store: Store, record: str) -> str:
     rows = store.select(RECORD_GRAPH, {"r": iri(record, "record")}, union=False)
     if not rows:
-        raise ReviewError(f"no record <{record}>")
+        raise ReviewError(f"no record {record}")
     return rows[0]["g"].value
 
 

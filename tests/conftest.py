@@ -120,7 +120,7 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
 
     import uvicorn
 
-    from hub.app import create_app
+    from hub.web.app import create_app
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"

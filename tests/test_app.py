@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from conftest import BASE
-from hub.app import create_app
+from conftest import BASE, snapshot
+from hostile import hostile_iris, hostile_strings
+from hub.web.app import create_app
 from loaders.bundled import read_bundled
 from writes.ingest import ingest
 
@@ -28,12 +29,24 @@ def test_home_sparql_and_named_queries(settings):
         csv = client.get("/api/queries/stats", params={"format": "csv"})
         assert csv.text.startswith("class,instances")
         assert client.get("/api/queries/nope").status_code == 404
+        # a missing or ill-typed parameter is the caller's mistake: 400 naming it, as problem+json
+        missing = client.get("/api/queries/decisions-by-article")
+        assert missing.status_code == 400 and "article" in missing.json()["detail"] and missing.json()["code"] == "E314"
+        before = snapshot(client.app.state.hub.store)
+        for hostile in hostile_iris(BASE + "instrument/cbd/article/18") + hostile_strings():
+            r = client.get("/api/queries/decisions-by-article", params={"article": hostile})
+            assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json"), hostile
+        assert client.get("/api/queries/stats", params={"format": "csv", "x": "1"}).status_code == 400
+        assert snapshot(client.app.state.hub.store) == before
+        # FastAPI's own errors speak the same model: an unknown API route, a browser's unknown page
+        assert client.get("/api/nothing-here", headers={"accept": "application/json"}).headers["content-type"].startswith(
+            "application/problem+json")
 
 
 def test_openapi_description_is_valid_and_each_operation_unique(tmp_path):
     import warnings
 
-    from hub.app import create_app
+    from hub.web.app import create_app
     from hub.settings import Settings
 
     app = create_app(Settings(store_path=str(tmp_path / "store"), rate_limit=0))
@@ -47,7 +60,7 @@ def test_openapi_description_is_valid_and_each_operation_unique(tmp_path):
 def test_named_queries_over_rest_are_capped_for_anonymous_clients(tmp_path):
     from fastapi.testclient import TestClient
 
-    from hub.app import create_app
+    from hub.web.app import create_app
     from hub.settings import Settings
     from loaders.bundled import read_bundled
     from writes.ingest import ingest

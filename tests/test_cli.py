@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -18,10 +19,18 @@ def chmkg(tmp_path, *args):
     return runner.invoke(app, ["--store", str(tmp_path / "var" / "store"), "--base", BASE, *args])
 
 
-@pytest.fixture
-def built(tmp_path):
-    r = chmkg(tmp_path, "build")
+@pytest.fixture(scope="session")
+def built_once(tmp_path_factory):
+    """One full build per session (~25 s); each test gets a copy of the closed store."""
+    folder = tmp_path_factory.mktemp("built")
+    r = chmkg(folder, "build")
     assert r.exit_code == 0, r.output
+    return folder
+
+
+@pytest.fixture
+def built(built_once, tmp_path):
+    shutil.copytree(built_once / "var", tmp_path / "var")
     return tmp_path
 
 

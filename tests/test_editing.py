@@ -11,7 +11,7 @@ import pytest
 from conftest import BASE, META, graph, snapshot
 from fastapi.testclient import TestClient
 
-from hub.app import create_app
+from hub.web.app import create_app
 from hub.settings import Settings
 from writes.ingest import ParsedSource, checksum, ingest
 from ontology import CHM, DCTERMS, OWL, SKOS

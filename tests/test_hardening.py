@@ -35,18 +35,18 @@ def _rows(live, query, **params):
 
 
 def test_the_querys_from_reads_only_that_graph(two_graph_hub):
-    rows = _rows(two_graph_hub, f"SELECT ?o FROM <{G1}> WHERE {{ ?s ?p ?o }}")
+    rows = _rows(two_graph_hub, "SELECT ?o FROM <" + G1 + "> WHERE { ?s ?p ?o }")
     assert [r["o"]["value"] for r in rows] == ["in g1"]
 
 
 def test_from_named_alone_gives_an_empty_default_graph(two_graph_hub):
-    assert _rows(two_graph_hub, f"SELECT * FROM NAMED <{G1}> WHERE {{ ?s ?p ?o }}") == []
-    named = _rows(two_graph_hub, f"SELECT ?g ?o FROM NAMED <{G1}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}")
+    assert _rows(two_graph_hub, "SELECT * FROM NAMED <" + G1 + "> WHERE { ?s ?p ?o }") == []
+    named = _rows(two_graph_hub, "SELECT ?g ?o FROM NAMED <" + G1 + "> WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert [(r["g"]["value"], r["o"]["value"]) for r in named] == [(G1, "in g1")]
 
 
 def test_construct_where_with_from(two_graph_hub):
-    r = httpx.post(two_graph_hub.url + "/sparql", content=f"CONSTRUCT WHERE {{ ?s ?p ?o }}".replace("WHERE", f"FROM <{G2}> WHERE"),
+    r = httpx.post(two_graph_hub.url + "/sparql", content="CONSTRUCT FROM <" + G2 + "> WHERE { ?s ?p ?o }",
                    headers={"content-type": "application/sparql-query", "accept": "application/n-triples", **two_graph_hub.auth()})
     assert r.status_code == 200 and r.text.strip().count("\n") == 0 and '"in g2"' in r.text
 
@@ -58,7 +58,7 @@ def test_default_graph_uri_alone_leaves_no_named_graphs(two_graph_hub):
 
 
 def test_the_request_dataset_wins_over_the_querys(two_graph_hub):
-    rows = _rows(two_graph_hub, f"SELECT ?o FROM <{G1}> WHERE {{ ?s ?p ?o }}", **{"default-graph-uri": G2})
+    rows = _rows(two_graph_hub, "SELECT ?o FROM <" + G1 + "> WHERE { ?s ?p ?o }", **{"default-graph-uri": G2})
     assert [r["o"]["value"] for r in rows] == ["in g2"]
 
 
@@ -81,7 +81,7 @@ def test_graph_store_default_graph_read_is_capped_for_anonymous_callers(two_grap
 @pytest.mark.parametrize("accept", ["application/trig", "application/n-quads", "application/n-quads, application/trig;q=0.5"])
 def test_quad_formats_on_a_minted_iri_are_406_not_500(two_graph_hub, accept):
     r = httpx.put(two_graph_hub.url + "/gsp", params={"graph": two_graph_hub.settings.base + "graph/x"},
-                  content=f"<{two_graph_hub.settings.base}thing/1> <http://example.org/p> \"x\" .",
+                  content="<" + two_graph_hub.settings.base + 'thing/1> <http://example.org/p> "x" .',
                   headers={"content-type": "application/n-triples", **two_graph_hub.auth()})
     assert r.status_code in (201, 204), r.text
     r = httpx.get(two_graph_hub.url + "/thing/1", headers={"accept": accept})
@@ -105,3 +105,47 @@ def test_a_bad_roman_meeting_number_is_kept_as_text_not_an_error():
 def test_the_tag_api_takes_a_document_with_a_bad_roman_numeral(two_graph_hub):
     r = httpx.post(two_graph_hub.url + "/api/tag", files={"file": ("r.txt", b"SBSTTA recommendation IIII/2 on protected areas.", "text/plain")})
     assert r.status_code == 200, r.text
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@pytest.mark.parametrize("entries, words", [
+    ({"word/document.xml": b"<w:document/>", "word/media/bomb.bin": b"\0" * 20_000_000}, "ZIP bomb"),
+    ({"word/document.xml": b"<w:document/>", **{f"word/x{i}.xml": b"x" for i in range(1_200)}}, "entries"),
+])
+def test_docx_archives_are_bounded_before_they_are_unpacked(two_graph_hub, entries, words):
+    bomb = _zip(entries)
+    assert len(bomb) < 1_000_000
+    r = httpx.post(two_graph_hub.url + "/api/tag", files={"file": ("bomb.docx", bomb, DOCX)}, timeout=60)
+    assert r.status_code == 413 and words in r.json()["detail"], r.text
+
+
+def test_uploads_are_measured_while_they_stream(tmp_path):
+    """No Content-Length (chunked): the hub stops reading at its limit and answers 413."""
+    live, stop = start_live_hub(tmp_path, "embedded", load_bundled=False, max_document_bytes=100_000)
+    try:
+        def chunks(content_type_boundary: bytes | None):
+            if content_type_boundary:
+                yield b"--" + content_type_boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+                yield b"Content-Type: text/plain\r\n\r\n"
+            for _ in range(200):  # 200 × 10 kB = 2 MB, twenty times the limit
+                yield b"biodiversity " * 800
+        raw = httpx.post(live.url + "/api/tag", content=chunks(None), headers={"content-type": "text/plain"}, timeout=60)
+        assert raw.status_code == 413, raw.text
+        form = httpx.post(live.url + "/api/tag", content=chunks(b"XyZ"), timeout=60,
+                          headers={"content-type": "multipart/form-data; boundary=XyZ"})
+        assert form.status_code == 413 and "100,000" in form.json()["detail"], form.text
+    finally:
+        stop()

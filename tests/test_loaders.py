@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pyoxigraph as ox
 import pytest
 
@@ -10,7 +12,7 @@ from loaders.chm_records import read_chm_records
 from writes.ingest import ingest
 from loaders.rdf import read_rdf
 from ontology.errors import RdfSyntaxError, ShapeViolation, SourceError, UnknownFormatError, UnknownSchemaError
-from sparql.store import EmbeddedStore
+from sparql.store import LOAD_STATE, EmbeddedStore
 
 RECORDS_TTL = """@prefix chm: <https://w3id.org/chmkg/ns#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
@@ -135,6 +137,35 @@ def test_an_interrupted_fresh_load_is_dropped_when_the_store_opens(tmp_path):
     assert s.recover(META) == [g]
     assert s.named_graphs() == []
     s.close()
+
+
+def _intent(store, g: str, lease) -> None:
+    from sparql.builder import Update, iri
+
+    store.update(Update().insert_data(iri(META), [(iri(g), ox.NamedNode(LOAD_STATE), ox.Literal(lease.text()))])
+                 .insert_data(iri(g), [(ox.NamedNode("http://e/a"), ox.NamedNode("http://e/b"), ox.NamedNode("http://e/c"))]).text())
+
+
+def test_recovery_leaves_a_load_that_a_live_process_is_running(tmp_path, store):
+    """Only loads whose owner is gone are dropped: a dead pid here, or a lease not renewed elsewhere."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from sparql.store import LEASE, LoadLease
+
+    here = socket.gethostname()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead_pid = int(gone.stdout)
+    parent = LoadLease(here, os.getppid(), time.time())  # alive: the process that started the tests
+    _intent(store, graph("live-here"), parent)
+    _intent(store, graph("dead-here"), LoadLease(here, dead_pid, time.time()))
+    _intent(store, graph("live-elsewhere"), LoadLease("another-host", 1, time.time()))
+    _intent(store, graph("stale-elsewhere"), LoadLease("another-host", 1, time.time() - LEASE - 5))
+    dropped = store.recover(META)
+    assert sorted(dropped) == [graph("dead-here"), graph("stale-elsewhere")]
+    assert sorted(store.named_graphs()) == sorted([graph("live-here"), graph("live-elsewhere"), META])
 
 
 def test_hand_written_ntriples_with_comments_load_and_replace(tmp_path, store):

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from hub.accounts import COOKIE
-from hub.app import create_app
+from hub.web.app import create_app
 from hub.cli import app as cli
 from hub.settings import Settings
 from loaders.bundled import read_bundled

@@ -203,29 +203,39 @@ def test_row_cap_is_stated_not_silent(strict_hub):
     assert len(full.json()["results"]["bindings"]) > 50 and "x-result-truncated" not in full.headers
 
 
-def test_runaway_query_is_stopped_and_others_are_served(strict_hub):
-    result: dict = {}
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", MODES)
+def test_runaway_query_is_stopped_and_others_are_served(request, tmp_path, mode):
+    """Ordering, not speed: the second client's answer comes while the runaway query still runs (its
+    deadline is generous, so a busy machine does not change the order), and the runaway ends in 503."""
+    remote = request.getfixturevalue("oxigraph_server") if mode == "remote" else None
+    hub, stop = start_live_hub(tmp_path, mode, remote, query_timeout=8.0, row_cap=50, max_query_length=2000)
+    try:
+        result: dict = {}
+        started = threading.Event()
 
-    def runaway():
-        t0 = time.monotonic()
-        result["response"] = httpx.get(strict_hub.url + "/sparql", params={"query": HUGE}, headers=strict_hub.auth(strict_hub.reader), timeout=30)
-        result["seconds"] = time.monotonic() - t0
+        def runaway():
+            started.set()
+            result["response"] = httpx.get(hub.url + "/sparql", params={"query": HUGE}, headers=hub.auth(hub.reader), timeout=120)
 
-    thread = threading.Thread(target=runaway)
-    thread.start()
-    time.sleep(0.3)
-    t0 = time.monotonic()
-    quick = httpx.get(strict_hub.url + "/sparql", params={"query": LOOKUP.format(iri=_decision(strict_hub))})
-    assert quick.status_code == 200 and "X/15" in quick.text
-    assert time.monotonic() - t0 < 0.9, "a second client waited for the runaway query"
-    thread.join(timeout=20)
-    r = result["response"]
-    assert r.status_code == 503 and "time limit" in r.json()["detail"]
-    assert result["seconds"] < 5
-    deadline = time.monotonic() + 5
-    while httpx.get(strict_hub.url + "/healthz").json()["running_queries"] and time.monotonic() < deadline:
-        time.sleep(0.05)  # the stopped query's thread winds down within a batch of rows
-    assert httpx.get(strict_hub.url + "/healthz").json()["running_queries"] == 0
+        thread = threading.Thread(target=runaway)
+        thread.start()
+        started.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while not httpx.get(hub.url + "/healthz").json()["running_queries"] and time.monotonic() < deadline:
+            time.sleep(0.02)  # bounded: until the runaway query is being evaluated
+        quick = httpx.get(hub.url + "/sparql", params={"query": LOOKUP.format(iri=_decision(hub))}, timeout=120)
+        assert quick.status_code == 200 and "X/15" in quick.text
+        assert "response" not in result, "the second client was answered only after the runaway query"
+        thread.join(timeout=120)
+        r = result["response"]
+        assert r.status_code == 503 and "time limit" in r.json()["detail"]
+        deadline = time.monotonic() + 60
+        while httpx.get(hub.url + "/healthz").json()["running_queries"] and time.monotonic() < deadline:
+            time.sleep(0.05)  # bounded: the stopped query's thread winds down within a batch of rows
+        assert httpx.get(hub.url + "/healthz").json()["running_queries"] == 0
+    finally:
+        stop()
 
 
 def test_service_calls_are_off_unless_allowed(strict_hub):
@@ -335,9 +345,7 @@ def test_service_allow_list_lets_listed_endpoints_through(tmp_path, oxigraph_ser
 
 def test_deep_property_path_is_stopped_by_the_timeout(strict_hub):
     """Every node to every node it reaches over any predicate, transitively: built to explode."""
-    t0 = time.monotonic()
     r = httpx.get(strict_hub.url + "/sparql", params={"query": "SELECT ?s ?o WHERE { ?s (!<urn:none>|^!<urn:none>)* ?o }"},
-                  headers=strict_hub.auth(strict_hub.reader), timeout=30)
+                  headers=strict_hub.auth(strict_hub.reader), timeout=120)
     assert r.status_code == 503 and "time limit" in r.json()["detail"]
-    assert time.monotonic() - t0 < 5
     assert httpx.get(strict_hub.url + "/sparql", params={"query": "ASK {}"}).status_code == 200

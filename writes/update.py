@@ -10,7 +10,9 @@
 4. The nodes the change touches (and the nodes pointing at removed ones) are validated against the
    shapes on the staged copy; a violation raises :class:`ShapeViolation` and nothing is written.
 5. The delta — exactly what was validated — is written to the store in one transactional update,
-   together with the provenance of every changed graph.
+   together with the provenance of every changed graph, guarded by the store's write stamp
+   (:mod:`writes.commit`): when another process committed meanwhile, nothing is written and steps
+   1–4 run again over the new state.
 
 The copy makes an update cost grow with the store (about 3 s per million triples on this machine);
 bulk changes belong in ``chmkg load``, which validates only what a source touches.
@@ -18,6 +20,7 @@ bulk changes belong in ``chmkg load``, which validates only what a source touche
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -28,10 +31,16 @@ from ontology.errors import ChmError, QueryError, ShapeViolation
 from shapes.report import Report
 from shapes.validate import validate_store
 from sparql.lexer import add_using, names_own_dataset
-from sparql.store import LOAD_STATE, EmbeddedStore, Store, graph_update
+from sparql.builder import fill
+from sparql.store import LOAD_STATE, EmbeddedStore, Store
+from writes import commit
 
 SCOPE = "urn:chmkg:staging:scope"
 FOCUS = "urn:chmkg:staging:focus"
+# the nodes pointing at a node that lost triples are validated too
+POINTING_IN = ("INSERT { GRAPH <" + SCOPE + "> { ?s <" + FOCUS + "> true } } WHERE { VALUES ?o { $lost } GRAPH ?g { ?s ?p ?o } "
+               "FILTER isIRI(?s) }")
+IN_SCOPE_CLASSES = "SELECT DISTINCT ?c WHERE { GRAPH <" + SCOPE + "> { ?s <" + FOCUS + "> ?m } ?s a ?c }"
 
 
 class ForbiddenWrite(ChmError):
@@ -78,7 +87,7 @@ def stage(store: Store, meta_graph: str) -> ox.Store:
 
 def apply_update(
     store: Store,
-    update: str,
+    update: str | Callable[[], str],
     meta_graph: str,
     *,
     using: list[str] | None = None,
@@ -86,7 +95,19 @@ def apply_update(
     base_iri: str | None = None,
     who: str = "",
 ) -> UpdateResult:
-    """Validate and commit a SPARQL update; raise and write nothing when it breaks a shape."""
+    """Validate and commit a SPARQL update; raise and write nothing when it breaks a shape.
+
+    ``update`` may be a function that makes the update from the store as it is (an editor's
+    version check, a duplicate check): it runs again, with the validation, whenever another process
+    committed first (:func:`writes.commit.run`), so its checks hold for the state it commits over.
+    """
+    return commit.run(store, meta_graph, lambda c: _plan(store, update() if callable(update) else update, meta_graph, c,
+                                                         using=using, using_named=using_named, base_iri=base_iri, who=who),
+                      "the update")
+
+
+def _plan(store: Store, update: str, meta_graph: str, guarded: commit.Guarded, *, using: list[str] | None,
+          using_named: list[str] | None, base_iri: str | None, who: str) -> UpdateResult:
     if (using or using_named) and names_own_dataset(update):
         raise QueryError("the update names its own dataset (USING or WITH) and the request gives "
                          "using-graph-uri/using-named-graph-uri too; give one or the other")
@@ -126,41 +147,39 @@ def apply_update(
     marker = ox.Literal("true", datatype=ox.NamedNode(XSD.boolean))
     staging.extend(ox.Quad(ox.NamedNode(s), ox.NamedNode(FOCUS), marker, scope) for s in touched)
     if lost:
-        values = " ".join(f"<{s}>" for s in sorted(lost))
-        staging.update(
-            f"INSERT {{ GRAPH <{SCOPE}> {{ ?s <{FOCUS}> true }} }} WHERE {{ VALUES ?o {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER isIRI(?s) }}"
-        )
-    classes = {r[0].value for r in staging.query(
-        f"SELECT DISTINCT ?c WHERE {{ GRAPH <{SCOPE}> {{ ?s <{FOCUS}> ?m }} ?s a ?c }}", use_default_graph_as_union=True)}
+        staging.update(fill(POINTING_IN, lost=[ox.NamedNode(s) for s in sorted(lost)]))
+    classes = {r[0].value for r in staging.query(IN_SCOPE_CLASSES, use_default_graph_as_union=True)}
     report = validate_store(EmbeddedStore.wrap(staging), scope_graph=SCOPE, classes=classes)
     if not report.conforms:
         raise ShapeViolation(f"the update breaks the shapes; nothing was written.\n{report.summary()}", report)
-    parts = []
     added = removed = 0
     now = ox.Literal(datetime.now(timezone.utc).isoformat(timespec="seconds"), datatype=ox.NamedNode(XSD.dateTime))
+    n_ = ox.NamedNode
     for g in changed:
         o, n = old.get(g, set()), new.get(g, set())
         gone, come = sorted(o - n), sorted(n - o)
         added, removed = added + len(come), removed + len(gone)
-        bnodes = any(b"_:" in line for line in gone)
-        body = graph_update(g, gone, sorted(n) if bnodes else come, bnodes)
-        if body:
-            parts.append(body)
-        # provenance: the graph no longer equals a loaded source, so its checksum goes
-        parts.append(f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{g}> <{CHM.checksum}> ?c }} }}")
-        parts.append(f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{g}> <{CHM.tripleCount}> ?n }} }}")
-        parts.append(f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{g}> <{DCTERMS.modified}> ?m }} }}")
-        parts.append(f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{g}> <{LOAD_STATE}> ?s }} }}")
-        if n:
-            reader = "" if o else f'<{g}> <{CHM.reader}> "sparql-update" ; <{DCTERMS.title}> {ox.Literal("graph written by SPARQL update")} ; <{PROV.generatedAtTime}> {now} .\n'
-            parts.append(
-                f"INSERT DATA {{ GRAPH <{meta_graph}> {{ <{g}> <{RDF.type}> <{VOID.Dataset}> ; "
-                f"<{CHM.tripleCount}> {ox.Literal(str(len(n)), datatype=ox.NamedNode(XSD.integer))} ; "
-                f"<{DCTERMS.modified}> {now}"
-                + (f" ; <{DCTERMS.contributor}> {ox.Literal(who)}" if who else "")
-                + f" .\n{reader}}} }}"
-            )
+        if any(b"_:" in line for line in gone):  # blank nodes cannot be deleted by value: rewrite the graph
+            guarded.clear_graph(g)
+            guarded.insert_lines(g, sorted(n))
         else:
-            parts.append(f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{g}> ?p ?o }} }}")
-    store.update(" ;\n".join(parts))
+            guarded.delete_lines(g, gone)
+            guarded.insert_lines(g, come)
+        # provenance: the graph no longer equals a loaded source, so its checksum goes
+        for predicate in (CHM.checksum, CHM.tripleCount, DCTERMS.modified, LOAD_STATE):
+            guarded.delete_values(meta_graph, g, predicate)
+        if n:
+            gi = n_(g)
+            facts = [(gi, n_(RDF.type), n_(VOID.Dataset)),
+                     (gi, n_(CHM.tripleCount), ox.Literal(str(len(n)), datatype=n_(XSD.integer))),
+                     (gi, n_(DCTERMS.modified), now)]
+            if who:
+                facts.append((gi, n_(DCTERMS.contributor), ox.Literal(who)))
+            if not o:
+                facts += [(gi, n_(CHM.reader), ox.Literal("sparql-update")),
+                          (gi, n_(DCTERMS.title), ox.Literal("graph written by SPARQL update")),
+                          (gi, n_(PROV.generatedAtTime), now)]
+            guarded.insert_terms(meta_graph, facts)
+        else:
+            guarded.delete_values(meta_graph, g)
     return UpdateResult(added, removed, changed, report)

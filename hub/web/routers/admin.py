@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from hub.protect import CSP
+from hub.web.middleware import CSP
 from hub.service import Hub
-from hub.web import render, require
+from hub.web.deps import require
+from hub.web.render import render
 from writes.backup import backup
 
 

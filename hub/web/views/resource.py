@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from hub.i18n import pick, term_label
+from hub.web.i18n import pick, term_label
 from ontology import CHM, DCTERMS, ELI, PROV, RDF, SCHEMA, SKOS
 from sparql import queries
 from sparql.store import Store

@@ -1,23 +1,29 @@
-"""What the HTML front doors share: who is asking (token or session), CSRF, and page rendering."""
+"""Request dependencies: the hub, who is asking (token or session), the role a route needs, CSRF.
+
+Routes take them with ``Depends``: ``hub: Hub = Depends(get_hub)``, ``ident: Identity = Depends(identity)``.
+"""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.resources import files
-from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from hub import i18n
 from hub.accounts import COOKIE, check_csrf, require_role
 from hub.auth import Principal, credentials
 from hub.service import Hub
-from ontology.errors import ChmError
+from ontology.errors import ChmError, TooLarge
 
-env = Environment(loader=FileSystemLoader(str(files("hub").joinpath("templates"))), autoescape=select_autoescape(["html", "xml"]))
+def get_hub(request: Request) -> Hub:
+    """The hub this app serves (set once by :func:`hub.web.app.create_app`)."""
+    return request.app.state.hub
+
+
+def identity(request: Request) -> "Identity":
+    """The caller, anonymous when a token or session does not verify (pages show them anonymously)."""
+    return identify_quietly(get_hub(request), request)
 
 
 @dataclass(frozen=True)
@@ -37,42 +43,43 @@ def identify(hub: Hub, request: Request) -> Identity:
     return Identity(None, None, "anonymous")
 
 
-async def require(hub: Hub, request: Request, role: str, what: str) -> tuple[Principal, dict]:
+async def bounded_body(request: Request, limit: int, too_large: Callable[[str], ChmError] = TooLarge) -> bytes:
+    """The request body, measured while it streams: past ``limit`` bytes reading stops with 413.
+
+    The body is kept on the request, so ``request.form()`` and ``request.json()`` parse it after.
+    """
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large(f"the request is {int(declared):,} bytes; the limit is {limit:,} bytes")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise too_large(f"the request is more than {limit:,} bytes (the limit); reading stopped there")
+    request._body = bytes(data)  # starlette reads a consumed stream from here
+    return request._body
+
+
+async def form_of(request: Request, limit: int, too_large: Callable[[str], ChmError] = TooLarge) -> dict:
+    """The form fields of a form request (a bounded body), else {}."""
+    if not request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        return {}
+    await bounded_body(request, limit, too_large)
+    return dict(await request.form())
+
+
+async def require(hub: Hub, request: Request, role: str, what: str, *, max_body: int | None = None,
+                  too_large: Callable[[str], ChmError] = TooLarge) -> tuple[Principal, dict]:
     """The caller, with the role; for a browser session the form's CSRF token is checked too.
 
     Returns the principal and the submitted form fields (empty for API calls with a JSON body).
     """
     ident = identify(hub, request)
     who = require_role(ident.who, role, what)
-    form: dict = {}
-    if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = dict(await request.form())
+    form = await form_of(request, max_body or hub.settings.max_upload_bytes, too_large)
     if ident.via == "session":
         check_csrf(ident.csrf or "", form.get("csrf") or request.headers.get("x-csrf-token"))
     return who, form
-
-
-def lang_of(request: Request) -> str:
-    return i18n.choose(request.query_params.get("lang"), request.cookies.get("lang"), request.headers.get("accept-language"))
-
-
-def render(hub: Hub, request: Request, template: str, status: int = 200, *, cache: str = "no-store", **ctx) -> Response:
-    """The one page render: every template gets the language, the user and the session's CSRF token."""
-    lang = lang_of(request)
-    ident = identify_quietly(hub, request)
-    switch = {code: request.url.path + "?" + urlencode({**dict(request.query_params), "lang": code}) for code in i18n.LANGS}
-    html = env.get_template(template).render(t=i18n.UI[lang], lang=lang, switch=switch, user=ident.who, csrf=ident.csrf or "",
-                                             href=lambda iri: local_href(hub, iri), **ctx)
-    response = Response(html, status_code=status, media_type="text/html; charset=utf-8",
-                        headers={"Vary": "Accept, Accept-Language, Cookie", "Content-Language": lang, "Cache-Control": cache})
-    if request.query_params.get("lang") in i18n.LANGS:
-        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True)
-    return response
-
-
-def is_anonymous(hub: Hub, request: Request) -> bool:
-    """No valid token or session: the page is the same for every such caller (and may be cached)."""
-    return identify_quietly(hub, request).who is None
 
 
 def verified_name(hub: Hub, scope) -> str | None:
@@ -95,13 +102,6 @@ def identify_quietly(hub: Hub, request: Request) -> Identity:
         return identify(hub, request)
     except ChmError:  # a bad or expired token on a page view: show the page anonymously
         return Identity(None, None, "anonymous")
-
-
-def local_href(hub: Hub, iri: str) -> str:
-    base = hub.settings.base
-    if iri.startswith(base):
-        return "/" + iri[len(base):] + ".html"
-    return "/resource?" + urlencode({"iri": iri})
 
 
 def closes_form(fn):

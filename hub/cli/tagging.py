@@ -12,9 +12,11 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hub.cli import _guard, app, err, out, state
+from hub.cli.common import err, guard, out, settings_of
 from hub.settings import open_configured_store
 from ontology.errors import ChmError
+
+commands = typer.Typer()
 
 SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".docx")
 
@@ -33,21 +35,22 @@ def _files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def _tagging(store, schemes: list[str]):
+def _tagging(settings, store, schemes: list[str]):
     from ontology.iris import Minter
     from tagging.references import Resolver
     from tagging.submission import known_iris, load_vocabulary, tagging_graphs
     from tagging.tagger import Tagger
 
-    m = Minter(state.settings.base)
-    graphs = tagging_graphs(store, m, schemes or state.settings.tag_scheme_list or None)
+    m = Minter(settings.base)
+    graphs = tagging_graphs(store, m, schemes or settings.tag_scheme_list or None)
     if not graphs:
         raise ChmError("no vocabulary in the store; run `chmkg build` or `chmkg thesaurus import informea` first")
     return Tagger(load_vocabulary(store, graphs)), Resolver(m, known_iris(store)), m
 
 
-@app.command()
+@commands.command()
 def tag(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (txt, md, html, pdf, docx).")],
     lang: Annotated[str | None, typer.Option("--lang", help="Language (en, fr, es); default: detected.")] = None,
     scheme: Annotated[list[str], typer.Option("--scheme", help="Vocabularies to tag with (default: all imported).")] = [],  # noqa: B006
@@ -62,7 +65,7 @@ def tag(
     from tagging.documents import DocumentError, extract
     from tagging.submission import analyse, submission_update
 
-    s = state.settings
+    s = settings_of(ctx)
     if output not in ("table", "json", "csv"):
         err.print(f"Error [E000]: unknown output {output!r} (table, json, csv)", highlight=False, markup=False)
         raise typer.Exit(1)
@@ -72,7 +75,7 @@ def tag(
         store = open_configured_store(s)
         results, failures = [], []
         try:
-            tagger, resolver, minter = _tagging(store, scheme)
+            tagger, resolver, minter = _tagging(s, store, scheme)
             with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                           TimeElapsedColumn(), console=err, disable=not sys.stderr.isatty()) as progress:
                 task = progress.add_task("tagging", total=len(files))
@@ -98,7 +101,7 @@ def tag(
             store.close()
         return results, failures
 
-    results, failures = _guard(run)
+    results, failures = guard(run)
     if output == "json":
         out.print_json(data={"documents": results, "failures": failures})
     elif output == "csv":
@@ -126,8 +129,9 @@ def tag(
         raise typer.Exit(1)
 
 
-@app.command("eval-tagging")
+@commands.command("eval-tagging")
 def eval_tagging(
+    ctx: typer.Context,
     gold: Annotated[Path | None, typer.Argument(help="Gold set (JSON); default: the InforMEA dev split in ../shared.")] = None,
     k: Annotated[list[int], typer.Option("--k", help="Cut-offs (repeatable).")] = [1, 3, 5],  # noqa: B006
     scheme: Annotated[list[str], typer.Option("--scheme", help="Vocabularies (default: informea).")] = ["informea"],  # noqa: B006
@@ -136,19 +140,19 @@ def eval_tagging(
     """Precision, recall and F1 at k of the tagger against a gold set of (document, concepts)."""
     from tagging.evaluation import evaluate_tagging, read_gold
 
-    s = state.settings
+    s = settings_of(ctx)
     path = gold or Path(s.shared_data) / "gold-tagging" / "informea-leo" / "cbd_decisions_informea_tags.dev.json"
 
     def run():
         items = read_gold(path)
         store = open_configured_store(s)
         try:
-            tagger, _resolver, _m = _tagging(store, scheme)
+            tagger, _resolver, _m = _tagging(s, store, scheme)
         finally:
             store.close()
         return [evaluate_tagging(tagger, items, n) for n in k]
 
-    scores = _guard(run)
+    scores = guard(run)
     if as_json:
         out.print_json(data=[sc.to_dict(details=True) for sc in scores])
         return
@@ -159,8 +163,9 @@ def eval_tagging(
     out.print(t)
 
 
-@app.command("eval-references")
+@commands.command("eval-references")
 def eval_references(
+    ctx: typer.Context,
     annotated: Annotated[Path, typer.Argument(help="Annotated texts (JSON list of {text, references}).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with misses).")] = False,
 ) -> None:
@@ -169,7 +174,7 @@ def eval_references(
 
     from tagging.evaluation import evaluate_references, read_annotated
 
-    sc = _guard(lambda: evaluate_references(read_annotated(annotated)))
+    sc = guard(lambda: evaluate_references(read_annotated(annotated)))
     if as_json:
         out.print_json(data=asdict(sc))
         return

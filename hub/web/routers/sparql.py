@@ -21,7 +21,8 @@ from ontology import PREFIXES
 from writes.ingest import NEW, ParsedSource, checksum, ingest, validate_source
 from loaders.rdf import parse as parse_rdf
 from writes.update import apply_update
-from ontology.errors import BadRequest, ChmError, ShapeViolation
+from hub.web.errors import MethodNotAllowed, NotFound, problem
+from ontology.errors import BadRequest, ChmError, ShapeViolation, TooLarge
 from sparql import describe, lexer
 from sparql.protocol import (
     RDF_FORMATS,
@@ -42,11 +43,6 @@ UPDATE_TYPE = "application/sparql-update"
 OVERRIDES = ("format", "output", "results")
 
 
-class TooLarge(ChmError):
-    code = "E307"
-    http_status = 413
-
-
 class UnsupportedMedia(ChmError):
     code = "E308"
     http_status = 415
@@ -55,26 +51,6 @@ class UnsupportedMedia(ChmError):
 class Busy(ChmError):
     code = "E309"
     http_status = 503
-
-
-class NotFound(ChmError):
-    code = "E310"
-    http_status = 404
-
-
-class MethodNotAllowed(ChmError):
-    code = "E311"
-    http_status = 405
-
-
-def problem(e: ChmError, extra: dict | None = None) -> JSONResponse:
-    body = {"type": "about:blank", "title": type(e).__name__, "status": e.http_status, "detail": e.message, "code": e.code}
-    if isinstance(e, ShapeViolation):
-        body["report"] = e.report.to_dict()
-    if extra:
-        body.update(extra)
-    headers = {"Retry-After": "1"} if e.http_status == 503 else None
-    return JSONResponse(body, status_code=e.http_status, media_type="application/problem+json", headers=headers)
 
 
 def _media(request: Request) -> tuple[str, dict[str, str]]:
@@ -405,7 +381,7 @@ def build_router(hub: Hub) -> APIRouter:
                 if outcome.truncated_at is not None:
                     note = settings.base + "about/limits"
                     headers.update({"X-Result-Truncated": "true", "X-Row-Cap": str(outcome.truncated_at),
-                                    "Link": f'<{note}>; rel="describedby", <{settings.base}dumps>; rel="alternate"'})
+                                    "Link": "<" + note + '>; rel="describedby", <' + settings.base + 'dumps>; rel="alternate"'})
             else:
                 if not store.graph_exists(graph):
                     raise NotFound(f"no graph <{graph}>")

@@ -15,9 +15,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from hub.auth import Forbidden, Principal
-from hub.i18n import LANGS as LANGS_UI
+from hub.web.i18n import LANGS as LANGS_UI
 from hub.service import Hub
-from hub.web import closes_form, identify_quietly, render, require
+from hub.web.deps import closes_form, identify_quietly, require
+from hub.web.render import render
 from writes.update import apply_update
 from ontology import CHM
 from ontology.errors import BadRequest, ChmError
@@ -77,10 +78,15 @@ def build_editing_router(hub: Hub) -> APIRouter:
             raise ed.EditError(f"malformed change: {e}") from None
 
     def propose(edit: ed.ConceptEdit, who: Principal) -> str:
+        made: dict[str, str] = {}
+
+        def make() -> str:  # checked again (version, rules) if another process commits first
+            made["iri"], update = ed.propose(hub.store, edit, who.name, base, history, prefix)
+            return update
+
         def run():
-            iri, update = ed.propose(hub.store, edit, who.name, base, history, prefix)
-            apply_update(hub.store, update, settings.meta_graph, who=who.name)
-            return iri
+            apply_update(hub.store, make, settings.meta_graph, who=who.name)
+            return made["iri"]
         return hub.write(run, who.name, f"draft change of <{edit.concept}>")
 
     def one(change: str) -> ed.Change:
@@ -94,20 +100,26 @@ def build_editing_router(hub: Hub) -> APIRouter:
             raise Forbidden(f"{who.name!r} has the {who.role} role; to {action} a change needs the publisher role")
         if action == "publish":
             def run():
-                c = one(change)
-                apply_update(hub.store, ed.publish_update(hub.store, c, who.name, history), settings.meta_graph, who=who.name)
-                return c.iri
+                # the version check and the write are one unit: re-checked if another process commits first
+                apply_update(hub.store, lambda: ed.publish_update(hub.store, one(change), who.name, history),
+                             settings.meta_graph, who=who.name)
+                return change
             return hub.write(run, who.name, f"publish <{change}>")
         if action == "reject":
             def run_reject():
-                apply_update(hub.store, ed.reject_update(one(change), history, who.name), settings.meta_graph, who=who.name)
+                apply_update(hub.store, lambda: ed.reject_update(one(change), history, who.name), settings.meta_graph, who=who.name)
                 return change
             return hub.write(run_reject, who.name, f"reject <{change}>")
         if action == "revert":
             def run_revert():
-                iri, update = ed.revert_draft(hub.store, one(change), who.name, base, history)
-                apply_update(hub.store, update, settings.meta_graph, who=who.name)
-                return iri
+                made: dict[str, str] = {}
+
+                def make() -> str:
+                    made["iri"], update = ed.revert_draft(hub.store, one(change), who.name, base, history)
+                    return update
+
+                apply_update(hub.store, make, settings.meta_graph, who=who.name)
+                return made["iri"]
             return hub.write(run_revert, who.name, f"revert <{change}> (as a draft)")
         raise ed.EditError(f"unknown action {action!r} (publish, reject or revert)")
 

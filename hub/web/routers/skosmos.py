@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from hub.search import normalise
+from hub.web.views.search import normalise
 from hub.service import Hub
 from sparql.protocol import NotAcceptable, content_type, negotiate, serialize_graph
 

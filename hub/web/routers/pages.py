@@ -21,12 +21,13 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hub import i18n, views
-from hub.lineage_svg import lineage_svg
-from hub.search import SearchIndex
+from hub.web import i18n
+from hub.web.views import resource as views
+from hub.web.views.lineage_svg import lineage_svg
+from hub.web.views.search import SearchIndex
 from hub.service import Hub
-from hub import web
-from hub.web import lang_of, local_href
+from hub.web import deps, errors, render as web
+from hub.web.render import lang_of, local_href
 from ontology import CHM, DCTERMS, ELI, PREFIXES, PROV, SKOS
 from sparql import builder, queries
 from sparql.protocol import NotAcceptable, content_type, negotiate, serialize_graph
@@ -104,6 +105,9 @@ def build_pages(hub: Hub) -> APIRouter:
         return web.render(hub, request, template, status, cache="no-cache", **ctx)
 
     def not_found(request: Request, message: str) -> Response:
+        accept = request.headers.get("accept", "")
+        if accept and "text/html" not in accept and "*/*" not in accept:  # an API or RDF client
+            return errors.problem(errors.NotFound(message))
         return render(request, "not_found.html", status=404, message=message)
 
     def cache_headers(request: Request, tag_source: str) -> tuple[dict[str, str], bool]:
@@ -273,7 +277,7 @@ def build_pages(hub: Hub) -> APIRouter:
         if not described(iri):
             return not_found(request, f"no resource {iri}")
         lang = lang_of(request)
-        ident = web.identify_quietly(hub, request)
+        ident = deps.identify_quietly(hub, request)
         # a page for a signed-in user shows the user and a CSRF token: its own ETag, never shared
         personal = media == "text/html" and ident.who is not None
         viewer = f"|{ident.who.name}|{ident.csrf}" if personal and ident.who else ""

@@ -10,7 +10,7 @@ from collections import defaultdict, deque
 
 from markupsafe import escape
 
-from hub.views import Edge
+from hub.web.views.resource import Edge
 
 W, H, GAP_X, GAP_Y, PAD = 230, 46, 60, 16, 12
 KIND_COLOURS = {"recalls": "#33658a", "amends": "#86400f", "supersedes": "#8b1e3f", "retires": "#5b2a86",

@@ -11,7 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from hub.accounts import COOKIE, check_csrf
 from hub.auth import Unauthorized
 from hub.service import Hub
-from hub.web import identify_quietly, render
+from hub.web.deps import identify_quietly
+from hub.web.render import render
 
 
 def _safe_next(target: str | None) -> str:

@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from hub.service import Hub
-from hub.web import closes_form, identify_quietly, render, require
+from hub.web.deps import closes_form, form_of, identify_quietly, require
+from hub.web.render import render
 from writes.update import apply_update
 from ontology.errors import ChmError
 from ontology.iris import Minter
@@ -36,6 +37,9 @@ def build_tagging_router(hub: Hub) -> APIRouter:
     minter = Minter(settings.base)
     router = APIRouter()
     limit = settings.max_document_bytes
+
+    def doc_too_large(message: str) -> DocumentTooLarge:
+        return DocumentTooLarge(f"documents are limited to {limit:,} bytes; {message}")
 
     async def upload(request: Request, form: dict) -> tuple[bytes, str, str | None]:
         """The submitted file's bytes, name and media type, from a multipart form or a raw body."""
@@ -64,10 +68,13 @@ def build_tagging_router(hub: Hub) -> APIRouter:
     def commit(analysis, submitter: str):
         graphs = submission_update(analysis, minter, submitter)
 
-        def write():
+        def checked() -> str:  # the duplicate check is re-run with the validation if another process commits first
             if hub.store.graph_exists(graphs.record_graph):
                 raise AlreadySubmitted(f"this document was already submitted: <{graphs.record}>")
-            return apply_update(hub.store, graphs.update, settings.meta_graph, who=submitter)
+            return graphs.update
+
+        def write():
+            return apply_update(hub.store, checked, settings.meta_graph, who=submitter)
 
         hub.write(write, submitter, f"submit document {analysis.document.filename!r} → <{graphs.record}>")
         return graphs
@@ -91,7 +98,7 @@ def build_tagging_router(hub: Hub) -> APIRouter:
     @closes_form
     async def submit_page(request: Request) -> Response:
         try:
-            who, form = await require(hub, request, "reader", "submitting a document")
+            who, form = await require(hub, request, "reader", "submitting a document", max_body=limit + 64_000, too_large=doc_too_large)
             analysis, graphs = await submit_common(request, form, who.name, dry_run=False)
         except ChmError as e:
             status = e.http_status if e.http_status < 500 else 400
@@ -127,13 +134,13 @@ def build_tagging_router(hub: Hub) -> APIRouter:
         action = str(form.get("action", ""))
         if action in ("accept", "reject"):
             suggestion = str(form.get("suggestion", ""))
-            return hub.write(lambda: apply_update(hub.store, review_update(hub.store, suggestion, action, reviewer),
+            return hub.write(lambda: apply_update(hub.store, lambda: review_update(hub.store, suggestion, action, reviewer),
                                                   settings.meta_graph, who=reviewer), reviewer, f"{action} suggestion <{suggestion}>")
         if action == "add":
             record, concept = str(form.get("record", "")), str(form.get("concept", "")).strip()
             if not concept.startswith(("http://", "https://")):
                 raise ReviewError("give the concept's IRI (the thesaurus browser shows it on each concept page)")
-            return hub.write(lambda: apply_update(hub.store, add_subject_update(hub.store, record, concept),
+            return hub.write(lambda: apply_update(hub.store, lambda: add_subject_update(hub.store, record, concept),
                                                   settings.meta_graph, who=reviewer), reviewer, f"add subject <{concept}> to <{record}>")
         raise ReviewError(f"unknown review action {action!r} (accept, reject or add)")
 
@@ -141,7 +148,7 @@ def build_tagging_router(hub: Hub) -> APIRouter:
     @router.post("/api/documents", status_code=201, summary="Submit a document: tag it, resolve its references, store it as a record")
     @closes_form
     async def submit_api(request: Request, dry_run: bool = False, language: str | None = None) -> Response:
-        who, form = await require(hub, request, "reader", "submitting a document")
+        who, form = await require(hub, request, "reader", "submitting a document", max_body=limit + 64_000, too_large=doc_too_large)
         analysis, graphs = await submit_common(request, form, who.name, dry_run)
         body = analysis.to_dict()
         if graphs is None:
@@ -152,9 +159,7 @@ def build_tagging_router(hub: Hub) -> APIRouter:
     @router.post("/api/tag", summary="Tag a document and extract its references (nothing is stored)")
     @closes_form
     async def tag_api(request: Request, language: str | None = None) -> Response:
-        form = {}
-        if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = dict(await request.form())
+        form = await form_of(request, limit + 64_000, doc_too_large)
         analysis, _ = await submit_common(request, form, None, dry_run=True)
         return JSONResponse(analysis.to_dict())
 

@@ -1,0 +1,76 @@
+"""The FastAPI app: middleware (security headers, rate limits, cross-process sync, cached queries),
+the one error model, and one router per concern (pages last: it dereferences every minted IRI)."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from hub.service import Hub
+from hub.settings import Settings, open_configured_store
+from hub.web import errors
+from hub.web.deps import verified_name
+from hub.web.middleware import RateLimit, SecurityHeaders, SyncGeneration
+from hub.web.routers import queries as named_queries
+from hub.web.routers.accounts import build_accounts_router
+from hub.web.routers.admin import build_admin_router
+from hub.web.routers.editing import build_editing_router
+from hub.web.routers.pages import build_pages
+from hub.web.routers.skosmos import build_skosmos
+from hub.web.routers.sparql import CachedQueries, build_router
+from hub.web.routers.tagging import build_tagging_router
+
+
+def create_app(settings: Settings) -> FastAPI:
+    # Queries run in worker threads that release the GIL inside oxigraph; a short switch interval
+    # keeps the event loop and those threads from waiting 5 ms on each other (the GIL convoy).
+    sys.setswitchinterval(0.0001)
+    store = open_configured_store(settings)
+    hub = Hub(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        hub.warm_up()  # the tagger's pipelines load in the background: the first submission does not wait
+        yield
+        hub.close()
+
+    app = FastAPI(title="CHM Knowledge Hub", lifespan=lifespan)
+    app.state.store = store
+    app.state.settings = settings
+    app.state.hub = hub
+    app.add_middleware(
+        CORSMiddleware, allow_origins=settings.cors_list, allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD"],
+        allow_headers=["Accept", "Authorization", "Content-Type"], expose_headers=["X-Result-Truncated", "X-Row-Cap", "Link", "Location"],
+    )
+    app.add_middleware(CachedQueries, hub=hub)  # cached GET /sparql answers skip routing
+    app.add_middleware(SyncGeneration, hub=hub)  # writes by other processes empty the caches first
+    app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_burst,
+                       verify=lambda scope: verified_name(hub, scope))
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries them
+    app.include_router(build_router(hub))
+    app.mount("/static", StaticFiles(directory=str(files("hub.web").joinpath("static"))), name="static")
+
+    errors.install(app)
+    app.include_router(named_queries.router)
+    app.include_router(build_accounts_router(hub))
+    app.include_router(build_admin_router(hub))
+    app.include_router(build_tagging_router(hub))
+    app.include_router(build_editing_router(hub))
+    app.include_router(build_skosmos(hub))
+    app.include_router(build_pages(hub))  # last: its catch-all dereferences every minted IRI
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app for ``chmkg serve`` (uvicorn's factory): settings from the environment it set."""
+    import os
+
+    from hub.settings import SETTINGS_ENV, load_settings, settings_from_json
+
+    text = os.environ.get(SETTINGS_ENV)
+    return create_app(settings_from_json(text) if text else load_settings())

@@ -1,0 +1,1 @@
+"""One router per concern: pages, sparql (protocol, Graph Store, dumps), editing, tagging, accounts, admin, skosmos."""

@@ -1,0 +1,125 @@
+"""Commits that stay validated when several hub processes write to one store.
+
+Each write is planned and validated against the store as it was, then committed by one SPARQL update
+whose every operation is guarded by the store's *write stamp* (a value in the meta graph that each
+commit replaces). If another process committed in between, the stamp differs, the guarded update
+changes nothing, and :func:`run` plans and validates again from the new state (a few times; then
+:class:`WriteConflict`, 409). Validation and commit are one unit against a consistent state.
+
+Whether the guarded update applied is read back from a marker only that commit writes (the stamp
+itself may already have moved on again), then the marker is removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+import pyoxigraph as ox
+
+from ontology.errors import ChmError
+from sparql.builder import fill, iri, term_text
+from sparql.store import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+WRITE_STAMP = "https://w3id.org/chmkg/ns#writeStamp"
+ATTEMPTS = 5
+
+_READ = "SELECT ?s WHERE { GRAPH $meta { $meta $stamp ?s } }"
+_MARKER = "ASK { GRAPH $meta { $marker $stamp ?s } }"
+_CLEAR_MARKER = "DELETE WHERE { GRAPH $meta { $marker $stamp ?s } }"
+
+
+class WriteConflict(ChmError):
+    """Other processes kept changing the store while this write was validated."""
+
+    code = "E204"
+    http_status = 409
+
+
+def read_stamp(store: Store, meta_graph: str) -> str | None:
+    rows = store.select(fill(_READ, meta=iri(meta_graph), stamp=ox.NamedNode(WRITE_STAMP)), union=False)
+    return rows[0]["s"].value if rows else None
+
+
+class Guarded:
+    """The operations of one commit, each applied only while the stamp is still ``expected``."""
+
+    def __init__(self, meta_graph: str, expected: str | None) -> None:
+        self.meta = iri(meta_graph)
+        self.stamp = ox.NamedNode(WRITE_STAMP)
+        self.expected = expected
+        self.new = uuid.uuid4().hex
+        self.marker = ox.NamedNode("urn:chmkg:commit:" + self.new)
+        self._ops: list[str] = []
+
+    def _guard(self) -> str:
+        if self.expected is None:
+            return ("FILTER NOT EXISTS { GRAPH " + term_text(self.meta) + " { " + term_text(self.meta) + " "
+                    + term_text(self.stamp) + " ?any } }")
+        return ("GRAPH " + term_text(self.meta) + " { " + term_text(self.meta) + " " + term_text(self.stamp) + " "
+                + term_text(ox.Literal(self.expected)) + " }")
+
+    def insert_lines(self, graph: str, lines: Iterable[bytes]) -> None:
+        body = b"\n".join(lines).decode()
+        if body:
+            self._ops.append("INSERT { GRAPH " + term_text(iri(graph)) + " {\n" + body + "\n} } WHERE { " + self._guard() + " }")
+
+    def delete_lines(self, graph: str, lines: Iterable[bytes]) -> None:
+        body = b"\n".join(lines).decode()
+        if body:
+            self._ops.append("DELETE { GRAPH " + term_text(iri(graph)) + " {\n" + body + "\n} } WHERE { " + self._guard() + " }")
+
+    def clear_graph(self, graph: str) -> None:
+        g = term_text(iri(graph))
+        self._ops.append("DELETE { GRAPH " + g + " { ?s ?p ?o } } WHERE { " + self._guard() + " GRAPH " + g + " { ?s ?p ?o } }")
+
+    def delete_values(self, graph: str, subject: str, predicate: str | None = None) -> None:
+        """Remove ``subject predicate ?o`` (every predicate when ``predicate`` is None) from ``graph``."""
+        g, s = term_text(iri(graph)), term_text(iri(subject))
+        p = term_text(iri(predicate)) if predicate else "?p"
+        self._ops.append("DELETE { GRAPH " + g + " { " + s + " " + p + " ?o } } WHERE { " + self._guard()
+                         + " GRAPH " + g + " { " + s + " " + p + " ?o } }")
+
+    def insert_terms(self, graph: str, triples: Iterable[tuple]) -> None:
+        self.insert_lines(graph, [(" ".join(term_text(t) for t in triple) + " .").encode() for triple in triples])
+
+    def text(self) -> str:
+        """The whole commit; the stamp moves last, so every operation above saw the old one."""
+        m, st = term_text(self.meta), term_text(self.stamp)
+        swap = ("DELETE { GRAPH " + m + " { " + m + " " + st + " ?old } } INSERT { GRAPH " + m + " { " + m + " " + st + " "
+                + term_text(ox.Literal(self.new)) + " . " + term_text(self.marker) + " " + st + " "
+                + term_text(ox.Literal(self.new)) + " } } WHERE { " + self._guard() + " OPTIONAL { GRAPH " + m + " { "
+                + m + " " + st + " ?old } } }")
+        return " ;\n".join([*self._ops, swap])
+
+
+def committed(store: Store, commit: Guarded) -> bool:
+    """Whether ``commit`` applied; its marker is removed either way."""
+    done = store.ask(fill(_MARKER, meta=commit.meta, marker=commit.marker, stamp=commit.stamp), union=False)
+    if done:
+        store.update(fill(_CLEAR_MARKER, meta=commit.meta, marker=commit.marker, stamp=commit.stamp))
+    return done
+
+
+def run(store: Store, meta_graph: str, plan: Callable[[Guarded], T], what: str = "the write") -> T:
+    """Plan, validate and commit ``plan`` against one state of the store, again if another process wrote.
+
+    ``plan(commit)`` reads the store, validates, adds its operations to ``commit`` and returns its
+    result; it runs again from the store's new state when the guarded commit did not apply.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        commit = Guarded(meta_graph, read_stamp(store, meta_graph))
+        result = plan(commit)
+        if not commit._ops:
+            return result
+        store.update(commit.text())
+        if committed(store, commit):
+            return result
+        log.info("%s met a concurrent write (attempt %d); validating again", what, attempt)
+    raise WriteConflict(f"{what} was not committed: other writers kept changing the store while it was validated "
+                        f"({ATTEMPTS} attempts); try again")
