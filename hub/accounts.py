@@ -1,10 +1,10 @@
 """People who edit: accounts with roles, passwords hashed with Argon2, browser sessions with CSRF.
 
-- Accounts live in a JSON file beside the store (``users.json``, mode 0600): name → Argon2id hash,
+- Accounts live in a JSON file in the store's state folder (``users.json``, mode 0600): name → Argon2id hash,
   role, created, disabled. There is no default account: the first admin is created by
   ``chmkg user create NAME --role admin``.
 - A browser session is a signed, timestamped cookie (itsdangerous) holding the user name and a
-  random CSRF secret; the signing key is generated once into ``secret.key`` beside the store (0600),
+  random CSRF secret; the signing key is generated once into ``secret.key`` in the store's state folder (0600),
   so every hub process over the same store accepts the same sessions. Sessions expire after
   ``max_age`` seconds and die with the account (disabled, removed, or password changed).
 - Every form that changes something carries the session's CSRF token in a hidden ``csrf`` field;

@@ -17,6 +17,20 @@ EXAMPLE_RECORDS = ("example_record_event.json", "example_record_nationalTarget.j
 VOCABULARIES = (("informea", "informea-thesaurus"), ("ecolex", "ecolex-vocabularies"), ("gemet", "gemet"))
 
 
+KNOWN_FOLDERS = ("cbd-reference", "chm-schemas", "informea-thesaurus", "ecolex-vocabularies", "gemet")
+
+
+def check_shared(shared_data: Path) -> None:
+    """A folder named as the shared data must be it: missing, or holding none of its folders, is an error."""
+    from ontology.errors import SourceError
+
+    if not shared_data.is_dir():
+        raise SourceError(f"--shared {shared_data}: no such folder (the shared reference data, e.g. ../shared/data)")
+    if not any((shared_data / name).is_dir() for name in KNOWN_FOLDERS):
+        raise SourceError(f"--shared {shared_data}: not the shared reference data — it holds none of "
+                          f"{', '.join(KNOWN_FOLDERS)}; nothing was loaded")
+
+
 def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True) -> Iterator[Callable[[], ParsedSource]]:
     """Readers for the default build, in load order (each is called lazily)."""
     yield lambda: read_bundled(base)

@@ -36,14 +36,14 @@ class Settings:
     cache_entries: int = 2048  # cached results (every write empties the cache)
     cors_origins: str = "*"  # comma-separated origins allowed to call the API from a browser
     service_allow: str = ""  # comma-separated IRI prefixes SERVICE may call; empty: SERVICE is off
-    tokens_file: str = ""  # default: tokens.json beside the store
-    dumps_dir: str = ""  # default: dumps/ beside the store
-    users_file: str = ""  # default: users.json beside the store (accounts, Argon2 hashes)
-    secret_file: str = ""  # default: secret.key beside the store (signs session cookies)
+    tokens_file: str = ""  # default: tokens.json in the store's state folder (<store_path>-hub/)
+    dumps_dir: str = ""  # default: dumps/ in the store's state folder
+    users_file: str = ""  # default: users.json in the store's state folder (accounts, Argon2 hashes)
+    secret_file: str = ""  # default: secret.key in the store's state folder (signs session cookies)
     session_max_age: int = 8 * 3600  # seconds a browser session lasts
     max_document_bytes: int = 10_000_000  # submitted documents (tagging)
     tag_schemes: str = ""  # comma-separated vocabularies the tagger uses (informea, ecolex, gemet); empty: all imported
-    audit_file: str = ""  # default: audit.log beside the store (one JSON line per write)
+    audit_file: str = ""  # default: audit.log in the store's state folder (one JSON line per write)
     rate_limit: float = 100.0  # requests per second per client (API token, else address); 0: off
     rate_burst: int = 200  # requests a client may send at once before the rate applies
     sync_interval: float = -1.0  # seconds between looks for writes by other hub processes; -1: 1 s over a remote store, off embedded
@@ -53,15 +53,22 @@ class Settings:
         return self.base.rstrip("/") + "/graph/meta"
 
     @property
+    def state_path(self) -> Path:
+        """The store's own folder for the hub's files (tokens, accounts, key, audit log, dumps,
+        backups): ``<store_path>-hub`` beside the store, so two stores side by side share nothing."""
+        store = Path(self.store_path)
+        return store.parent / (store.name + "-hub")
+
+    @property
     def tokens_path(self) -> Path:
-        return Path(self.tokens_file) if self.tokens_file else Path(self.store_path).parent / "tokens.json"
+        return self._beside(self.tokens_file, "tokens.json")
 
     @property
     def dumps_path(self) -> Path:
-        return Path(self.dumps_dir) if self.dumps_dir else Path(self.store_path).parent / "dumps"
+        return self._beside(self.dumps_dir, "dumps")
 
     def _beside(self, value: str, name: str) -> Path:
-        return Path(value) if value else Path(self.store_path).parent / name
+        return Path(value) if value else self.state_path / name
 
     @property
     def users_path(self) -> Path:
@@ -73,7 +80,7 @@ class Settings:
 
     @property
     def backups_path(self) -> Path:
-        return Path(self.store_path).parent / "backups"
+        return self.state_path / "backups"
 
     @property
     def audit_path(self) -> Path:

@@ -99,11 +99,11 @@ def test_token_create_list_revoke(tmp_path):
     assert created.exit_code == 0, created.output
     secret = created.stdout.strip().splitlines()[0]
     assert secret.startswith("chmkg_")
-    stored = (tmp_path / "var" / "tokens.json").read_text()
+    stored = (tmp_path / "var" / "store-hub" / "tokens.json").read_text()
     assert secret not in stored and "alice" in stored  # only the hash is kept
     from hub.auth import TokenStore
 
-    assert TokenStore(tmp_path / "var" / "tokens.json").verify(secret).role == "editor"
+    assert TokenStore(tmp_path / "var" / "store-hub" / "tokens.json").verify(secret).role == "editor"
     listed = chmkg(tmp_path, "token", "list")
     assert "alice" in listed.stdout and "editor" in listed.stdout and secret not in listed.stdout
     assert chmkg(tmp_path, "token", "revoke", "alice").exit_code == 0
@@ -111,3 +111,28 @@ def test_token_create_list_revoke(tmp_path):
     assert again.exit_code == 1 and "no token named 'alice'" in again.output
     bad = chmkg(tmp_path, "token", "create", "bob", "--role", "superuser")
     assert bad.exit_code == 1 and "unknown role" in bad.output
+
+
+def test_two_stores_side_by_side_share_no_tokens_accounts_or_keys(tmp_path):
+    from hub.auth import TokenStore, Unauthorized
+    from hub.settings import Settings
+
+    a, b = Settings(store_path=str(tmp_path / "a")), Settings(store_path=str(tmp_path / "b"))
+    for name in ("tokens_path", "users_path", "secret_path", "audit_path", "dumps_path", "backups_path"):
+        assert getattr(a, name) != getattr(b, name), name
+        assert getattr(a, name).is_relative_to(tmp_path / "a-hub"), name
+    created = runner.invoke(app, ["--store", str(tmp_path / "a"), "token", "create", "alice"])
+    secret = created.stdout.strip().splitlines()[0]
+    assert TokenStore(a.tokens_path).verify(secret).name == "alice"
+    with pytest.raises(Unauthorized):
+        TokenStore(b.tokens_path).verify(secret)
+
+
+def test_build_with_a_wrong_shared_folder_is_an_error_and_loads_nothing(tmp_path):
+    wrong = tmp_path / "not-shared"
+    wrong.mkdir()
+    (wrong / "notes.txt").write_text("x")
+    for folder in (wrong, tmp_path / "missing"):
+        r = chmkg(tmp_path, "build", "--shared", str(folder))
+        assert r.exit_code == 1 and "E101" in r.output and str(folder) in r.output, r.output
+    assert not (tmp_path / "var" / "store").exists()

@@ -219,3 +219,31 @@ def test_quality_report_page_and_json_follow_each_change(client):
     assert after["no-definition"] == 2 and after["orphan-concepts"] == 0
     page = client.get("/thesaurus-quality")
     assert page.status_code == 200 and "Concepts without a definition" in page.text
+
+
+@pytest.mark.parametrize("vocabulary", ["informea", "ecolex"])
+def test_a_vocabulary_exported_to_xlsx_and_imported_back_changes_nothing(shared_data, tmp_path, vocabulary):
+    """Whitespace the source has, several prefLabels, a self-link, a '|' inside a label: all as stored."""
+    from sparql.store import EmbeddedStore
+    from thesaurus import editing as ed
+    from thesaurus import spreadsheet as sh
+    from thesaurus.importers import read_vocabulary
+    from writes.ingest import ingest
+
+    store = EmbeddedStore(tmp_path / "store")
+    try:
+        source, _ = read_vocabulary(vocabulary, shared_data)
+        g = graph(source.name)
+        ingest(store, source, g, META)
+        columns, rows = sh.export_table(store, g)
+        header, back = sh.read_sheet(sh.to_xlsx(columns, rows), "v.xlsx")
+        history, prefix = graph(ed.HISTORY), graph("thesaurus-")
+        report = sh.import_report(store, header, back, history, prefix, None)
+        assert (len(report.changes), len(report.errors), report.unchanged) == (0, 0, len(rows)), report.to_dict()["errors"][:3]
+        # a real edit in the sheet is still one change
+        pref = next(c for c in header if c == "prefLabel@en")
+        back[0][pref] = back[0][pref] + " (edited)"
+        edited = sh.import_report(store, header, back, history, prefix, None)
+        assert len(edited.changes) == 1 and edited.changes[0]["concept"] == back[0]["concept"]
+    finally:
+        store.close()

@@ -181,6 +181,15 @@ def test_every_write_is_in_the_audit_log(client):
     lines = [json.loads(line) for line in client.hub.settings.audit_path.read_text().splitlines()]
     assert [(x["who"], x["outcome"]) for x in lines[-3:]] == [("w", "done"), ("w", "done"), ("w", "refused")]
     assert "SPARQL update" in lines[-3]["what"] and "GSP PUT" in lines[-2]["what"] and lines[-1]["detail"] == "E203"
+    # a refused update with a syntax error is a write attempt too, and a write without a valid token
+    bad = client.post("/sparql", data={"update": "INSERT DATA { GRAPH <http://a.org/g> { <http://a.org/s> "},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert bad.status_code == 400
+    nobody = client.post("/sparql", data={"update": "DROP ALL"}, headers={"Authorization": "Bearer not-a-token"})
+    assert nobody.status_code == 401
+    lines = [json.loads(line) for line in client.hub.settings.audit_path.read_text().splitlines()]
+    assert (lines[-2]["who"], lines[-2]["outcome"], lines[-2]["detail"]) == ("w", "refused", "E302")
+    assert (lines[-1]["who"], lines[-1]["outcome"]) == ("-", "refused") and lines[-1]["detail"] == "E501"
 
 
 def test_backup_and_restore_give_the_same_triples(tmp_path):

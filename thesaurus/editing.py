@@ -138,12 +138,22 @@ LABEL_CLASHES = prefixed("""SELECT ?concept ?other ?l ?g WHERE { GRAPH ?g {
   FILTER (?other != ?concept && lang(?l2) = lang(?l) && LCASE(STR(?l2)) = LCASE(STR(?l))) } }""")
 
 
-def desired_triples(edit: ConceptEdit) -> tuple[dict[str, set[str]], list[str]]:
+def _same_text(text: str) -> str:
+    """A label's text as the editor compares it: whitespace runs count as one space."""
+    return " ".join(text.split())
+
+
+def desired_triples(edit: ConceptEdit, stored: dict[tuple[str, str, str], str] | None = None) -> tuple[dict[str, set[str]], list[str]]:
     """Per predicate (``pred@lang`` for labels), the N-Triples lines the concept should have after
-    the edit — only for the predicates and languages the edit names — and the problems found."""
+    the edit — only for the predicates and languages the edit names — and the problems found.
+
+    ``stored`` maps (predicate, language, text with whitespace collapsed) to the line the store
+    holds: a value that equals a stored one but for whitespace is that stored line, unchanged and
+    not checked again (an export imported back changes nothing)."""
     c = _iri(edit.concept, "concept")
     problems: list[str] = []
     want: dict[str, set[str]] = {}
+    stored = stored or {}
 
     def labels(pred: str, values: dict[str, list[str]] | None, name: str) -> None:
         if values is None:
@@ -151,6 +161,10 @@ def desired_triples(edit: ConceptEdit) -> tuple[dict[str, set[str]], list[str]]:
         for lang, items in values.items():  # only the languages the edit names change
             out = want.setdefault(f"{pred}@{lang}", set())
             for text in items:
+                kept = stored.get((pred, lang, _same_text(text)))
+                if kept is not None:
+                    out.add(kept)
+                    continue
                 lit = _label(text, lang, name, problems)
                 if lit is not None:
                     out.add(_nt(c, pred, lit))
@@ -164,7 +178,7 @@ def desired_triples(edit: ConceptEdit) -> tuple[dict[str, set[str]], list[str]]:
                                (SKOS.exactMatch, edit.exact, "exactMatch"), (SKOS.closeMatch, edit.close, "closeMatch")):
         if values is not None:
             targets = {_iri(v, name) for v in values if v.strip()}
-            if c in targets:
+            if c in targets and (pred, "", c) not in stored:  # one the source already had is left alone
                 problems.append(f"{name}: a concept cannot be its own {name}")
             want[pred] = {_nt(c, pred, ox.NamedNode(t)) for t in targets}
     if edit.deprecated is not None:
@@ -174,6 +188,18 @@ def desired_triples(edit: ConceptEdit) -> tuple[dict[str, set[str]], list[str]]:
     if edit.deprecated and not (edit.replaced_by or "").strip():
         problems.append("a deprecated concept names the concept that replaces it (dcterms:isReplacedBy), so links never dangle")
     return want, problems
+
+
+def _stored_labels(lines: set[str]) -> dict[tuple[str, str, str], str]:
+    """(predicate, language, collapsed text) → the stored N-Triples line, for the concept's literals."""
+    out: dict[tuple[str, str, str], str] = {}
+    for line in lines:
+        t = next(iter(ox.parse(line.encode(), ox.RdfFormat.N_TRIPLES)))
+        if isinstance(t.object, ox.Literal) and t.object.language:
+            out[(t.predicate.value, t.object.language, _same_text(t.object.value))] = line
+        elif isinstance(t.object, ox.NamedNode):
+            out[(t.predicate.value, "", t.object.value)] = line
+    return out
 
 
 def _key(line: str) -> str:
@@ -225,7 +251,7 @@ def plan(store: Store, edit: ConceptEdit, history: str, vocab_prefix: str) -> tu
         raise StaleVersion(f"<{concept}> is at version {version}; this change was made from version {edit.base_version}. "
                            "Another editor changed it meanwhile: reload the concept and make the change again")
     have = _lines(store, graph, concept)
-    want, problems = desired_triples(edit)
+    want, problems = desired_triples(edit, _stored_labels(have))
     if problems:
         raise EditError("the change was refused; nothing was saved:", problems)
     added: set[str] = set()

@@ -2,7 +2,7 @@
 
 One row per concept; columns ``concept``, ``prefLabel@<lang>``, ``altLabel@<lang>`` and
 ``hiddenLabel@<lang>`` (several values joined by `` | ``), ``definition@<lang>``, ``broader``,
-``related``, ``exactMatch``, ``closeMatch`` (IRIs joined by `` | ``), ``deprecated`` (true/false)
+``related``, ``exactMatch``, ``closeMatch`` (IRIs joined by `` | ``; a ``|`` inside a value is ``\\|``), ``deprecated`` (true/false)
 and ``isReplacedBy``. Re-importing an edited sheet turns every changed row into a checked
 :class:`~thesaurus.editing.ConceptEdit`; unknown columns and broken rows are reported by row and
 column, and nothing is applied unless every row passes.
@@ -24,7 +24,11 @@ from thesaurus.editing import (
     ConceptEdit,
     EditError,
     StaleVersion,
+    _lines,
+    _same_text,
+    _stored_labels,
     check_delta,
+    concept_graph,
     current_version,
     plan,
 )
@@ -66,7 +70,7 @@ def export_table(store: Store, graph: str) -> tuple[list[str], list[dict[str, st
             row["isReplacedBy"] = [t.object.value]
     ordered = sorted(lang for lang in langs if lang)
     columns = ["concept"] + [f"{k}@{lang}" for k in LABELS for lang in ordered] + list(LINKS) + ["deprecated", "isReplacedBy"]
-    rows = [{"concept": c, **{k: SEP.join(sorted(v)) for k, v in cols.items()}} for c, cols in sorted(concepts.items())]
+    rows = [{"concept": c, **{k: SEP.join(_escape(x) for x in sorted(v)) for k, v in cols.items()}} for c, cols in sorted(concepts.items())]
     for r in rows:
         r.setdefault("deprecated", "false")
     return columns, rows
@@ -156,8 +160,37 @@ class ImportReport:
                 "changes": self.changes, "errors": self.errors}
 
 
+def _escape(value: str) -> str:
+    """A value in a cell: ``|`` separates values, so one inside a value is written ``\\|``."""
+    return value.replace("\\", "\\\\").replace("|", "\\|")
+
+
 def _split(value: str) -> list[str]:
-    return [v.strip() for v in value.split("|") if v.strip()]
+    """The values of a cell: split at unescaped ``|``, then ``\\|`` and ``\\\\`` read back."""
+    parts = re.split(r"(?<!\\)((?:\\\\)*)\|", value)
+    # re.split keeps the captured backslash pairs; glue them back to the value before the bar
+    values, current = [], ""
+    for i, part in enumerate(parts):
+        if i % 2 == 1:
+            current += part
+            values.append(current)
+            current = ""
+        else:
+            current += part
+    values.append(current)
+    out = []
+    for v in values:
+        v = re.sub(r"\\(.)", r"\1", v).strip()
+        if v:
+            out.append(v)
+    return out
+
+
+def _stored_texts(store: Store, concept: str, vocab_prefix: str, predicate: str, lang: str) -> list[str]:
+    graph = concept_graph(store, concept, vocab_prefix)
+    if graph is None:
+        return []
+    return sorted(text for (p, lg, text) in _stored_labels(_lines(store, graph, concept)) if p == predicate and lg == lang)
 
 
 def import_report(store: Store, header: list[str], rows: list[dict[str, str]], history: str, vocab_prefix: str,
@@ -174,6 +207,8 @@ def import_report(store: Store, header: list[str], rows: list[dict[str, str]], h
                     values = _split(row[col])
                     if kind in ("prefLabel", "definition", "scopeNote"):
                         if len(values) > 1:
+                            if sorted(_same_text(v) for v in values) == _stored_texts(store, concept, vocab_prefix, LABELS[kind], lang):
+                                continue  # several values already in the store (a source's quirk): left as they are
                             raise EditError(f"{col}: one value per language", [])
                         attr = {"prefLabel": "pref", "definition": "definition", "scopeNote": "scope_note"}[kind]
                         target = getattr(edit, attr) or {}

@@ -59,15 +59,17 @@ def build(
     shared: Annotated[Optional[Path], typer.Option(help="The shared data folder (default ../shared/data).")] = None,
 ) -> None:
     """Build the store from the bundled dataset and the reference data in ../shared/data."""
-    from hub.build import build_sources
+    from hub.build import build_sources, check_shared
 
     s = settings_of(ctx)
 
     def run():
-        store = open_configured_store(s)
+        if shared is not None:
+            check_shared(shared)  # a folder the user names must be the shared data
         data = shared or Path(s.shared_data)
         if not data.is_dir():
             err.print(f"note: {data} not found; loading the bundled dataset only")
+        store = open_configured_store(s)
         results = _load_all(store, list(build_sources(s.base, data)), s, force)
         store.close()
         return results

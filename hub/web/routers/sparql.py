@@ -208,9 +208,19 @@ def build_router(hub: Hub) -> APIRouter:
             hub.cache.put(raw_key, (body, ctype, headers))
         return Response(body, media_type=ctype, headers=headers)
 
+    def require_writer(request: Request, what: str) -> Principal:
+        """The editor making a write; a refused one is a write attempt, and the audit log says so."""
+        try:
+            return require(request, "editor")
+        except ChmError as e:
+            hub.audit("", what, "refused", e.code)
+            raise
+
     async def run_update(request: Request, update: str, pairs: list[tuple[str, str]]) -> Response:
-        who = require(request, "editor")
+        what = f"SPARQL update ({len(update)} chars)"
+        who = require_writer(request, what)
         if len(update) > settings.max_query_length:
+            hub.audit(who.name, what, "refused", TooLarge.code)
             raise TooLarge(f"the update is {len(update):,} characters; the limit is {settings.max_query_length:,}")
         using = [v for k, v in pairs if k == "using-graph-uri"] or None
         using_named = [v for k, v in pairs if k == "using-named-graph-uri"] or None
@@ -390,7 +400,7 @@ def build_router(hub: Hub) -> APIRouter:
             body = serialize_graph(triples, offer.media_type, prefixes)
             headers["Content-Length"] = str(len(body))
             return Response(b"" if method == "HEAD" else body, media_type=content_type(offer.media_type), headers=headers)
-        who = require(request, "editor")
+        who = require_writer(request, "GSP " + method + " <" + str(graph) + ">")
         guard_meta(graph)
         loop = asyncio.get_running_loop()
         if method == "DELETE":
