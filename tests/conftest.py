@@ -162,3 +162,21 @@ def live_hub(request, tmp_path):
     live, stop = start_live_hub(tmp_path, request.param, remote)
     yield live
     stop()
+
+
+HEAVY_FIXTURES = {"kg", "built", "built_once", "w3c_hub"}  # real vocabularies or a full build: tens of seconds
+
+
+@pytest.fixture(autouse=True)
+def _default_switch_interval():
+    """create_app shortens the GIL switch interval for serving; a test after it gets the default back,
+    so CPU-bound tests do not pay for threads an earlier test left idling."""
+    yield
+    sys.setswitchinterval(0.005)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests over a heavy fixture are `slow`: the quick run (`-m "not slow"`) leaves them out."""
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

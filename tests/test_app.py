@@ -20,6 +20,16 @@ def test_home_sparql_and_named_queries(settings):
     with TestClient(create_app(settings)) as client:
         home = client.get("/")
         assert home.status_code == 200 and "<td>Decision</td><td class=\"num\">56</td>" in home.text
+        # the counts are computed once per write generation, and a write moves them on
+        hub = client.app.state.hub
+        assert hub._derived["class-counts"][0] == hub.generation
+        token = hub.tokens.create("w", "editor")
+        nt = "<http://example.org/w/1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://example.org/Widget> ."
+        put = client.put("/gsp", params={"graph": BASE + "graph/extra"}, content=nt,
+                         headers={"Authorization": "Bearer " + token, "Content-Type": "application/n-triples"})
+        assert put.status_code == 201 and "Widget" not in home.text
+        again = client.get("/")
+        assert hub._derived["class-counts"][0] == hub.generation and "Widget" in again.text
         r = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?d a <https://w3id.org/chmkg/ns#Article> }"})
         assert r.json()["results"]["bindings"][0]["n"]["value"] == "42"
         bad = client.get("/sparql", params={"query": "SELEC"})

@@ -13,7 +13,8 @@ from test_editing import TTL, V
 from writes.ingest import ParsedSource, checksum, ingest
 from ontology import SKOS
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt-get)")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt-get)")]
 
 
 @pytest.fixture(scope="module")

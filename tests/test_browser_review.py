@@ -16,7 +16,7 @@ from test_browser import CHROMIUM, WAIT_MS, browser, page  # noqa: F401 - shared
 from writes.ingest import ingest
 from ontology import DCTERMS
 
-pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt-get)"),
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it with apt-get)"),
               pytest.mark.skipif(not (SHARED / "data").is_dir(), reason="../shared/data not found: tagging needs the MEA thesaurus")]
 
 

@@ -49,6 +49,7 @@ def test_every_decision_the_issue_names_is_there_with_symbol_title_and_meeting(b
     assert len(rows) == 1 and rows[0]["s"].value == parse_symbol(symbol).canonical and rows[0]["t"].value
 
 
+@pytest.mark.slow
 def test_it_conforms_with_both_validators(bundled_store):
     assert validate_store(bundled_store).conforms
     assert validate_with_pyshacl(read_bundled(BASE).ntriples).conforms

@@ -16,6 +16,8 @@ from hub.settings import Settings
 from writes.ingest import ParsedSource, checksum, ingest
 from ontology import CHM, DCTERMS, OWL, SKOS
 
+pytestmark = pytest.mark.slow  # real vocabularies imported per test
+
 V = "http://example.org/voc/"
 G = graph("thesaurus-test")
 TTL = f"""

@@ -20,6 +20,8 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from conftest import start_live_hub  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 BUDGET = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
 

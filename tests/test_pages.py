@@ -34,6 +34,7 @@ def _examples(live) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 def test_every_class_303s_and_negotiates(live_hub):
     base = live_hub.settings.base
     for kind, path in _examples(live_hub).items():

@@ -53,8 +53,9 @@ def test_cli_against_remote(oxigraph_server, tmp_path):
 
     from hub.cli import app
 
-    r = CliRunner().invoke(app, ["--remote-query", oxigraph_server + "/query", "--remote-update", oxigraph_server + "/update",
-                                 "--base", BASE, "build", "--shared", str(tmp_path / "none")])
+    # no shared data where the settings point: the bundled dataset only (a wrong --shared is an error instead)
+    r = CliRunner(env={"CHMKG_SHARED_DATA": str(tmp_path / "none")}).invoke(
+        app, ["--remote-query", oxigraph_server + "/query", "--remote-update", oxigraph_server + "/update", "--base", BASE, "build"])
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["--remote-query", "http://127.0.0.1:9/query", "stats"])
     assert r.exit_code == 1 and "E301" in r.output

@@ -231,6 +231,7 @@ def _toy() -> Tagger:
                              {"urn:mpa": {"urn:pa"}}))
 
 
+@pytest.mark.slow
 def test_case_folded_lemmas_match_and_the_longest_label_wins():
     sugg = {s.concept: s for s in _toy().suggest("Marine Protected Areas. Other Protected Areas and capacity-building.", "en")}
     assert set(sugg) == {"urn:pa", "urn:mpa", "urn:cb"}
@@ -238,6 +239,7 @@ def test_case_folded_lemmas_match_and_the_longest_label_wins():
     assert sugg["urn:cb"].matched == ["capacity-building"]
 
 
+@pytest.mark.slow
 def test_french_and_spanish_lemmas():
     t = _toy()
     assert [s.concept for s in t.suggest("Les aires protégées du pays.", "fr")] == ["urn:ap"]

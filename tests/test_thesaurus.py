@@ -16,6 +16,8 @@ from ontology.errors import SourceError
 from thesaurus.importers import ecolex_graph, gemet_graph, informea_graph, read_vocabulary
 from thesaurus.quality import CHECKS, run_checks
 
+pytestmark = pytest.mark.slow  # real vocabularies imported per test
+
 G = "urn:test:vocab"
 HEAD = """@prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix ex: <http://example.org/> .
 ex:s a skos:ConceptScheme ; skos:prefLabel "S"@en .

@@ -16,6 +16,8 @@ import pytest
 from conftest import MODES, SHARED, start_live_hub
 from w3c_harness import load_cases, run_case
 
+pytestmark = pytest.mark.slow
+
 SUITE = SHARED / "data" / "w3c-tests" / "sparql" / "sparql11"
 KNOWN_FAILURES = {
     "put_get_default": "the default graph is the union of the named graphs: a read-only view (405 on writes)",

@@ -128,7 +128,9 @@ def build_pages(hub: Hub) -> APIRouter:
     # -- home, search, indexes, sitemap ----------------------------------------------------------
     @router.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        counts = {r["class"].value: int(r["instances"].value) for r in queries.run(hub.store, "stats")}
+        # counted once per write generation, not per request (the whole store is scanned)
+        counts = hub.derived("class-counts", lambda: {r["class"].value: int(r["instances"].value)
+                                                      for r in queries.run(hub.store, "stats")}, stale_ok=True)
         lang = lang_of(request)
         rows = [(_upper_first(i18n.term_label(c, lang)), n, c) for c, n in counts.items()]
         entry = [(spec.slug, i18n.UI[lang][spec.title_key]) for spec in INDEXES.values()]
