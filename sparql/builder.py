@@ -30,9 +30,9 @@ def iri(value: object, what: str = "value") -> ox.NamedNode:
     if isinstance(value, ox.NamedNode):
         return value
     if not isinstance(value, str):
-        raise InvalidIri(f"the {what} must be an IRI (a string), got {type(value).__name__}")
+        raise InvalidIri(f"the {what} is not an IRI (a string): got {type(value).__name__}")
     if not _SCHEME.match(value):
-        raise InvalidIri(f"the {what} must be an absolute IRI (scheme:…), got {value[:200]!r}")
+        raise InvalidIri(f"the {what} is not an IRI: an IRI starts with a scheme (http:, https:, urn: …), got {value[:200]!r}")
     bad = _FORBIDDEN.search(value)
     if bad:
         raise InvalidIri(f"the {what} is not an IRI: it holds {bad.group()!r}, which an IRI cannot contain")
@@ -131,7 +131,11 @@ def prefixed(query: str) -> str:
 _SLOT = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def fill(template: str, **terms: Term | list[Term] | tuple[Term, ...]) -> str:
+class Fragment(str):
+    """SPARQL text that :func:`fill` made from typed terms; it may fill a slot of another template."""
+
+
+def fill(template: str, **terms: Term | Fragment | list[Term] | tuple[Term, ...]) -> Fragment:
     """A constant query template with its ``$name`` slots replaced by typed terms.
 
     For values pyoxigraph cannot bind (a variable used only in a ``FILTER``, a ``GRAPH`` of a
@@ -142,8 +146,18 @@ def fill(template: str, **terms: Term | list[Term] | tuple[Term, ...]) -> str:
     if missing:
         raise KeyError(f"no value for ${', $'.join(missing)}")
     def text(value) -> str:
+        if isinstance(value, Fragment):  # a filled part (a UNION of filled branches …)
+            return str(value)
         if isinstance(value, (list, tuple)):  # for VALUES ?x { $xs }
             return " ".join(term_text(v) for v in value)
         return term_text(value)
 
-    return _SLOT.sub(lambda m: text(terms[m.group(1)]) if m.group(1) in terms else m.group(0), template)
+    # one pass over the template: text that went in is never read for slots again
+    return Fragment(_SLOT.sub(lambda m: text(terms[m.group(1)]) if m.group(1) in terms else m.group(0), template))
+
+
+def union(parts: list[Fragment]) -> Fragment:
+    """``{ … } UNION { … }`` of filled parts."""
+    if not all(isinstance(p, Fragment) for p in parts):
+        raise TypeError("only filled fragments go into a UNION")
+    return Fragment(" UNION ".join(parts))

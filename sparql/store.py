@@ -134,17 +134,14 @@ def _ntriples_lines(data: bytes) -> set[bytes]:
 
 def graph_update(graph: str, removed: Iterable[bytes], added: Iterable[bytes], drop_first: bool) -> str:
     """A SPARQL update that turns a graph's old content into its new content."""
-    parts = []
+    g = iri(graph, "graph")
+    update = Update()
     if drop_first:
-        parts.append(f"DROP SILENT GRAPH <{graph}>")
+        update.drop_graph(g)
     else:
-        removed = list(removed)
-        if removed:
-            parts.append(f"DELETE DATA {{ GRAPH <{graph}> {{\n" + b"\n".join(removed).decode() + "\n} }")
-    added = list(added)
-    if added:
-        parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n" + b"\n".join(added).decode() + "\n} }")
-    return " ;\n".join(parts)
+        update.raw_ntriples("DELETE DATA", g, list(removed))
+    update.raw_ntriples("INSERT DATA", g, list(added))
+    return update.text()
 
 
 class Store(ABC):
@@ -205,12 +202,12 @@ class Store(ABC):
         if graph is None:
             q = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
         else:
-            q = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+            q = fill("SELECT (COUNT(*) AS ?n) WHERE { GRAPH $g { ?s ?p ?o } }", g=iri(graph, "graph"))
         rows = self.select(q, union=False)
         return int(rows[0]["n"].value) if rows else 0
 
     def graph_exists(self, graph: str) -> bool:
-        return self.ask(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", union=False)
+        return self.ask(fill("ASK { GRAPH $g { ?s ?p ?o } }", g=iri(graph, "graph")), union=False)
 
     def replace_graph(self, graph: str, ntriples: bytes, meta_graph: str, meta_turtle_update: str) -> dict[str, int]:
         """Atomically make ``graph`` hold exactly ``ntriples`` and record its provenance.

@@ -136,3 +136,38 @@ def test_build_with_a_wrong_shared_folder_is_an_error_and_loads_nothing(tmp_path
         r = chmkg(tmp_path, "build", "--shared", str(folder))
         assert r.exit_code == 1 and "E101" in r.output and str(folder) in r.output, r.output
     assert not (tmp_path / "var" / "store").exists()
+
+
+def test_hostile_cli_options_reach_no_query_and_change_nothing(tmp_path):
+    from conftest import snapshot
+    from hostile import BREAKOUTS, hostile_iris
+
+    from sparql.store import EmbeddedStore
+
+    data = tmp_path / "notes.nt"
+    data.write_text('<http://example.org/n> <http://www.w3.org/2000/01/rdf-schema#label> "n" .\n')
+    assert chmkg(tmp_path, "load", str(data), "--graph", "notes").exit_code == 0
+    store = tmp_path / "var" / "store"
+
+    def state() -> bytes:
+        s = EmbeddedStore(store)
+        try:
+            return snapshot(s)
+        finally:
+            s.close()
+
+    before = state()
+    for h in BREAKOUTS:
+        runs = [("export", "--graph", h), ("thesaurus", "check", "--graph", h), ("tag", str(data), "--scheme", h)]
+        runs += [("query", "lineage-up", "-p", "decision=" + v) for v in hostile_iris(BASE + "decision/cop/10/15")]
+        for args in runs:
+            r = chmkg(tmp_path, *args)
+            assert r.exit_code in (0, 1) and "Traceback" not in r.output, (args, r.output)
+            assert r.exception is None or isinstance(r.exception, SystemExit), (args, r.exception)
+    assert state() == before
+    # a hostile graph name is minted into an IRI or refused; it never reaches the update as text
+    for h in BREAKOUTS:
+        r = chmkg(tmp_path, "load", str(data), "--graph", h)
+        assert r.exit_code in (0, 1) and "Traceback" not in r.output, r.output
+    after = state()
+    assert all(line in after.split(b"\n") for line in before.split(b"\n") if b"graph/notes" in line and b"/meta>" not in line)

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import MODES, start_live_hub
+from hostile import INJECTED, hostile_iris, hostile_strings
 
 from tagging.references import extract_references
 
@@ -147,5 +151,67 @@ def test_uploads_are_measured_while_they_stream(tmp_path):
         form = httpx.post(live.url + "/api/tag", content=chunks(b"XyZ"), timeout=60,
                           headers={"content-type": "multipart/form-data; boundary=XyZ"})
         assert form.status_code == 413 and "100,000" in form.json()["detail"], form.text
+    finally:
+        stop()
+
+
+# -- hostile values through every route that reaches a query ---------------------------------------
+
+def _hostile_requests(base: str) -> list[tuple[str, str, dict]]:
+    """(method, path, params) for each route and parameter a value reaches a query through."""
+    concept = "http://www.informea.org/terms/biodiversity"
+    out: list[tuple[str, str, dict]] = []
+    for h in hostile_iris(base + "decision/cop/10/15") + hostile_strings():
+        out += [
+            ("GET", "/resource", {"iri": h}),
+            ("GET", "/decisions", {"meeting": h, "status": h, "subject": h, "sort": h, "order": h, "page": h}),
+            ("GET", "/records", {"type": h, "country": h, "subject": h}),
+            ("GET", "/search", {"q": h, "format": "json"}),
+            ("GET", "/thesaurus/informea", {"letter": h, "parent": h}),
+            ("GET", "/thesaurus/" + quote(h, safe=""), {}),
+            ("GET", "/api/thesaurus/history", {"concept": h, "format": "json"}),
+            ("GET", "/api/thesaurus/changes", {"concept": h, "status": h}),
+            ("GET", "/api/thesaurus/concept", {"concept": h}),
+            ("GET", "/api/queries/lineage-up", {"decision": h}),
+            ("GET", "/api/queries/decisions-by-article", {"article": h}),
+            ("GET", "/gsp", {"graph": h}),
+            ("GET", "/sparql", {"query": "ASK {}", "default-graph-uri": h}),
+            ("GET", "/sparql", {"query": "ASK {}", "named-graph-uri": h}),
+            ("GET", "/rest/v1/search", {"query": h, "lang": h, "vocab": h}),
+            ("GET", "/rest/v1/informea/data", {"uri": h}),
+            ("GET", "/rest/v1/informea/label", {"uri": h, "lang": h}),
+            ("GET", "/rest/v1/informea/broader", {"uri": h}),
+            ("GET", "/rest/v1/informea/narrowerTransitive", {"uri": h}),
+            ("GET", "/rest/v1/informea/children", {"uri": h}),
+            ("GET", "/rest/v1/informea/hierarchy", {"uri": h}),
+            ("GET", "/rest/v1/informea/lookup", {"label": h, "lang": h}),
+            ("GET", "/rest/v1/data", {"uri": h}),
+            ("GET", "/rest/v1/" + quote(h, safe="") + "/topConcepts", {}),
+            ("GET", "/decision/" + quote(h, safe="/"), {}),
+            ("POST", "/api/review", {"action": "add", "record": h, "concept": concept}),
+            ("POST", "/api/thesaurus/changes/publish", {"change": h}),
+            ("POST", "/api/thesaurus/changes/revert", {"change": h}),
+        ]
+    return out
+
+
+def test_hostile_values_reach_no_query_and_change_nothing(tmp_path):
+    """Every value above goes in bound or through the typed builder: the answers are 2xx/3xx or a
+    clear 4xx — never a 500 — and the store is exactly as it was."""
+    from conftest import snapshot
+
+    live, stop = start_live_hub(tmp_path, "embedded")
+    try:
+        before = snapshot(live.hub.store)
+        editor = live.auth()
+        with httpx.Client(base_url=live.url, timeout=60, follow_redirects=False) as c:
+            for method, path, params in _hostile_requests(live.settings.base):
+                if method == "GET":
+                    r = c.get(path, params=params, headers={"accept": "application/json"})
+                else:
+                    r = c.post(path, json=params, headers=editor)
+                assert r.status_code < 500, (method, path, params, r.status_code, r.text[:300])
+        assert snapshot(live.hub.store) == before
+        assert not live.hub.store.ask("ASK { ?s ?p ?o }", {"s": ox.NamedNode(INJECTED)})
     finally:
         stop()

@@ -26,6 +26,7 @@ from ontology import CHM, DCTERMS, PROV, RDF, VOID, XSD
 from ontology.errors import ShapeViolation
 from shapes.report import Report
 from shapes.validate import validate_store
+from sparql.builder import iri
 from sparql.store import EmbeddedStore, Store
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,7 @@ def provenance_update(source: ParsedSource, count: int, graph: str, meta_graph: 
 
 def ingest(store: Store, source: ParsedSource, graph: str, meta_graph: str, *, force: bool = False) -> LoadResult:
     """Load ``source`` into ``graph``: validated, atomic, idempotent."""
+    iri(graph, "graph")  # the graph's name reaches the updates below: it must be an IRI
     t0 = time.perf_counter()
     if not force and recorded_checksum(store, graph, meta_graph) == source.checksum:
         return LoadResult(graph, "unchanged", source.triple_count, seconds=time.perf_counter() - t0)

@@ -15,7 +15,30 @@ from fastapi.responses import JSONResponse, Response
 
 from hub.web.views.search import normalise
 from hub.service import Hub
+from ontology.errors import InvalidIri
+from sparql.builder import fill, iri, union
 from sparql.protocol import NotAcceptable, content_type, negotiate, serialize_graph
+
+# Query templates: $name slots take typed terms through sparql.builder.fill, never request text.
+_S = "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+Q_LABELS = _S + ("SELECT ?c ?p ?l WHERE { GRAPH $g { ?c a skos:Concept ; ?p ?l "
+                 "VALUES ?p { skos:prefLabel skos:altLabel skos:hiddenLabel } } }")
+Q_PREF = _S + "SELECT ?c ?l WHERE { GRAPH $g { $union } }"
+Q_PREF_PART = "{ $c <http://www.w3.org/2004/02/skos/core#prefLabel> ?l BIND($c AS ?c) }"
+Q_LINKED_BOTH_WAYS = "SELECT DISTINCT ?o WHERE { GRAPH $g { { $node $p ?o } UNION { ?o $inverse $node } } }"
+Q_LINKED = "SELECT DISTINCT ?o WHERE { GRAPH $g { $node $p ?o } }"
+Q_CHILDREN = "SELECT DISTINCT ?c WHERE { GRAPH $g { $union } }"
+Q_CHILD_PART = ("{ ?x <http://www.w3.org/2004/02/skos/core#broader> $c BIND($c AS ?c) } UNION "
+                "{ $c <http://www.w3.org/2004/02/skos/core#narrower> ?x BIND($c AS ?c) }")
+Q_HAS = "ASK { GRAPH $g { $node ?p ?o } }"
+Q_TITLE = "SELECT ?t WHERE { GRAPH $meta { $g <http://purl.org/dc/terms/title> ?t } }"
+Q_DESCRIBE = _S + "CONSTRUCT { $node ?p ?o . ?o skos:prefLabel ?l } WHERE { GRAPH $g { $node ?p ?o OPTIONAL { ?o skos:prefLabel ?l } } }"
+Q_SCHEMES = _S + "SELECT ?s ?l WHERE { GRAPH $g { ?s a skos:ConceptScheme OPTIONAL { ?s skos:prefLabel ?l } } }"
+Q_LANGS = _S + "SELECT DISTINCT (lang(?l) AS ?lang) WHERE { GRAPH $g { ?c skos:prefLabel ?l } }"
+Q_TOP = _S + ("SELECT DISTINCT ?c WHERE { GRAPH $g { ?c a skos:Concept "
+              "FILTER NOT EXISTS { ?c skos:broader ?b } FILTER NOT EXISTS { ?n skos:narrower ?c } } }")
+Q_GROUPS = _S + ("SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(?m) AS ?n) WHERE { GRAPH $g { ?c a skos:Collection "
+                 "OPTIONAL { ?c skos:prefLabel ?l } OPTIONAL { ?c skos:member ?m } } } GROUP BY ?c ORDER BY ?label")
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 PREFIX = "thesaurus-"
@@ -53,9 +76,7 @@ def build_skosmos(hub: Hub) -> APIRouter:
         def build() -> list[LabelEntry]:
             entries = []
             for vocid, g in vocabularies().items():
-                for r in hub.store.select(
-                        f"SELECT ?c ?p ?l WHERE {{ GRAPH <{g}> {{ ?c a <{SKOS}Concept> ; ?p ?l "
-                        f"VALUES ?p {{ <{SKOS}prefLabel> <{SKOS}altLabel> <{SKOS}hiddenLabel> }} }} }}", union=False):
+                for r in hub.store.select(fill(Q_LABELS, g=iri(g)), union=False):
                     text = r["l"].value
                     entries.append(LabelEntry(" ".join(normalise(text)), vocid, r["c"].value, text, r["l"].language or "",
                                               r["p"].value[len(SKOS):]))
@@ -67,8 +88,8 @@ def build_skosmos(hub: Hub) -> APIRouter:
         if not uris:
             return {}
         found: dict[str, dict[str, str]] = {}
-        union = " UNION ".join(f"{{ {ox.NamedNode(u)} <{SKOS}prefLabel> ?l BIND({ox.NamedNode(u)} AS ?c) }}" for u in uris)
-        for r in hub.store.select(f"SELECT ?c ?l WHERE {{ GRAPH <{g}> {{ {union} }} }}", union=False):
+        branches = union([fill(Q_PREF_PART, c=iri(u)) for u in uris])
+        for r in hub.store.select(fill(Q_PREF, g=iri(g), union=branches), union=False):
             found.setdefault(r["c"].value, {})[r["l"].language or ""] = r["l"].value
         out = {}
         for u, labels in found.items():
@@ -76,13 +97,12 @@ def build_skosmos(hub: Hub) -> APIRouter:
         return out
 
     def related(g: str, uri: str, prop: str, lang: str | None) -> list[dict]:
-        node = ox.NamedNode(uri)
-        if prop == "narrower":
-            q = f"SELECT DISTINCT ?o WHERE {{ GRAPH <{g}> {{ {{ {node} <{SKOS}narrower> ?o }} UNION {{ ?o <{SKOS}broader> {node} }} }} }}"
-        elif prop == "broader":
-            q = f"SELECT DISTINCT ?o WHERE {{ GRAPH <{g}> {{ {{ {node} <{SKOS}broader> ?o }} UNION {{ ?o <{SKOS}narrower> {node} }} }} }}"
+        node = iri(uri, "uri")
+        if prop in ("narrower", "broader"):
+            down, up = (SKOS + "narrower", SKOS + "broader") if prop == "narrower" else (SKOS + "broader", SKOS + "narrower")
+            q = fill(Q_LINKED_BOTH_WAYS, g=iri(g), node=node, p=ox.NamedNode(down), inverse=ox.NamedNode(up))
         else:
-            q = f"SELECT DISTINCT ?o WHERE {{ GRAPH <{g}> {{ {node} <{SKOS}{prop}> ?o }} }}"
+            q = fill(Q_LINKED, g=iri(g), node=node, p=ox.NamedNode(SKOS + prop))
         uris = sorted(r["o"].value for r in hub.store.select(q, union=False))
         labels = pref(g, uris, lang)
         return [{"uri": u, "prefLabel": labels.get(u, u)} for u in uris]
@@ -91,9 +111,8 @@ def build_skosmos(hub: Hub) -> APIRouter:
         if not uris:
             return set()
         # one index lookup per concept (a VALUES join would scan every broader link first)
-        union = " UNION ".join(f"{{ ?x <{SKOS}broader> {ox.NamedNode(u)} BIND({ox.NamedNode(u)} AS ?c) }} UNION "
-                               f"{{ {ox.NamedNode(u)} <{SKOS}narrower> ?x BIND({ox.NamedNode(u)} AS ?c) }}" for u in uris)
-        rows = hub.store.select(f"SELECT DISTINCT ?c WHERE {{ GRAPH <{g}> {{ {union} }} }}", union=False)
+        branches = union([fill(Q_CHILD_PART, c=iri(u)) for u in uris])
+        rows = hub.store.select(fill(Q_CHILDREN, g=iri(g), union=branches), union=False)
         return {r["c"].value for r in rows}
 
     def transitive(g: str, uri: str, prop: str, lang: str | None, limit: int) -> dict:
@@ -120,10 +139,10 @@ def build_skosmos(hub: Hub) -> APIRouter:
         if not uri:
             return None, _err(400, "the uri parameter is required")
         try:
-            node = ox.NamedNode(uri)
-        except ValueError:
-            return None, _err(400, f"not an IRI: {uri!r}")
-        if not hub.store.ask(f"ASK {{ GRAPH <{g}> {{ {node} ?p ?o }} }}", union=False):
+            node = iri(uri, "uri")
+        except InvalidIri as e:
+            return None, _err(400, e.message)
+        if not hub.store.ask(fill(Q_HAS, g=iri(g), node=node), union=False):
             return None, _err(404, f"no concept {uri} in {vocid}")
         return g, None
 
@@ -132,7 +151,7 @@ def build_skosmos(hub: Hub) -> APIRouter:
         out = []
         meta = settings.meta_graph
         for vocid, g in sorted(vocabularies().items()):
-            rows = hub.store.select(f"SELECT ?t WHERE {{ GRAPH <{meta}> {{ <{g}> <http://purl.org/dc/terms/title> ?t }} }}", union=False)
+            rows = hub.store.select(fill(Q_TITLE, meta=iri(meta), g=iri(g)), union=False)
             out.append({"uri": vocid, "id": vocid, "title": rows[0]["t"].value if rows else vocid})
         return JSONResponse({"@context": CONTEXT, "uri": "", "vocabularies": out})
 
@@ -192,9 +211,8 @@ def build_skosmos(hub: Hub) -> APIRouter:
             media = negotiate("graph", fmt or request.headers.get("accept") or "application/ld+json", None)
         except NotAcceptable as e:
             return _err(406, e.message)
-        node = ox.NamedNode(uri)
-        nt = hub.store.construct(f"CONSTRUCT {{ {node} ?p ?o . ?o <{SKOS}prefLabel> ?l }} WHERE {{ GRAPH <{g}> {{ {node} ?p ?o "
-                                 f"OPTIONAL {{ ?o <{SKOS}prefLabel> ?l }} }} }}", union=False)
+        node = iri(uri, "uri")
+        nt = hub.store.construct(fill(Q_DESCRIBE, g=iri(g), node=node), union=False)
         body = serialize_graph(ox.parse(nt, ox.RdfFormat.N_TRIPLES), media.media_type, {"skos": SKOS})
         return Response(body, media_type=content_type(media.media_type))
 
@@ -211,9 +229,9 @@ def build_skosmos(hub: Hub) -> APIRouter:
         g = graph_of(vocid)
         if g is None:
             return _err(404, f"no vocabulary {vocid!r}")
-        schemes = hub.store.select(f"SELECT ?s ?l WHERE {{ GRAPH <{g}> {{ ?s a <{SKOS}ConceptScheme> OPTIONAL {{ ?s <{SKOS}prefLabel> ?l }} }} }}", union=False)
+        schemes = hub.store.select(fill(Q_SCHEMES, g=iri(g)), union=False)
         langs = sorted({r["lang"].value for r in hub.store.select(
-            f"SELECT DISTINCT (lang(?l) AS ?lang) WHERE {{ GRAPH <{g}> {{ ?c <{SKOS}prefLabel> ?l }} }}", union=False) if r.get("lang") and r["lang"].value})
+            fill(Q_LANGS, g=iri(g)), union=False) if r.get("lang") and r["lang"].value})
         return JSONResponse({"@context": CONTEXT, "uri": vocid, "id": vocid, "title": vocid, "defaultLanguage": "en" if "en" in langs else (langs[0] if langs else ""),
                              "languages": langs, "conceptschemes": [{"uri": r["s"].value, "prefLabel": r["l"].value if "l" in r else ""} for r in schemes]})
 
@@ -228,8 +246,7 @@ def build_skosmos(hub: Hub) -> APIRouter:
         g = graph_of(vocid)
         if g is None:
             return _err(404, f"no vocabulary {vocid!r}")
-        rows = hub.store.select(f"SELECT DISTINCT ?c WHERE {{ GRAPH <{g}> {{ ?c a <{SKOS}Concept> "
-                                f"FILTER NOT EXISTS {{ ?c <{SKOS}broader> ?b }} FILTER NOT EXISTS {{ ?n <{SKOS}narrower> ?c }} }} }}", union=False)
+        rows = hub.store.select(fill(Q_TOP, g=iri(g)), union=False)
         uris = sorted(r["c"].value for r in rows)
         labels, kids = pref(g, uris, lang), has_children(g, uris)
         top = sorted(({"uri": u, "label": labels.get(u, u), "hasChildren": u in kids, "topConceptOf": scheme or ""} for u in uris), key=lambda t: t["label"].lower())
@@ -293,8 +310,7 @@ def build_skosmos(hub: Hub) -> APIRouter:
         g = graph_of(vocid)
         if g is None:
             return _err(404, f"no vocabulary {vocid!r}")
-        rows = hub.store.select(f"SELECT ?c (SAMPLE(?l) AS ?label) (COUNT(?m) AS ?n) WHERE {{ GRAPH <{g}> {{ ?c a <{SKOS}Collection> "
-                                f"OPTIONAL {{ ?c <{SKOS}prefLabel> ?l }} OPTIONAL {{ ?c <{SKOS}member> ?m }} }} }} GROUP BY ?c ORDER BY ?label", union=False)
+        rows = hub.store.select(fill(Q_GROUPS, g=iri(g)), union=False)
         return JSONResponse({"@context": CONTEXT, "uri": vocid, "groups": [
             {"uri": r["c"].value, "prefLabel": r["label"].value if "label" in r else "", "hasMembers": int(r["n"].value) > 0} for r in rows]})
 
