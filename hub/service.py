@@ -31,6 +31,7 @@ from hub.auth import TokenStore
 from hub.settings import Settings
 from sparql import describe
 from sparql.store import Store
+from writes.commit import WriterLock
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -175,7 +176,7 @@ class Hub:
     def write(self, fn: Callable[[], T], who: str = "", what: str = "") -> T:
         """Run a write under the write lock; on success the data's generation moves on and the
         audit log gets one line (who, when, what, and what the write reported)."""
-        with self.write_lock:
+        with self.write_lock, WriterLock(self.settings.writer_lock_path):
             try:
                 result = fn()
             except Exception as e:

@@ -79,6 +79,11 @@ class Settings:
         return self._beside(self.secret_file, "secret.key")
 
     @property
+    def writer_lock_path(self) -> Path:
+        """The lock file that serialises writes among the processes sharing this state folder."""
+        return self.state_path / "writer.lock"
+
+    @property
     def backups_path(self) -> Path:
         return self.state_path / "backups"
 

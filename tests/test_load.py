@@ -98,9 +98,11 @@ def test_a_flooding_client_does_not_starve_a_polite_one(tmp_path):
             t.start()
         for t in threads:
             t.join(timeout=20)
-        elapsed = time.monotonic() - start
+        window = time.monotonic() - start
     finally:
         stop()
     # the bucket's arithmetic, not a speed: at most the burst plus 20 per second of the window
-    assert flood[429] > flood[200] and flood[200] <= 20 + 20 * (elapsed + 1)
+    # (a slow machine lowers the count; it cannot raise it)
+    allowed = 20 + 20 * (window + 1)
+    assert flood[429] > flood[200] and flood[200] <= allowed
     assert polite and set(polite) == {200}

@@ -179,3 +179,50 @@ def test_hand_written_ntriples_with_comments_load_and_replace(tmp_path, store):
     second = ingest(store, read_rdf(path), graph("records"), META)
     assert (second.status, second.triples, second.added, second.removed) == ("replaced", 10, 1, 0)
     assert store.count(graph("records")) == 10
+
+
+def _other_writer_commits(store, n: int) -> None:
+    """Another process's commit: its own guarded update, over the stamp it reads."""
+    from writes import commit
+
+    other = commit.Guarded(META, commit.read_stamp(store, META))
+    other.insert_terms(graph("other"), [(ox.NamedNode(f"http://e/other/{n}"), ox.NamedNode("http://e/p"), ox.Literal(str(n)))])
+    store.update(other.text())
+    assert commit.committed(store, other)
+
+
+def test_a_commit_over_a_store_that_changed_meanwhile_is_planned_again(store):
+    from writes import commit
+
+    attempts: list[int] = []
+
+    def plan(guarded):
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            _other_writer_commits(store, 1)  # between this plan's reads and its commit
+        guarded.insert_terms(graph("mine"), [(ox.NamedNode("http://e/mine"), ox.NamedNode("http://e/attempt"),
+                                              ox.Literal(str(attempts[-1])))])
+        return attempts[-1]
+
+    assert commit.run(store, META, plan, "the test write") == 2
+    rows = store.select("SELECT ?a WHERE { GRAPH ?g { <http://e/mine> <http://e/attempt> ?a } }", union=False)
+    assert [r["a"].value for r in rows] == ["2"]  # the first, stale commit wrote nothing
+    assert store.count(graph("other")) == 1
+
+
+def test_a_write_that_keeps_losing_the_race_is_a_409_and_writes_nothing(store):
+    from writes import commit
+
+    before = snapshot(store)
+    calls: list[int] = []
+
+    def plan(guarded):
+        calls.append(1)
+        _other_writer_commits(store, len(calls))
+        guarded.insert_terms(graph("mine"), [(ox.NamedNode("http://e/mine"), ox.NamedNode("http://e/p"), ox.Literal("x"))])
+
+    with pytest.raises(commit.WriteConflict) as e:
+        commit.run(store, META, plan, "the test write")
+    assert e.value.http_status == 409 and len(calls) == commit.ATTEMPTS
+    assert not store.graph_exists(graph("mine")) and store.count(graph("other")) == commit.ATTEMPTS
+    assert before != snapshot(store)  # only the other writer's commits landed

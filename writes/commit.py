@@ -12,14 +12,17 @@ itself may already have moved on again), then the marker is removed.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import uuid
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TypeVar
 
 import pyoxigraph as ox
 
-from ontology.errors import ChmError
+from ontology.errors import ChmError, StoreUnavailable
 from sparql.builder import fill, iri, term_text
 from sparql.store import Store
 
@@ -123,3 +126,38 @@ def run(store: Store, meta_graph: str, plan: Callable[[Guarded], T], what: str =
         log.info("%s met a concurrent write (attempt %d); validating again", what, attempt)
     raise WriteConflict(f"{what} was not committed: other writers kept changing the store while it was validated "
                         f"({ATTEMPTS} attempts); try again")
+
+
+class WriterLock:
+    """One writer at a time among the processes that share the store's state folder.
+
+    The stamp guard makes a commit conditional on the state it was validated on; a store that runs
+    concurrent updates under snapshot isolation (Oxigraph does) can still let two guarded commits
+    that start at the same moment both apply. Hub processes (and ``chmkg`` commands) over one store
+    share its state folder (tokens, accounts, key — see docs/deploy.md), so an exclusive lock on a
+    file there serialises their commits; the guard still covers writers that do not share it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> "WriterLock":
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise StoreUnavailable(f"cannot take the writer lock {self.path}: {e.strerror or e}; nothing was written") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

@@ -8,8 +8,10 @@ source's checksum). :func:`ingest` then
    the rest of the store (the other triples of the same subjects, the nodes they point to, the
    nodes pointing at them, and the nodes that pointed at subjects this load removes);
 3. validates with the shapes compiled to SPARQL, checking only the focus nodes this load touches;
-4. on success replaces the graph and its provenance in one atomic write
-   (:meth:`sparql.Store.replace_graph`); on failure raises :class:`ShapeViolation` and writes nothing.
+4. on success replaces the graph and its provenance in one atomic write, guarded by the store's
+   write stamp when the graph exists (:mod:`writes.commit`; a fresh graph is bulk-loaded under a
+   lease, :meth:`sparql.Store.replace_graph`); on failure raises :class:`ShapeViolation` and
+   writes nothing.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from ontology import CHM, DCTERMS, PROV, RDF, VOID, XSD
 from ontology.errors import ShapeViolation
 from shapes.report import Report
 from shapes.validate import validate_store
-from sparql.builder import iri
+from sparql.builder import Update, iri
 from sparql.store import EmbeddedStore, Store
+from writes import commit
 
 log = logging.getLogger(__name__)
 
@@ -174,42 +177,68 @@ def validate_source(store: Store, source: ParsedSource, graph: str, meta_graph: 
     return report
 
 
+def provenance_terms(source: ParsedSource, count: int, graph: str, loaded_at: datetime) -> list[tuple]:
+    """The graph's provenance in the meta graph: title, source, reader, checksum, count, load time."""
+    n, g = ox.NamedNode, iri(graph, "graph")
+    return [(g, n(RDF.type), n(VOID.Dataset)),
+            (g, n(DCTERMS.title), ox.Literal(source.title or source.name)),
+            (g, n(DCTERMS.source), ox.Literal(source.location)),
+            (g, n(CHM.reader), ox.Literal(source.reader)),
+            (g, n(CHM.checksum), ox.Literal(source.checksum)),
+            (g, n(CHM.tripleCount), ox.Literal(str(count), datatype=n(XSD.integer))),
+            (g, n(PROV.generatedAtTime), ox.Literal(loaded_at.isoformat(timespec="seconds"), datatype=n(XSD.dateTime)))]
+
+
 def provenance_update(source: ParsedSource, count: int, graph: str, meta_graph: str, loaded_at: datetime) -> str:
-    lit = lambda v, dt=None: str(ox.Literal(str(v), datatype=ox.NamedNode(dt)) if dt else ox.Literal(str(v)))  # noqa: E731
-    return (
-        f"DELETE WHERE {{ GRAPH <{meta_graph}> {{ <{graph}> ?p ?o }} }} ;\n"
-        f"INSERT DATA {{ GRAPH <{meta_graph}> {{\n"
-        f"  <{graph}> <{RDF.type}> <{VOID.Dataset}> ;\n"
-        f"    <{DCTERMS.title}> {lit(source.title or source.name)} ;\n"
-        f"    <{DCTERMS.source}> {lit(source.location)} ;\n"
-        f"    <{CHM.reader}> {lit(source.reader)} ;\n"
-        f"    <{CHM.checksum}> {lit(source.checksum)} ;\n"
-        f"    <{CHM.tripleCount}> {lit(count, XSD.integer)} ;\n"
-        f"    <{PROV.generatedAtTime}> {lit(loaded_at.isoformat(timespec='seconds'), XSD.dateTime)} .\n"
-        f"}} }}"
-    )
+    return (Update().delete_subject(iri(meta_graph), iri(graph, "graph"))
+            .insert_data(iri(meta_graph), provenance_terms(source, count, graph, loaded_at)).text())
+
+
+def _lines(data: bytes) -> set[bytes]:
+    return {line for line in data.split(b"\n") if line.strip()}
 
 
 def ingest(store: Store, source: ParsedSource, graph: str, meta_graph: str, *, force: bool = False) -> LoadResult:
-    """Load ``source`` into ``graph``: validated, atomic, idempotent."""
+    """Load ``source`` into ``graph``: validated, atomic, idempotent.
+
+    Replacing a graph that exists is validated and committed as one unit against one state of the
+    store (:mod:`writes.commit`): when another process commits meanwhile, the load is validated again.
+    A graph that does not exist yet is bulk-loaded under a load lease (:meth:`Store.replace_graph`).
+    """
     iri(graph, "graph")  # the graph's name reaches the updates below: it must be an IRI
     t0 = time.perf_counter()
     if not force and recorded_checksum(store, graph, meta_graph) == source.checksum:
         return LoadResult(graph, "unchanged", source.triple_count, seconds=time.perf_counter() - t0)
     count = source.triple_count
-    report = validate_source(store, source, graph, meta_graph)
-    if not report.conforms:
-        raise ShapeViolation(
-            f"{source.location} fails the shapes; nothing was written.\n{report.summary()}", report
-        )
-    existed = store.graph_exists(graph)
-    ntriples = source.ntriples
-    if existed and not source.canonical:
-        staging = ox.Store()
-        staging.load(ntriples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(NEW))
-        ntriples = staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(NEW)) or b""
-    update = provenance_update(source, count, graph, meta_graph, datetime.now(timezone.utc))
-    counts = store.replace_graph(graph, ntriples, meta_graph, update)
+    loaded_at = datetime.now(timezone.utc)
+
+    def plan(guarded: commit.Guarded) -> tuple[Report, bool, bytes, dict[str, int]]:
+        report = validate_source(store, source, graph, meta_graph)
+        if not report.conforms:
+            raise ShapeViolation(f"{source.location} fails the shapes; nothing was written.\n{report.summary()}", report)
+        existed = store.graph_exists(graph)
+        ntriples = source.ntriples
+        if existed and not source.canonical:
+            staging = ox.Store()
+            staging.load(ntriples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(NEW))
+            ntriples = staging.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(NEW)) or b""
+        if not existed:
+            return report, existed, ntriples, {}
+        new_lines, old_lines = _lines(ntriples), _lines(store.dump(graph, ox.RdfFormat.N_TRIPLES))
+        removed, added = old_lines - new_lines, new_lines - old_lines
+        if any(b"_:" in line for line in removed):  # blank nodes cannot be deleted by value: rewrite the graph
+            guarded.clear_graph(graph)
+            guarded.insert_lines(graph, sorted(new_lines))
+        else:
+            guarded.delete_lines(graph, sorted(removed))
+            guarded.insert_lines(graph, sorted(added))
+        guarded.delete_values(meta_graph, graph)
+        guarded.insert_terms(meta_graph, provenance_terms(source, count, graph, loaded_at))
+        return report, existed, ntriples, {"added": len(added), "removed": len(removed)}
+
+    report, existed, ntriples, counts = commit.run(store, meta_graph, plan, f"the load of {source.location}")
+    if not existed:
+        counts = store.replace_graph(graph, ntriples, meta_graph, provenance_update(source, count, graph, meta_graph, loaded_at))
     log.info("%s → %s: %s triples", source.location, graph, count)
     return LoadResult(
         graph,

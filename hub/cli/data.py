@@ -29,9 +29,11 @@ def _load_all(store, readers, settings: Settings, force: bool) -> list:
     from hub.service import append_audit
     from writes.ingest import ingest
 
+    from writes.commit import WriterLock
+
     results = []
     show = sys.stderr.isatty()
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    with WriterLock(settings.writer_lock_path), Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, disable=not show) as progress:
         task = progress.add_task("loading", total=len(readers))
         for reader in readers:
