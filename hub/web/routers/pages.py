@@ -216,7 +216,7 @@ def build_pages(hub: Hub) -> APIRouter:
     for slug, spec in INDEXES.items():
         router.add_api_route(f"/{slug}", index_route(spec), methods=["GET"], include_in_schema=False)
 
-    # -- the thesaurus browser (Skosmos-like; the REST API is hub/skosmos.py) ------------------------
+    # -- the thesaurus browser (Skosmos-like; the REST API is hub/web/routers/skosmos.py) ------------------------
     def vocab_graphs() -> dict[str, str]:
         prefix = settings.graph("thesaurus-x")[:-1]
         skip = {"mappings", "suggestions"}
