@@ -138,6 +138,7 @@ def test_build_with_a_wrong_shared_folder_is_an_error_and_loads_nothing(tmp_path
     assert not (tmp_path / "var" / "store").exists()
 
 
+@pytest.mark.slow  # 20 CLI runs over a real store
 def test_hostile_cli_options_reach_no_query_and_change_nothing(tmp_path):
     from conftest import snapshot
     from hostile import BREAKOUTS, hostile_iris

@@ -246,6 +246,7 @@ def test_french_and_spanish_lemmas():
     assert [s.concept for s in t.suggest("Los bosques del país.", "es")] == ["urn:bq"]
 
 
+@pytest.mark.slow
 def test_ranking_weighs_frequency_position_title_and_hierarchy():
     t = _toy()
     text = "A reserve. " + "filler words here. " * 50 + "protected area, protected area, marine protected area."
