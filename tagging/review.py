@@ -28,14 +28,6 @@ class StaleReview(ChmError):
     http_status = 409
 
 
-def _lit(value: str, lang: str | None = None, datatype: str | None = None) -> ox.Literal:
-    return literal(value, lang=lang, datatype=datatype)
-
-
-def _n(value: str) -> ox.NamedNode:
-    return ox.NamedNode(value)
-
-
 SUGGESTION = prefixed("SELECT ?s ?g ?r ?c ?st WHERE { GRAPH ?g { ?s chm:suggestedFor ?r ; chm:suggestedConcept ?c ; chm:reviewStatus ?st } }")
 RECORD_GRAPH = prefixed("SELECT ?g ?r WHERE { GRAPH ?g { ?r a chm:Record } }")
 
@@ -51,15 +43,15 @@ def review_update(store: Store, suggestion: str, action: str, reviewer: str, now
     g, record, concept, status = rows[0]["g"], rows[0]["r"], rows[0]["c"], rows[0]["st"].value
     if status != "pending":
         raise StaleReview(f"the suggestion was already {status} by another editor; reload the queue")
-    stamp = _lit((now or datetime.now(UTC)).isoformat(timespec="seconds"), datatype=XSD.dateTime)
+    stamp = literal((now or datetime.now(UTC)).isoformat(timespec="seconds"), datatype=XSD.dateTime)
     new = "accepted" if action == "accept" else "rejected"
     update = (Update()
-              .delete_data(g, [(node, _n(CHM.reviewStatus), _lit("pending"))])
-              .insert_data(g, [(node, _n(CHM.reviewStatus), _lit(new)),
-                               (node, _n(DCTERMS.contributor), _lit(reviewer)),
-                               (node, _n(DCTERMS.modified), stamp)]))
+              .delete_data(g, [(node, ox.NamedNode(CHM.reviewStatus), literal("pending"))])
+              .insert_data(g, [(node, ox.NamedNode(CHM.reviewStatus), literal(new)),
+                               (node, ox.NamedNode(DCTERMS.contributor), literal(reviewer)),
+                               (node, ox.NamedNode(DCTERMS.modified), stamp)]))
     if action == "accept":
-        update.insert_data(iri(record_graph(store, record.value)), [(record, _n(DCTERMS.subject), concept)])
+        update.insert_data(iri(record_graph(store, record.value)), [(record, ox.NamedNode(DCTERMS.subject), concept)])
     return update.text()
 
 
@@ -74,7 +66,7 @@ def add_subject_update(store: Store, record: str, concept: str) -> str:
     """An editor adds a subject the tagger did not suggest (validated: it must be a skos:Concept)."""
     subject = iri(concept, "concept")
     return Update().insert_data(iri(record_graph(store, record)),
-                                [(iri(record, "record"), _n(DCTERMS.subject), subject)]).text()
+                                [(iri(record, "record"), ox.NamedNode(DCTERMS.subject), subject)]).text()
 
 
 QUEUE = prefixed("""SELECT ?s ?r ?title ?c ?label ?score ?rank ?status WHERE {
@@ -88,7 +80,7 @@ QUEUE = prefixed("""SELECT ?s ?r ?title ?c ?label ?score ?rank ?status WHERE {
 def review_queue(store: Store, status: str = "pending", limit: int = 200) -> list[dict]:
     if status not in ("pending", "accepted", "rejected"):
         raise ReviewError(f"unknown review status {status!r}")
-    _, rows = store.select_table(QUEUE, {"status": _lit(status)}, limit=max(0, int(limit)) * 4)
+    _, rows = store.select_table(QUEUE, {"status": literal(status)}, limit=max(0, int(limit)) * 4)
     out: dict[str, dict] = {}
     for r in rows:
         key = r["s"].value
