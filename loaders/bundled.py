@@ -20,7 +20,7 @@ from ontology.symbols import parse_symbol
 
 TABLES = (
     "instruments", "articles", "article_paragraphs", "actors", "networks", "memberships", "meetings",
-    "decisions", "lineage", "paragraphs", "plans", "wp_parts", "targets", "schemes",
+    "decisions", "decision_index", "lineage", "paragraphs", "plans", "wp_parts", "targets", "schemes",
 )
 LINEAGE = {
     "cites": ELI.cites,
@@ -205,6 +205,8 @@ def build(m: Minter) -> TripleSet:
         t.add(mt, CHM.city, lit(row["city"]))
         t.add(mt, CHM.country, lit(row["country"]))
         t.add(mt, PROV.wasAssociatedWith, m.actor(body))
+        if row.get("source"):
+            t.add(mt, DCTERMS.source, lit(row["source"], datatype=XSD.anyURI))
 
     # plans and work programmes (IRIs first: decisions refer to them)
     plans = {row["key"]: m.work_programme(row["key"]) for row in _table("plans")}
@@ -232,6 +234,34 @@ def build(m: Minter) -> TripleSet:
             t.add(d, CHM.trackingStatus, m.concept("decision-status", row["status"]))
             if row["status"] in ("retired", "superseded"):
                 t.add(d, ELI.in_force, iri("http://data.europa.eu/eli/ontology#InForce-notInForce"))
+
+    # the decision index (scripts/import_decision_index.py): the source of each row, its flags, and
+    # the decisions the project's own table does not hold
+    curated = {parse_symbol(row["symbol"]).canonical for row in _table("decisions")}
+    end_of = {m.meeting(r["body"], int(r["number"])): r["end"] for r in _table("meetings")}
+    for row in _table("decision_index"):
+        sym = parse_symbol(row["symbol"])
+        d = m.decision(row["symbol"])
+        if row["source"]:
+            t.add(d, DCTERMS.source, lit(row["source"], datatype=XSD.anyURI))
+        for flag in filter(None, row["flags"].split(";")):
+            t.add(d, CHM.sourceFlag, m.concept("source-flag", flag))
+        if sym.canonical in curated:
+            continue
+        for cls in (ELI.LegalResource, CHM.Decision, SCHEMA.Legislation):
+            t.add(d, RDF.type, cls)
+        t.add(d, CHM.symbol, lit(sym.canonical))
+        t.add(d, CHM.decisionNumber, lit(sym.number))
+        t.add(d, ELI.title, lit(row["title"], en))
+        t.add(d, SKOS.prefLabel, lit(f"Decision {sym.canonical}: {row['title']}", en))
+        t.add(d, SKOS.altLabel, lit(f"decision {sym.canonical}", en))
+        if sym.body == "cop" and sym.meeting <= 13:
+            t.add(d, SKOS.hiddenLabel, lit(f"{sym.meeting}/{sym.number}", en))
+        meeting = meetings.get(({"cop": "cop", "cp": "cp-mop", "np": "np-mop"}[sym.body], sym.meeting))
+        if meeting is None:
+            raise SourceError(f"bundled data: decision {row['symbol']} has no meeting in meetings.csv")
+        t.add(d, PROV.wasGeneratedBy, meeting)
+        t.add(d, ELI.date_document, lit(end_of[meeting], datatype=XSD.date))
 
     for row in _table("lineage"):
         t.add(refs(row["source"]), LINEAGE[row["kind"]], refs(row["target"]))

@@ -83,3 +83,31 @@ def test_every_named_query_parses_and_runs_on_an_empty_store(store):
         values = {p.name: "http://example.org/x" if p.type == "iri" else "1" for p in q.params if p.required}
         queries.run(store, q.name, values)
         assert q.title and q.description
+
+
+def test_the_decision_index_is_carried_with_its_sources_and_flags(bundled_store):
+    """Every decision of the shared index (399) is in the bundled data, with the address its title came
+    from; the rows the index flags say so; the Protocols' meetings exist for their decisions."""
+    import csv
+    from importlib.resources import files
+
+    s = bundled_store
+    text = files("loaders").joinpath("data", "bundled", "decision_index.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert len(rows) == 399
+    assert _count(s, CHM + "Decision") >= 399
+    q = ("SELECT ?sym ?src ?flag WHERE { ?d <https://w3id.org/chmkg/ns#symbol> ?sym ; <http://purl.org/dc/terms/source> ?src "
+         "OPTIONAL { ?d <https://w3id.org/chmkg/ns#sourceFlag> ?flag } }")
+    from pyoxigraph import Literal
+    by_symbol = {}
+    for sym in ("I/3", "14/19", "BS-II/1", "NP-1/7", "VIII/1"):
+        got = s.select(q, {"sym": Literal(sym)})
+        assert got, sym
+        by_symbol[sym] = {r["flag"].value.rsplit("/", 1)[-1] for r in got if r.get("flag")}
+    assert "inferred-symbol" in by_symbol["I/3"]
+    assert "weak-title" in by_symbol["14/19"]
+    assert by_symbol["VIII/1"].isdisjoint({"weak-title", "inferred-symbol"})
+    # a Cartagena Protocol decision of the index belongs to its meeting, which has dates
+    meeting = s.select("SELECT ?start WHERE { ?d <https://w3id.org/chmkg/ns#symbol> \"BS-II/1\" ; "
+                       "<http://www.w3.org/ns/prov#wasGeneratedBy> ?m . ?m <https://schema.org/startDate> ?start }")
+    assert meeting and meeting[0]["start"].value == "2005-05-30"
