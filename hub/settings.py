@@ -46,6 +46,10 @@ class Settings:
     audit_file: str = ""  # default: audit.log in the store's state folder (one JSON line per write)
     rate_limit: float = 100.0  # requests per second per client (API token, else address); 0: off
     rate_burst: int = 200  # requests a client may send at once before the rate applies
+    harvest_schedule: str = ""  # scheduled harvests in the served hub: "cbd-decisions=86400,cbd-index=3600" (seconds); empty: none
+    harvest_urls: str = ""  # per-source base URL: "cbd-decisions=https://api.cbd.int,bioland=https://xx.example.org"
+    harvest_options: str = ""  # per-source options: "bioland:country=XX,bioland:locales=en;fr"
+    harvest_rate: float = 5.0  # requests per second per harvest (0: no limit)
     sync_interval: float = -1.0  # seconds between looks for writes by other hub processes; -1: 1 s over a remote store, off embedded
 
     @property
@@ -92,6 +96,34 @@ class Settings:
         return self._beside(self.audit_file, "audit.log")
 
     @property
+    @property
+    def harvest_state_path(self) -> Path:
+        return self.state_path / "harvest.sqlite"
+
+    def harvest_schedule_map(self) -> dict[str, float]:
+        """``harvest_schedule`` as {source: seconds}."""
+        out = {}
+        for entry in self._list(self.harvest_schedule):
+            name, _, seconds = entry.partition("=")
+            out[name.strip()] = float(seconds)
+        return out
+
+    def harvest_url(self, name: str) -> str | None:
+        for entry in self._list(self.harvest_urls):
+            key, _, url = entry.partition("=")
+            if key.strip() == name:
+                return url.strip()
+        return None
+
+    def harvest_option_map(self, name: str) -> dict[str, str]:
+        out = {}
+        for entry in self._list(self.harvest_options):
+            key, _, value = entry.partition("=")
+            source, _, option = key.partition(":")
+            if source.strip() == name and option:
+                out[option.strip()] = value.strip().replace(";", ",")
+        return out
+
     def tag_scheme_list(self) -> list[str]:
         return self._list(self.tag_schemes)
 

@@ -21,7 +21,8 @@ from ontology.errors import SourceError, UnknownSchemaError
 from ontology.iris import Minter
 
 SCHEMAS = {"event": "event", "organization": "organization", "resource": "resource",
-           "nationalTarget": "national-target", "nationalTarget7": "national-target"}
+           "nationalTarget": "national-target", "nationalTarget7": "national-target",
+           "capacityBuildingInitiative": "capacity-building-initiative"}
 TARGET_FIELDS = ("aichiTargets", "otherAichiTargets", "gbfTargets", "globalTargetAlignment", "globalGoalAlignment")
 SUBJECT_FIELDS = ("thematicAreas", "cbdSubjects")
 _TARGET = re.compile(r"^(AICHI|GBF)-(TARGET|GOAL)-([0-9]+|[A-E])(?:-C\d+)?$")

@@ -34,6 +34,9 @@ class TripleSet:
         obj = o if isinstance(o, (ox.NamedNode, ox.Literal, ox.BlankNode)) else ox.NamedNode(o)
         self._triples.add(ox.Triple(subject, ox.NamedNode(p), obj))
 
+    def triples(self) -> list[ox.Triple]:
+        return list(self._triples)
+
     def __len__(self) -> int:
         return len(self._triples)
 

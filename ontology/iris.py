@@ -58,6 +58,16 @@ class Minter:
     def decision_paragraph(self, symbol: str, paragraph: str) -> str:
         return self.decision(symbol) + "/para/" + paragraph_slug(paragraph)
 
+    def decision_section(self, symbol: str, section: str) -> str:
+        return self.decision(symbol) + "/section/" + slug(section)
+
+    def decision_annex(self, symbol: str, annex: int | str, paragraph: str | None = None) -> str:
+        node = self.decision(symbol) + "/annex/" + slug(str(annex))
+        return node + "/para/" + paragraph_slug(paragraph) if paragraph else node
+
+    def decision_preamble(self, symbol: str, index: int) -> str:
+        return self.decision(symbol) + f"/preamble/{int(index)}"
+
     def request(self, symbol: str, paragraph: str, index: int = 1) -> str:
         return self.decision_paragraph(symbol, paragraph) + f"/request/{index}"
 
@@ -97,6 +107,9 @@ class Minter:
 
     def document(self, symbol: str) -> str:
         return self._iri("document", slug(symbol))
+
+    def notification(self, number: str) -> str:
+        return self._iri("notification", slug(number))
 
     def graph(self, name: str) -> str:
         return self._iri("graph", slug(name))

@@ -1,0 +1,205 @@
+"""The polite HTTP client of the harvester: few connections, a rate limit, timeouts, retries.
+
+Built on httpx (connection pool, timeouts) and tenacity (retries with exponential backoff and
+jitter on 429, 5xx, timeouts and dropped connections; a ``Retry-After`` header, in seconds or as an
+HTTP date, is honoured up to ``max_retry_after``). Conditional requests: :meth:`Client.get_json`
+sends ``If-None-Match`` / ``If-Modified-Since`` when the caller gives the validators it kept, and
+answers :data:`NOT_MODIFIED` on 304.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from ontology.errors import SourceError
+
+USER_AGENT = "chmkg-harvester/1 (+https://github.com/chmkg; CHM Knowledge Hub)"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class HarvestHTTPError(SourceError):
+    """A source answered with an error, or not at all, after the retries."""
+
+    code = "E105"
+    http_status = 502
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class _NotModified:
+    def __repr__(self) -> str:
+        return "NOT_MODIFIED"
+
+
+NOT_MODIFIED: Any = _NotModified()
+
+
+@dataclass
+class Response:
+    """A decoded JSON answer with the validators a later conditional request can send."""
+
+    data: Any
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Politeness:
+    connections: int = 2
+    rate: float = 5.0  # requests per second over all connections; 0: no limit
+    timeout: float = 30.0
+    retries: int = 5
+    backoff: float = 1.0  # first wait, seconds; doubles each retry, with jitter
+    max_backoff: float = 60.0
+    max_retry_after: float = 300.0
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds: an integer, or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+class _RateLimiter:
+    """At most ``rate`` request starts per second, shared by the client's threads."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)
+
+
+class Client:
+    """One source's HTTP client; thread-safe (sources fetch with ``politeness.connections`` threads)."""
+
+    def __init__(self, base_url: str, politeness: Politeness = Politeness(), headers: dict[str, str] | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.politeness = politeness
+        self.requests = 0
+        self.retried = 0
+        self._limiter = _RateLimiter(politeness.rate)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(politeness.timeout),
+            limits=httpx.Limits(max_connections=politeness.connections, max_keepalive_connections=politeness.connections),
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _wait(self, state: RetryCallState) -> float:
+        p = self.politeness
+        # exponential backoff with full jitter on top (the shape of tenacity's wait_exponential_jitter)
+        backoff = min(p.max_backoff, p.backoff * 2 ** (state.attempt_number - 1)) + random.uniform(0, p.backoff)
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Retryable) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), p.max_retry_after)
+        return backoff
+
+    def get_json(self, path: str, params: dict[str, Any] | None = None, *, etag: str | None = None,
+                 last_modified: str | None = None, allow: tuple[int, ...] = ()) -> Response:
+        """GET ``path`` and decode its JSON. Statuses in ``allow`` are returned (data None) instead of raised."""
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+
+        def attempt() -> Response:
+            self._limiter.wait()
+            self.requests += 1
+            try:
+                r = self._http.get(path, params=params, headers=headers)
+            except (httpx.TimeoutException, httpx.TransportError) as e:
+                raise _Retryable(f"{type(e).__name__}: {e}") from None
+            if r.status_code in RETRY_STATUSES:
+                raise _Retryable(f"HTTP {r.status_code}", retry_after_seconds(r.headers.get("retry-after")))
+            url = str(r.url)
+            if r.status_code == 304:
+                return Response(NOT_MODIFIED, url, etag, last_modified, 304)
+            if r.status_code in allow:
+                return Response(None, url, status=r.status_code)
+            if r.status_code >= 400:
+                raise HarvestHTTPError(f"GET {url}: HTTP {r.status_code} {_error_message(r)}", r.status_code)
+            try:
+                data = r.json()
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise _Retryable(f"GET {url}: the answer is not valid JSON ({e})") from None
+            return Response(data, url, r.headers.get("etag"), r.headers.get("last-modified"), r.status_code)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.politeness.retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+            before_sleep=lambda state: self._count_retry(),
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _Retryable as e:
+            raise HarvestHTTPError(f"GET {self.base_url}{path}: {e} (gave up after {self.politeness.retries} retries)") from None
+
+    def _count_retry(self) -> None:
+        self.retried += 1
+
+
+def _error_message(r: httpx.Response) -> str:
+    """The message of the CBD error envelope (``{statusCode, code, message}``), or the reason phrase."""
+    try:
+        body = r.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return r.reason_phrase
+    if isinstance(body, dict):
+        for key in ("message", "error"):
+            value = body.get(key)
+            if isinstance(value, str):
+                return value
+            if isinstance(value, dict) and isinstance(value.get("message"), (str, dict)):
+                msg = value["message"]
+                return msg.get("value", "") if isinstance(msg, dict) else msg
+    return r.reason_phrase

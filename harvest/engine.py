@@ -1,0 +1,361 @@
+"""One harvest run: fetch, map, compare, validate, quarantine, commit in batches, sweep, report.
+
+Each batch of changed records is validated as a change to the source's graph
+(:func:`writes.delta.validate_delta`); records whose nodes fail the shapes are quarantined with their
+report and the rest of the batch is committed by one guarded update (:mod:`writes.commit`), so a
+run killed at any moment leaves every record either as it was or as it is now, never half. The
+bookkeeping (:mod:`harvest.state`) follows each commit, with the checkpoint a resumed run starts from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pyoxigraph as ox
+
+from harvest.client import Client, HarvestHTTPError, Politeness
+from harvest.sources.base import FetchContext, Item, Mapped, Source
+from harvest.state import State
+from ontology import CHM, DCTERMS, PROV, RDF, VOID, XSD
+from ontology.errors import ChmError
+from sparql.builder import fill, iri
+from sparql.store import Store
+from writes import commit
+from writes.delta import validate_delta
+
+log = logging.getLogger(__name__)
+
+BATCH_RECORDS = 200
+MAX_ROUNDS = 3
+_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH $g { ?s ?p ?o } }"
+
+
+@dataclass
+class HarvestReport:
+    source: str
+    run: str
+    url: str
+    started: str
+    ended: str = ""
+    status: str = "running"  # ok, partial (stopped by --limit), failed
+    message: str = ""
+    full: bool = False
+    resumed: bool = False
+    since: str | None = None
+    requests: int = 0
+    retries: int = 0
+    fetched: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    refused: list[dict[str, str]] = field(default_factory=list)
+    triples_added: int = 0
+    triples_removed: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.new or self.changed or self.removed)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class _Pending:
+    __slots__ = ("item", "own", "shared", "checksum", "is_new")
+
+    def __init__(self, item: Item, own: list[bytes], shared: list[bytes], checksum: str, is_new: bool) -> None:
+        self.item, self.own, self.shared, self.checksum, self.is_new = item, own, shared, checksum, is_new
+
+
+def _lines(t) -> list[bytes]:
+    data = t.ntriples()
+    return [line for line in data.split(b"\n") if line]
+
+
+def _subject(line: bytes) -> str | None:
+    return line[1:line.index(b">")].decode() if line.startswith(b"<") else None
+
+
+class Harvester:
+    """Harvests one source into its graph ``<base>graph/harvest-<name>``."""
+
+    def __init__(self, store: Store, state: State, source: Source, base_url: str, meta_graph: str, *,
+                 politeness: Politeness = Politeness(), write: Callable[[Callable[[], Any]], Any] | None = None,
+                 lock: Callable[[], AbstractContextManager] | None = None,
+                 progress: Callable[[HarvestReport], None] | None = None, batch: int = BATCH_RECORDS) -> None:
+        self.store, self.state, self.source = store, state, source
+        self.base_url = base_url
+        self.meta_graph = meta_graph
+        self.graph = source.m.graph(f"harvest-{source.name}")
+        self.politeness = politeness
+        self.write = write or (lambda fn: fn())
+        self.lock = lock or nullcontext
+        self.progress = progress or (lambda report: None)
+        self.batch = batch
+
+    # -- the run -------------------------------------------------------------------------
+    def run(self, *, since: datetime | None = None, full: bool = False, limit: int | None = None) -> HarvestReport:
+        name = self.source.name
+        t0 = time.perf_counter()
+        checkpoint = self.state.checkpoint(name)
+        resumed = checkpoint is not None and checkpoint["full"] == full
+        run_id = checkpoint["run"] if resumed else uuid.uuid4().hex[:12]
+        started = checkpoint["started"] if resumed else now_iso()
+        if since is None and not full:
+            last = self.state.last_run(name)
+            if last:  # a little overlap: a record updated while the last run listed is seen again
+                since = datetime.fromisoformat(last["started"]) - timedelta(minutes=5)
+        report = HarvestReport(name, run_id, self.base_url, started, full=full, resumed=resumed,
+                               since=since.isoformat(timespec="seconds") if since else None)
+        self.state.start_run(run_id, name, started)
+        ctx = FetchContext(since=since, full=full, limit=limit, known=self.state.known(name),
+                           cursor=checkpoint["cursor"] if resumed else None, options=self.source.options)
+        client = Client(self.base_url, self.politeness, headers=self.source.headers)
+        pending: list[_Pending] = []
+        seen_keys: list[str] = []
+        last_cursor: Any = None
+        try:
+            for item in self.source.items(client, ctx):
+                report.fetched += 1
+                last_cursor = item.cursor
+                seen_keys.append(item.key)
+                self._take(item, ctx, report, pending)
+                if len(pending) >= self.batch:
+                    self._flush(pending, report, run_id, started, full, last_cursor, seen_keys)
+                    pending, seen_keys = [], []
+                    self.progress(report)
+                if limit is not None and report.fetched >= limit:
+                    report.status = "partial"
+                    break
+            self._flush(pending, report, run_id, started, full, last_cursor, seen_keys)
+            if full and report.status != "partial":
+                self._sweep(report, run_id)
+            if report.status == "running":
+                report.status = "ok"
+        except (HarvestHTTPError, ChmError) as e:
+            report.status = "failed"
+            report.message = str(e)
+        finally:
+            report.requests, report.retries = client.requests, client.retried
+            client.close()
+        if report.status == "ok" or report.status == "partial":
+            self.state.clear_checkpoint(name)
+            if report.wrote:
+                self._provenance(report)
+        report.ended = now_iso()
+        report.seconds = round(time.perf_counter() - t0, 3)
+        # a partial run (--limit) is not a point later runs can count from
+        self.state.end_run(run_id, report.ended, report.status if report.status != "partial" else "partial", report.as_dict())
+        self.progress(report)
+        return report
+
+    def _take(self, item: Item, ctx: FetchContext, report: HarvestReport, pending: list[_Pending]) -> None:
+        known = ctx.known.get(item.key)
+        if item.error:
+            report.refused.append({"key": item.key, "reason": item.error})
+            return
+        if item.unchanged and known:
+            report.unchanged += 1
+            return
+        try:
+            mapped: Mapped = self.source.map(item)
+        except (ChmError, ValueError, KeyError, TypeError) as e:
+            report.refused.append({"key": item.key, "reason": f"cannot map the record: {e}"})
+            return
+        own, shared = _lines(mapped.own), _lines(mapped.shared)
+        checksum = hashlib.sha256(b"\n".join(own) + b"\n#\n" + b"\n".join(shared)).hexdigest()
+        if known and known.checksum == checksum:
+            report.unchanged += 1
+            if (item.revision, item.etag, item.modified) != (known.revision, known.etag, known.modified):
+                pending.append(_Pending(item, own, shared, checksum, False))  # new validators, same triples
+            return
+        pending.append(_Pending(item, own, shared, checksum, known is None))
+
+    # -- a batch ---------------------------------------------------------------------------
+    def _flush(self, pending: list[_Pending], report: HarvestReport, run_id: str, started: str, full: bool,
+               cursor: Any, seen_keys: list[str]) -> None:
+        name = self.source.name
+        if seen_keys:
+            self.state.touch(name, seen_keys, run_id)
+        changed = [p for p in pending if p.checksum != (self._known_checksum(p.item.key))]
+        same = [p for p in pending if p not in changed]
+        quarantined: list[tuple[str, str, str, str]] = []
+        olds = {p.item.key: self.state.lines(name, p.item.key) or ([], []) for p in changed}
+
+        def delta(batch: list[_Pending]) -> tuple[list[bytes], list[bytes], dict[bytes, int], list[bytes]]:
+            add: set[bytes] = set()
+            remove: set[bytes] = set()
+            shared_delta: dict[bytes, int] = {}
+            for p in batch:
+                old_own, old_shared = olds[p.item.key]
+                add.update(set(p.own) - set(old_own))
+                remove.update(set(old_own) - set(p.own))
+                for line in set(p.shared) - set(old_shared):
+                    shared_delta[line] = shared_delta.get(line, 0) + 1
+                for line in set(old_shared) - set(p.shared):
+                    shared_delta[line] = shared_delta.get(line, 0) - 1
+            refs = self.state.shared_refs(name, shared_delta)
+            shared_add = [line for line, d in shared_delta.items() if d > 0 and refs.get(line, 0) == 0]
+            shared_gone = [line for line, d in shared_delta.items() if refs.get(line, 0) + d <= 0 and d < 0]
+            add.update(shared_add)
+            remove.difference_update(add)
+            remove.update(line for line in shared_gone if line not in add)
+            return sorted(add), sorted(remove), shared_delta, shared_gone
+
+        batch = list(changed)
+
+        def plan(guarded: commit.Guarded) -> tuple[list[_Pending], tuple]:
+            nonlocal quarantined
+            current = list(batch)
+            refused: list[tuple[str, str, str, str]] = []
+            for _ in range(MAX_ROUNDS + 1):
+                if not current:
+                    break
+                add, remove, shared_delta, gone = delta(current)
+                report_ = validate_delta(self.store, self.graph, self.meta_graph, add, remove)
+                if report_.conforms:
+                    guarded.delete_lines(self.graph, remove)
+                    guarded.insert_lines(self.graph, add)
+                    quarantined = refused
+                    return current, (add, remove, shared_delta)
+                failing = {v.focus for v in report_.violations}
+                bad = [p for p in current if failing & self._nodes(p, olds)]
+                if not bad or _ == MAX_ROUNDS:  # cannot tell whose: check the records one by one
+                    bad = [p for p in current if not validate_delta(self.store, self.graph, self.meta_graph,
+                                                                    *delta([p])[:2]).conforms]
+                    if not bad:
+                        bad = current
+                for p in bad:
+                    mine = [v for v in report_.violations if v.focus in self._nodes(p, olds)] or report_.violations[:5]
+                    reason = "; ".join(f"{v.focus} {v.path or ''}: {v.message}" for v in mine[:3])
+                    refused.append((p.item.key, f"fails the shapes: {reason}",
+                                    json.dumps([asdict(v) for v in mine], ensure_ascii=False),
+                                    json.dumps(p.item.payload, ensure_ascii=False, default=str)[:100_000]))
+                current = [p for p in current if p not in bad]
+            quarantined = refused
+            return [], ([], [], {})
+
+        def commit_batch():
+            with self.lock():
+                return commit.run(self.store, self.meta_graph, plan, f"the harvest of {name}")
+
+        if batch:
+            written, (add, remove, shared_delta) = self.write(commit_batch)
+        else:
+            written, add, remove, shared_delta = [], [], [], {}
+        for key, reason, _, _ in quarantined:
+            report.refused.append({"key": key, "reason": reason})
+        for p in written:
+            if p.is_new:
+                report.new += 1
+            else:
+                report.changed += 1
+        report.triples_added += len(add)
+        report.triples_removed += len(remove)
+        upserts = [(p.item.key, p.checksum, p.item.revision, p.item.etag, p.item.modified, p.own, p.shared)
+                   for p in [*written, *same]]
+        released = [p.item.key for p in written]
+        self.state.apply(name, upserts, [], shared_delta, run_id, quarantined, released,
+                         (run_id, json.dumps(cursor), full, started) if cursor is not None else None)
+
+    def _known_checksum(self, key: str) -> str | None:
+        row = self.state.db.execute("SELECT checksum FROM record WHERE source = ? AND key = ?",
+                                    (self.source.name, key)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _nodes(p: _Pending, olds: dict) -> set[str]:
+        old_own, _ = olds.get(p.item.key, ([], []))
+        return {s for s in map(_subject, [*p.own, *old_own]) if s}
+
+    # -- the sweep -------------------------------------------------------------------------
+    def _sweep(self, report: HarvestReport, run_id: str) -> None:
+        """Remove the records a full run did not see: the source no longer has them."""
+        name = self.source.name
+        gone = self.state.unseen(name, run_id)
+        for i in range(0, len(gone), self.batch):
+            keys = gone[i:i + self.batch]
+            olds = {k: self.state.lines(name, k) or ([], []) for k in keys}
+            remove: set[bytes] = set()
+            shared_delta: dict[bytes, int] = {}
+            for own, shared in olds.values():
+                remove.update(own)
+                for line in shared:
+                    shared_delta[line] = shared_delta.get(line, 0) - 1
+            refs = self.state.shared_refs(name, shared_delta)
+            remove.update(line for line, d in shared_delta.items() if refs.get(line, 0) + d <= 0)
+            lines = sorted(remove)
+
+            def plan(guarded: commit.Guarded) -> None:
+                check = validate_delta(self.store, self.graph, self.meta_graph, [], lines)
+                if not check.conforms:
+                    raise ChmError(f"removing {len(keys)} records {name} no longer has would break what points at "
+                                   f"them; nothing was removed.\n{check.summary()}")
+                guarded.delete_lines(self.graph, lines)
+
+            def commit_removal():
+                with self.lock():
+                    return commit.run(self.store, self.meta_graph, plan, f"the sweep of {name}")
+
+            self.write(commit_removal)
+            self.state.apply(name, [], keys, shared_delta, run_id, [], keys, None)
+            report.removed += len(keys)
+            report.triples_removed += len(lines)
+
+    # -- provenance ------------------------------------------------------------------------
+    def _provenance(self, report: HarvestReport) -> None:
+        """The graph's provenance in the meta graph: what was asked, when, the counts, a checksum."""
+        name = self.source.name
+        n = ox.NamedNode
+        g = iri(self.graph)
+        run = n(self.graph + "/run/" + report.run)
+        rows = self.state.db.execute("SELECT checksum FROM record WHERE source = ? ORDER BY key", (name,))
+        h = hashlib.sha256()
+        for (c,) in rows:
+            h.update(c.encode())
+        count = self.store.select(fill(_COUNT, g=g), union=False)[0]["n"].value
+        when = ox.Literal(datetime.now(timezone.utc).isoformat(timespec="seconds"), datatype=n(XSD.dateTime))
+        integer = n(XSD.integer)
+        terms = [
+            (g, n(RDF.type), n(VOID.Dataset)),
+            (g, n(DCTERMS.title), ox.Literal(f"Harvest of {self.source.title}")),
+            (g, n(DCTERMS.source), ox.Literal(self.base_url)),
+            (g, n(CHM.reader), ox.Literal(f"harvest:{name}")),
+            (g, n(CHM.checksum), ox.Literal("sha256:" + h.hexdigest())),
+            (g, n(CHM.tripleCount), ox.Literal(count, datatype=integer)),
+            (g, n(PROV.generatedAtTime), when),
+            (g, n(PROV.wasGeneratedBy), run),
+            (run, n(RDF.type), n(PROV.Activity)),
+            (run, n(PROV.startedAtTime), ox.Literal(report.started, datatype=n(XSD.dateTime))),
+            (run, n(PROV.endedAtTime), when),
+            (run, n(PROV.used), ox.Literal(self.base_url)),
+            (run, n(DCTERMS.description), ox.Literal(
+                f"fetched {report.fetched}, new {report.new}, changed {report.changed}, unchanged {report.unchanged}, "
+                f"removed {report.removed}, refused {len(report.refused)}; {report.requests} requests"
+                + (" (full sweep)" if report.full else "") + (f" since {report.since}" if report.since else ""))),
+        ]
+
+        def plan(guarded: commit.Guarded) -> None:
+            guarded.delete_values(self.meta_graph, self.graph)
+            guarded.insert_terms(self.meta_graph, terms)
+
+        def write():
+            with self.lock():
+                commit.run(self.store, self.meta_graph, plan, f"the provenance of {name}")
+
+        self.write(write)

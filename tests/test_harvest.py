@@ -1,0 +1,287 @@
+"""The harvester against a replay server answering in the CBD APIs' documented shapes (tests/replay.py)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import BASE, META, graph, snapshot
+from harvest.client import Politeness, retry_after_seconds
+from harvest.engine import Harvester
+from harvest.sources import SOURCES
+from harvest.state import State
+from replay import Replay, decision_tree
+
+FAST = Politeness(rate=0, backoff=0.01, max_backoff=0.05, timeout=1.0, retries=3)
+CHM = "https://w3id.org/chmkg/ns#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+ELI = "http://data.europa.eu/eli/ontology#"
+
+
+@pytest.fixture
+def replay():
+    server = Replay().start()
+    yield server
+    server.stop()
+
+
+def harvester(store, tmp_path, name, url, batch=200, **options):
+    state = State(tmp_path / "harvest.sqlite")
+    return Harvester(store, state, SOURCES[name](BASE, options), url, META, politeness=FAST, batch=batch)
+
+
+def objects(store, s, p):
+    return sorted({r["o"].value for r in store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", {"s": ox.NamedNode(s), "p": ox.NamedNode(p)})})
+
+
+def harvest_graph(store, name):
+    return store.dump(graph(f"harvest-{name}"), ox.RdfFormat.N_TRIPLES)
+
+
+# -- cbd-decisions -------------------------------------------------------------------------------
+
+def test_a_decision_tree_becomes_the_hubs_decision_with_its_elements(bundled_store, replay, tmp_path):
+    replay.add_decision(decision_tree(15, 4, paragraphs=4, title="Kunming-Montreal Global Biodiversity Framework"))
+    replay.add_decision(decision_tree(16, 2, paragraphs=2))
+    report = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url).run()
+    assert (report.status, report.new, report.refused) == ("ok", 2, [])
+    d = BASE + "decision/cop/15/4"
+    # the same node the bundled data holds: its bundled title stays, the harvested one joins it
+    assert "15/4" in objects(bundled_store, d, CHM + "symbol")
+    assert "Kunming-Montreal Global Biodiversity Framework" in objects(bundled_store, d, ELI + "title")
+    assert objects(bundled_store, d, DCT + "identifier") == ["CBD/COP/15/04"]
+    assert objects(bundled_store, d, "http://www.w3.org/2000/01/rdf-schema#seeAlso")[0].endswith("/api/v2021/decisions/CBD%2FCOP%2F15%2F04/tree")
+    para = d + "/para/a-1"
+    assert objects(bundled_store, para, ELI + "number") == ["A.1"]
+    assert objects(bundled_store, para, ELI + "is_part_of") == [d]
+    assert objects(bundled_store, para, DCT + "isPartOf") == [d + "/section/a"]
+    assert objects(bundled_store, para, CHM + "elementType") == [BASE + "scheme/element-type/operational"]
+    assert objects(bundled_store, para, CHM + "trackingStatus") == [BASE + "scheme/decision-status/active"]
+    assert objects(bundled_store, para, CHM + "addressedTo") == [BASE + "actor/parties"]
+    texts = objects(bundled_store, para, CHM + "fullText")
+    assert "1. Requests the Executive Secretary to do thing 1 of decision 4," in texts and any(t.startswith("1. Prie") for t in texts)
+    assert BASE + "decision/cop/14/4" in objects(bundled_store, para, DCT + "references")
+    assert BASE + "scheme/cbd-subjects/cbd-subject-chm" in objects(bundled_store, para, DCT + "subject")
+    # items and sub-items sit in their paragraph
+    item, sub = d + "/para/a-1-a", d + "/para/a-1-a-i"
+    assert objects(bundled_store, item, ELI + "number") == ["A.1 (a)"]
+    assert objects(bundled_store, sub, DCT + "isPartOf") == [item]
+    assert objects(bundled_store, sub, CHM + "fullText") == ["(i) through the clearing-house mechanism;"]
+    # preamble, section, references to documents and notifications, target links
+    assert objects(bundled_store, d + "/preamble/2", CHM + "fullText") == ["Recalling decision 14/4,"]
+    assert BASE + "document/cbd-sbi-15-3" in objects(bundled_store, d + "/para/a-3", DCT + "references")
+    assert BASE + "notification/2024-001" in objects(bundled_store, d + "/para/a-4", DCT + "references")
+    assert BASE + "scheme/gbf-targets/target-21" in objects(bundled_store, d, DCT + "subject")
+    assert objects(bundled_store, d + "/para/a-2", CHM + "addressedTo") == [BASE + "actor/executive-secretary", BASE + "actor/sbstta"]
+    # a decision the bundled data does not hold is created whole, in its meeting
+    assert objects(bundled_store, BASE + "decision/cop/16/2", "http://www.w3.org/ns/prov#wasGeneratedBy") == [BASE + "meeting/cop/16"]
+    # provenance of the graph: what was asked, when, counts, checksum
+    meta = {r["p"].value: r["o"].value for r in bundled_store.select(
+        "SELECT ?m ?g ?p ?o WHERE { GRAPH ?m { ?g ?p ?o } }", {"m": ox.NamedNode(META), "g": ox.NamedNode(graph("harvest-cbd-decisions"))},
+        union=False)}
+    assert meta[CHM + "reader"] == "harvest:cbd-decisions" and meta[DCT + "source"] == replay.url
+    assert meta[CHM + "checksum"].startswith("sha256:") and int(meta[CHM + "tripleCount"]) > 100
+
+
+def test_an_unchanged_second_run_writes_nothing_and_asks_conditionally(bundled_store, replay, tmp_path):
+    for n in range(1, 6):
+        replay.add_decision(decision_tree(15, n))
+    h = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url)
+    assert h.run().new == 5
+    before = snapshot(bundled_store)
+    replay.requests.clear()
+    second = h.run()
+    assert (second.new, second.changed, second.unchanged, second.removed) == (0, 0, 5, 0)
+    assert snapshot(bundled_store) == before
+    assert second.triples_added == second.triples_removed == 0
+    # each tree was asked with its ETag and answered 304 (nothing to map)
+    assert sum("/tree" in r for r in replay.requests) == 5
+
+
+def test_a_changed_decision_replaces_exactly_its_old_triples(bundled_store, replay, tmp_path):
+    for n in (1, 2):
+        replay.add_decision(decision_tree(15, n))
+    h = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url)
+    h.run()
+    tree = replay.decisions["CBD/COP/15/01"]
+    para = tree["nodes"][2]["nodes"][1]
+    para["html"]["en"] = "<p>2. <em>Urges</em> Parties to act.</p>"
+    para["statuses"] = ["implemented"]
+    report = h.run()
+    assert (report.changed, report.unchanged) == (1, 1)
+    node = BASE + "decision/cop/15/1/para/a-2"
+    assert "2. Urges Parties to act." in objects(bundled_store, node, CHM + "fullText")
+    assert not any("thing 2" in t for t in objects(bundled_store, node, CHM + "fullText") if t.startswith("2. Requests"))
+    assert objects(bundled_store, node, CHM + "trackingStatus") == [BASE + "scheme/decision-status/implemented"]
+    # the untouched decision kept every triple
+    assert objects(bundled_store, BASE + "decision/cop/15/2/para/a-2", CHM + "trackingStatus") == [BASE + "scheme/decision-status/active"]
+
+
+def test_a_full_sweep_removes_what_the_source_no_longer_has(bundled_store, replay, tmp_path):
+    replay.add_decision(decision_tree(15, 16, title="Knowledge management and the clearing-house mechanism"))
+    replay.add_decision(decision_tree(15, 30))
+    h = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url)
+    h.run()
+    del replay.decisions["CBD/COP/15/16"]
+    incremental = h.run()
+    assert incremental.removed == 0  # an incremental run cannot know
+    assert objects(bundled_store, BASE + "decision/cop/15/16/para/a-1", ELI + "number") == ["A.1"]
+    full = h.run(full=True)
+    assert (full.removed, full.unchanged) == (1, 1)
+    assert objects(bundled_store, BASE + "decision/cop/15/16/para/a-1", ELI + "number") == []
+    assert b"decision/cop/15/16" not in harvest_graph(bundled_store, "cbd-decisions")
+    # the bundled facts about 15/16 stay
+    assert objects(bundled_store, BASE + "decision/cop/15/16", CHM + "symbol") == ["15/16"]
+    assert objects(bundled_store, BASE + "decision/cop/15/30", CHM + "symbol") == ["15/30"]
+
+
+def test_a_record_that_fails_the_shapes_is_quarantined_and_the_rest_loads(bundled_store, replay, tmp_path):
+    replay.add_decision(decision_tree(15, 5))
+    bad = decision_tree(15, 6)
+    bad["code"] = "CBD/COP/40/06"  # no COP 40 meeting: the decision would point at a meeting that is not one
+    replay.decisions[bad["code"]] = bad
+    replay.add_decision(decision_tree(16, 7))
+    h = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url)
+    report = h.run()
+    assert (report.new, len(report.refused)) == (2, 1)
+    refused = report.refused[0]
+    assert refused["key"] == "CBD/COP/40/06" and "wasGeneratedBy" in refused["reason"]
+    assert b"decision/cop/40/6" not in harvest_graph(bundled_store, "cbd-decisions")
+    assert objects(bundled_store, BASE + "decision/cop/16/7", CHM + "symbol") == ["16/7"]
+    q = State(tmp_path / "harvest.sqlite").quarantine("cbd-decisions")
+    assert [r["key"] for r in q] == ["CBD/COP/40/06"] and "ClassConstraintComponent" in q[0]["report"]
+    # once what it needs is there (the meeting), the next run loads it and it leaves the quarantine
+    bundled_store.update(
+        "INSERT DATA { GRAPH <http://127.0.0.1:8000/graph/meetings-extra> { "
+        "<http://127.0.0.1:8000/meeting/cop/40> a <https://w3id.org/chmkg/ns#Meeting> ; "
+        "<https://schema.org/startDate> \"2040-10-01\"^^<http://www.w3.org/2001/XMLSchema#date> ; "
+        "<https://w3id.org/chmkg/ns#meetingNumber> 40 ; "
+        "<http://www.w3.org/ns/prov#wasAssociatedWith> <http://127.0.0.1:8000/actor/cop> ; "
+        "<http://www.w3.org/2004/02/skos/core#prefLabel> \"COP-40\"@en } }")
+    again = h.run()
+    assert again.new == 1 and not again.refused
+    assert State(tmp_path / "harvest.sqlite").quarantine("cbd-decisions") == []
+
+
+def test_malformed_codes_and_hostile_values_are_refused_or_kept_as_literals(bundled_store, replay, tmp_path):
+    from hostile import INJECTED
+
+    before_other = [g for g in bundled_store.named_graphs()]
+    hostile = decision_tree(15, 8)
+    hostile["code"] = 'CBD/COP/15/08> } ; DROP ALL ; INSERT DATA { <x> <y> "z" } #'
+    replay.decisions[hostile["code"]] = hostile
+    fine = decision_tree(15, 9)
+    fine["title"]["en"] = INJECTED
+    fine["nodes"][2]["nodes"][0]["actors"] = ['parties> } ; DROP ALL #']
+    fine["nodes"][2]["nodes"][0]["decisions"] = ['CBD/COP/15/01"> ; DROP ALL']
+    replay.add_decision(fine)
+    report = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url).run()
+    assert [r["key"] for r in report.refused] == [hostile["code"]]
+    assert "not a decision code" in report.refused[0]["reason"]
+    assert INJECTED in objects(bundled_store, BASE + "decision/cop/15/9", ELI + "title")
+    assert set(before_other) <= set(bundled_store.named_graphs())
+    assert bundled_store.ask("ASK { ?s ?p ?o }")
+
+
+# -- the polite client -------------------------------------------------------------------------
+
+def test_retry_after_is_read_in_seconds_and_as_an_http_date():
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_faults_are_retried_with_backoff_and_the_run_completes(bundled_store, replay, tmp_path):
+    for n in range(1, 4):
+        replay.add_decision(decision_tree(15, n))
+    replay.timeout_seconds = 1.5
+    replay.fault("/api/v2021/decisions", "500", 1)
+    replay.fault("/api/v2021/decisions/CBD%2FCOP%2F15%2F01/tree", "429", 1)
+    replay.fault("/api/v2021/decisions/CBD%2FCOP%2F15%2F02/tree", "timeout", 1)
+    replay.fault("/api/v2021/decisions/CBD%2FCOP%2F15%2F03/tree", "malformed", 1)
+    h = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url)
+    report = h.run()
+    assert (report.status, report.new, report.refused) == ("ok", 3, [])
+    assert report.retries == 4
+    assert all(f[2] == 0 for f in replay.faults)
+
+
+def test_a_429_waits_as_long_as_retry_after_says(replay):
+    from harvest.client import Client
+
+    replay.fault("/api/v2013/countries", "429", 1)
+    waits = []
+    client = Client(replay.url, Politeness(rate=0, backoff=0.01, retries=2))
+    import harvest.client as hc
+
+    original = hc.Retrying
+
+    def spy(**kw):
+        r = original(**kw)
+        r.sleep = waits.append  # record the wait instead of sleeping it
+        return r
+
+    hc.Retrying = spy
+    try:
+        assert client.get_json("/api/v2013/countries").data == []
+    finally:
+        hc.Retrying = original
+        client.close()
+    assert waits == [1.0]
+
+
+def test_a_source_that_keeps_failing_fails_the_run_keeps_what_was_committed_and_resumes(bundled_store, replay, tmp_path):
+    for n in range(1, 7):
+        replay.add_decision(decision_tree(15, n))
+    replay.fault("/api/v2021/decisions/CBD%2FCOP%2F15%2F05/tree", "truncated", 100)
+    h = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url, batch=2)
+    first = h.run()
+    # a tree that never parses is refused with its reason; the others load
+    assert first.status == "ok" and first.new == 5
+    assert first.refused[0]["key"] == "CBD/COP/15/05" and "not valid JSON" in first.refused[0]["reason"]
+    # a listing that never answers fails the run, and says so
+    replay.faults.clear()
+    replay.fault("/api/v2021/decisions", "500", 100)
+    failed = h.run(full=True)
+    assert failed.status == "failed" and "HTTP 500" in failed.message
+    replay.faults.clear()
+    after = h.run(full=True)
+    assert after.status == "ok" and after.new == 1 and after.removed == 0
+
+
+def test_a_harvest_resumes_from_its_checkpoint(bundled_store, replay, tmp_path):
+    from harvest.sources import cbd_decisions
+
+    for n in range(1, 8):
+        replay.add_decision(decision_tree(15, n))
+    old_page = cbd_decisions.PAGE
+    cbd_decisions.PAGE = 2
+    try:
+        h = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url, batch=2)
+        replay.fault("/api/v2021/decisions", "500", 0)
+        # the third listing page fails for good: two batches are committed, the checkpoint stays
+        calls = {"n": 0}
+        original = replay.answer
+
+        def failing(method, path, query, headers):
+            if path == "/api/v2021/decisions" and query.get("sk") == ["4"] and calls["n"] < 10:
+                calls["n"] += 1
+                return 503, {"statusCode": 503}, {}
+            return original(method, path, query, headers)
+
+        replay.answer = failing
+        first = h.run()
+        assert first.status == "failed" and first.new == 4
+        assert State(tmp_path / "harvest.sqlite").checkpoint("cbd-decisions")["cursor"] == {"sk": 2}
+        replay.answer = original
+        replay.requests.clear()
+        second = h.run()
+        assert second.resumed and second.status == "ok" and second.new == 3
+        assert not any("sk=0" in r for r in replay.requests)  # it did not start over
+        assert State(tmp_path / "harvest.sqlite").checkpoint("cbd-decisions") is None
+    finally:
+        cbd_decisions.PAGE = old_page
