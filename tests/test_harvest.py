@@ -285,3 +285,220 @@ def test_a_harvest_resumes_from_its_checkpoint(bundled_store, replay, tmp_path):
         assert State(tmp_path / "harvest.sqlite").checkpoint("cbd-decisions") is None
     finally:
         cbd_decisions.PAGE = old_page
+
+
+# -- cbd-index ---------------------------------------------------------------------------------
+
+def index_docs() -> list[dict]:
+    return [
+        {"id": "52000000cbd0050000000f01", "schema_s": "meeting", "symbol_s": "COP-15", "title_EN_t": "Fifteenth meeting of the COP",
+         "title_FR_t": "Quinzième réunion de la COP", "startDate_dt": "2021-10-11T00:00:00Z", "updatedDate_dt": "2024-01-01T00:00:00Z",
+         "url_ss": ["/meetings/COP-15"]},
+        {"id": "52000000cbd0050000000f02", "schema_s": "meeting", "symbol_s": "SBSTTA-25", "title_EN_t": "Twenty-fifth meeting of SBSTTA",
+         "eventCountry_s": "ke", "eventCity_EN_t": "Nairobi", "startDate_dt": "2023-10-15T00:00:00Z", "endDate_dt": "2023-10-19T00:00:00Z",
+         "themes_ss": ["CBD-SUBJECT-CHM"], "updatedDate_dt": "2024-01-02T00:00:00Z"},
+        {"id": "ntf-2024-001", "schema_s": "notification", "symbol_s": "2024-001", "title_EN_t": "Call for views on the CHM",
+         "title_ES_t": "Convocatoria de opiniones", "date_dt": "2024-01-10T00:00:00Z", "themes_ss": ["CBD-SUBJECT-CHM"],
+         "meeting_ss": ["SBSTTA-25"], "url_ss": ["/notifications/2024-001"], "updatedDate_dt": "2024-01-11T00:00:00Z"},
+        {"id": "st-1", "schema_s": "statement", "title_EN_t": "Statement at the opening", "updatedDate_dt": "2024-02-01T00:00:00Z"},
+        {"id": "nr-1", "schema_s": "nationalReport", "government_s": "co", "title_t": "Sixth national report of Colombia",
+         "realm_ss": ["chm"], "updatedDate_dt": "2024-03-01T00:00:00Z"},
+        {"id": "nt7-1", "schema_s": "nationalTarget7", "identifier_s": "NT7-CO-1", "government_s": "co",
+         "title_EN_t": "Colombia national target 3", "globalTargetAlignment_ss": ["GBF-TARGET-03"], "_revision_i": 2,
+         "updatedDate_dt": "2024-04-01T00:00:00Z"},
+        {"id": "dt-1", "schema_s": "decision-text", "dttCode_s": "CBD/COP/15/16", "dttParagraphCode_s": "CBD/COP/15/16/09.06",
+         "title_t": "(f) prepare a work programme for the clearing-house mechanism", "dttType_ss": ["operational"],
+         "dttStatus_ss": ["implemented"], "dttActor_ss": ["executive-secretary"], "dttSubject_ss": ["CBD-SUBJECT-CHM"],
+         "updatedDate_dt": "2024-05-01T00:00:00Z"},
+        {"id": "old-version", "schema_s": "statement", "title_EN_t": "Superseded version", "version_s": "1",
+         "updatedDate_dt": "2024-05-02T00:00:00Z"},
+    ]
+
+
+def test_the_search_index_brings_meetings_notifications_reports_targets_and_decision_texts(bundled_store, replay, tmp_path):
+    replay.index = index_docs()
+    report = harvester(bundled_store, tmp_path, "cbd-index", replay.url).run()
+    assert (report.status, report.new, report.refused) == ("ok", 7, [])
+    s = bundled_store
+    # a meeting the hub has keeps its dates; the index adds its names and address
+    cop15 = BASE + "meeting/cop/15"
+    assert objects(s, cop15, "https://schema.org/startDate") == ["2022-12-07"]
+    assert "Quinzième réunion de la COP" in objects(s, cop15, SKOS + "altLabel")
+    # a meeting it has not is created from the index
+    sbstta = BASE + "meeting/sbstta/25"
+    assert objects(s, sbstta, "https://schema.org/startDate") == ["2023-10-15"]
+    assert objects(s, sbstta, CHM + "country") == ["KE"]
+    # the notification is the node decision elements refer to
+    ntf = BASE + "notification/2024-001"
+    assert objects(s, ntf, DCT + "title") == ["Call for views on the CHM", "Convocatoria de opiniones"]
+    assert objects(s, ntf, DCT + "references") == [sbstta]
+    assert objects(s, ntf, "http://www.w3.org/2000/01/rdf-schema#seeAlso") == ["https://www.cbd.int/notifications/2024-001"]
+    assert objects(s, BASE + "record/nt7-co-1", DCT + "subject") == [BASE + "scheme/gbf-targets/target-3"]
+    assert objects(s, BASE + "record/nr-1", CHM + "country") == ["CO"]
+    # the decision text lands on the paragraph the bundled data has (15/16 para 9 (f))
+    para = BASE + "decision/cop/15/16/para/9-f"
+    assert objects(s, para, CHM + "trackingStatus") == [BASE + "scheme/decision-status/implemented"]
+    assert "(f) prepare a work programme for the clearing-house mechanism" in objects(s, para, CHM + "fullText")
+    # only current versions are asked for
+    assert all("version_s" in r for r in replay.requests if "/index/select" in r)
+    assert not objects(s, BASE + "record/old-version", DCT + "title")
+
+
+def test_incremental_index_runs_ask_for_updates_since_the_last_run(bundled_store, replay, tmp_path):
+    replay.index = index_docs()
+    h = harvester(bundled_store, tmp_path, "cbd-index", replay.url)
+    h.run()
+    replay.requests.clear()
+    second = h.run()
+    assert second.since is not None and second.fetched == 0
+    assert any("updatedDate_dt%3A%5B" in r for r in replay.requests)
+    from datetime import datetime, timezone
+
+    replay.index.append({"id": "st-2", "schema_s": "statement", "title_EN_t": "A new statement",
+                         "updatedDate_dt": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+    third = h.run()
+    assert (third.fetched, third.new) == (1, 1)
+    assert objects(bundled_store, BASE + "record/st-2", DCT + "title") == ["A new statement"]
+
+
+# -- chm-records -------------------------------------------------------------------------------
+
+def chm_record(uid: str, schema: str = "organization", revision: int = 1, title: str = "Instituto Humboldt") -> tuple[dict, dict]:
+    listed = {"id": f"{uid}@{revision}", "identifier_s": uid, "schema_s": schema, "realm_ss": ["chm"], "_revision_i": revision,
+              "updatedDate_dt": f"2024-0{revision}-01T00:00:00Z", "url_ss": [f"https://chm.cbd.int/database/record?documentID={uid}"]}
+    body = {"header": {"identifier": uid, "schema": schema, "languages": ["en", "es"]},
+            "title": {"en": title, "es": title + " (es)"}, "government": {"identifier": "co"},
+            "cbdSubjects": [{"identifier": "CBD-SUBJECT-CHM"}], "gbfTargets": [{"identifier": "GBF-TARGET-21"}]}
+    info = {"identifier": uid, "revision": revision, "type": schema, "metadata": {"schema": schema}, "body": body}
+    return listed, info
+
+
+def test_chm_records_are_listed_by_the_index_read_with_info_and_not_refetched_when_unchanged(bundled_store, replay, tmp_path):
+    for uid, schema in (("ORG-1", "organization"), ("CBI-1", "capacityBuildingInitiative"), ("WEIRD-1", "resource")):
+        listed, info = chm_record(uid, schema)
+        if uid == "WEIRD-1":  # listed as a resource; the record itself is of a schema the hub does not map
+            info["body"]["header"]["schema"] = "lmo"
+        replay.index.append(listed)
+        replay.records[uid] = info
+    gone, _ = chm_record("GONE-1")
+    replay.index.append(gone)  # listed, but /info answers 404
+    h = harvester(bundled_store, tmp_path, "chm-records", replay.url)
+    report = h.run()
+    assert report.new == 2
+    reasons = {r["key"]: r["reason"] for r in report.refused}
+    assert "has no mapping" in reasons["WEIRD-1"] and "404" in reasons["GONE-1"]
+    org = BASE + "record/org-1"
+    assert objects(bundled_store, org, DCT + "title") == ["Instituto Humboldt", "Instituto Humboldt (es)"]
+    assert objects(bundled_store, org, CHM + "country") == ["CO"]
+    assert BASE + "scheme/gbf-targets/target-21" in objects(bundled_store, org, DCT + "subject")
+    assert objects(bundled_store, org, CHM + "sourceRevision") == ["1"]
+    replay.requests.clear()
+    second = h.run(full=True)
+    assert second.unchanged == 2 and not [r for r in replay.requests if "/info" in r and "ORG-1" in r]
+    # a new revision is fetched and replaces the old
+    listed, info = chm_record("ORG-1", revision=2, title="Instituto Alexander von Humboldt")
+    replay.index = [d for d in replay.index if d.get("identifier_s") != "ORG-1"] + [listed]
+    replay.records["ORG-1"] = info
+    third = h.run(full=True)
+    assert third.changed == 1
+    assert objects(bundled_store, org, DCT + "title") == ["Instituto Alexander von Humboldt", "Instituto Alexander von Humboldt (es)"]
+
+
+# -- cbd-thesaurus -----------------------------------------------------------------------------
+
+def test_thesaurus_domains_become_skos_linked_to_the_hubs_targets_and_countries(bundled_store, replay, tmp_path):
+    replay.terms = {
+        "CBD-SUBJECTS": [
+            {"identifier": "CBD-SUBJECT-CROSS", "title": {"en": "Cross-cutting issues", "fr": "Questions intersectorielles"},
+             "broaderTerms": [], "narrowerTerms": ["CBD-SUBJECT-CHM"], "relatedTerms": []},
+            {"identifier": "CBD-SUBJECT-CHM", "title": {"en": "Clearing-house mechanism"}, "shortTitle": {"en": "CHM"},
+             "broaderTerms": ["CBD-SUBJECT-CROSS"], "narrowerTerms": [], "relatedTerms": [], "nonPreferedTerms": ["CHM network"]},
+        ],
+        "GBF-TARGETS": [{"identifier": "GBF-TARGET-03", "title": {"en": "Target 3"}, "broaderTerms": []}],
+    }
+    replay.countries = [{"code": "CO", "name": {"en": "Colombia", "es": "Colombia", "fr": "Colombie"},
+                         "treaties": {"XXVII8": {"party": "1994-11-28", "instrument": "ratification"},
+                                      "XXVII8a": {"party": None}}}]
+    report = harvester(bundled_store, tmp_path, "cbd-thesaurus", replay.url, domains="CBD-SUBJECTS,GBF-TARGETS").run()
+    assert (report.status, report.new) == ("ok", 4)
+    chm = BASE + "scheme/cbd-subjects/cbd-subject-chm"
+    assert "Clearing-house mechanism" in objects(bundled_store, chm, SKOS + "prefLabel")
+    assert objects(bundled_store, chm, SKOS + "broader") == [BASE + "scheme/cbd-subjects/cbd-subject-cross"]
+    assert objects(bundled_store, chm, SKOS + "hiddenLabel") == ["CHM network"]
+    assert objects(bundled_store, BASE + "scheme/cbd-gbf-targets/gbf-target-03", SKOS + "exactMatch") == [BASE + "scheme/gbf-targets/target-3"]
+    co = BASE + "scheme/countries/co"
+    assert objects(bundled_store, co, CHM + "partyTo") == [BASE + "instrument/cbd"]
+    assert objects(bundled_store, co + "/party/cbd", DCT + "date") == ["1994-11-28"]
+
+
+# -- informea (OData) --------------------------------------------------------------------------
+
+def odata_decision(i: int, number: str = "", treaty: str = "cbd") -> dict:
+    return {"__metadata": {"type": "Decision"}, "id": f"inf-{i:04d}", "number": number or f"XII/{i}", "treaty": treaty,
+            "title": [{"__metadata": {"type": "LocalizableString"}, "language": "en", "value": f"InforMEA decision {i}"}],
+            "summary": [{"__metadata": {"type": "Decision"}}], "updated": "/Date(1400000000000)/",
+            "link": f"https://www.cbd.int/decision/cop/?id={i}"}
+
+
+def test_informea_pages_through_the_silent_cap_and_stops_at_the_404(bundled_store, replay, tmp_path):
+    replay.odata = {"Decisions": [odata_decision(i) for i in range(1, 31)] + [odata_decision(1000 + i, f"BS-VI/{i}", "cartagena")
+                                                                                for i in range(1, 171)] + [odata_decision(9999, "nonsense")],
+                    "NationalPlans": [{"id": "np-1", "country": "co", "title": [{"language": "es", "value": "EPANB de Colombia"}],
+                                       "submission": "/Date(1420070400000)/", "url": "https://www.cbd.int/doc/world/co/co-nbsap-v3-es.pdf"}]}
+    report = harvester(bundled_store, tmp_path, "informea", replay.url + "/informea.svc", sets="Decisions,NationalPlans").run()
+    assert report.fetched == 202 and report.status == "ok"
+    assert [r["key"] for r in report.refused] == ["Decisions:inf-9999"]
+    # 201 decisions: pages of 100, 100, then 1; the NationalPlans page after the first is a 404
+    assert sum("/Decisions" in r for r in replay.requests) == 3
+    assert objects(bundled_store, BASE + "decision/cop/12/2", DCT + "identifier") == ["informea:inf-0002"]
+    assert objects(bundled_store, BASE + "decision/cp/6/3", CHM + "symbol") == ["BS-VI/3"]
+    plan = BASE + "record/informea-nationalplans-np-1"
+    assert objects(bundled_store, plan, DCT + "issued") == ["2015-01-01T00:00:00Z"]
+    assert objects(bundled_store, plan, CHM + "country") == ["CO"]
+
+
+def test_informea_reads_both_envelopes_and_stops_on_a_repeated_page(bundled_store, replay, tmp_path):
+    replay.odata = {"Decisions": [odata_decision(i) for i in range(1, 101)]}
+    replay.odata_v1 = True
+    original = replay.answer
+
+    def ignores_skip(method, path, query, headers):  # a server that always answers the first page
+        query = {k: v for k, v in query.items() if k != "$skip"}
+        return original(method, path, query, headers)
+
+    replay.answer = ignores_skip
+    report = harvester(bundled_store, tmp_path, "informea", replay.url + "/informea.svc", sets="Decisions").run()
+    assert (report.status, report.fetched) == ("ok", 100)
+    assert sum("/Decisions" in r for r in replay.requests) == 2
+
+
+# -- bioland (national CHM) --------------------------------------------------------------------
+
+def test_a_bioland_site_follows_links_next_into_its_own_graph(bundled_store, replay, tmp_path):
+    replay.bioland = {"es": [{"type": "node--content", "id": f"uuid-{i}", "drupal_internal__nid": i, "langcode": "es",
+                              "title": f"Noticia {i}", "changed": "2024-05-02T11:00:00+00:00",
+                              "body": {"value": f"<p>Texto <b>{i}</b></p>"}, "path": {"alias": f"/noticias/{i}"},
+                              "field_tags": "CBD-SUBJECT-CHM,GBF-TARGET-21" if i % 2 else ["CBD-SUBJECT-CHM"],
+                              "field_type_placement": [{"name": "News"}]} for i in range(1, 121)]}
+    from harvest.sources import bioland
+
+    old = bioland.LIMIT
+    bioland.LIMIT = 50
+    try:
+        report = harvester(bundled_store, tmp_path, "bioland", replay.url, country="co", locales="es").run()
+    finally:
+        bioland.LIMIT = old
+    assert (report.status, report.new) == ("ok", 120)
+    assert sum("/jsonapi/node/content" in r for r in replay.requests) == 3
+    r1 = BASE + "record/bioland-co-1"
+    assert objects(bundled_store, r1, DCT + "description") == ["Texto 1"]
+    assert objects(bundled_store, r1, DCT + "subject") == [BASE + "scheme/cbd-subjects/cbd-subject-chm", BASE + "scheme/gbf-targets/target-21"]
+    assert objects(bundled_store, r1, "http://www.w3.org/2000/01/rdf-schema#seeAlso") == [replay.url + "/es/noticias/1"]
+    assert BASE + "graph/harvest-bioland-co" in bundled_store.named_graphs()
+
+
+def test_bioland_needs_the_sites_country():
+    from ontology.errors import BadParameter
+
+    with pytest.raises(BadParameter, match="country"):
+        SOURCES["bioland"](BASE, {})

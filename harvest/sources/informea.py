@@ -105,11 +105,18 @@ class Informea(Source):
         number = str(e.get("number") or "").strip()
         if body is None:
             raise SourceError(f"decision {e.get('id')}: treaty {treaty!r} is not one the hub holds")
-        try:
-            prefix = {"cop": "", "cp": "CP-", "np": "NP-"}[body]
-            sym = parse_symbol(prefix + number if body != "cop" or not number.upper().startswith(("CP", "NP", "BS")) else number)
-        except SymbolError as err:
-            raise SourceError(f"decision {e.get('id')}: number {number!r} is not a decision symbol ({err})") from None
+        prefix = {"cop": "", "cp": "CP-", "np": "NP-"}[body]
+        sym = None
+        for candidate in dict.fromkeys([number, prefix + number]):  # "BS-VI/3", or "VI/3" for a Cartagena decision
+            try:
+                parsed = parse_symbol(candidate)
+            except SymbolError:
+                continue
+            if parsed.body == body:
+                sym = parsed
+                break
+        if sym is None:
+            raise SourceError(f"decision {e.get('id')}: number {number!r} is not a {treaty} decision symbol")
         d = m.decision(sym.canonical)
         out.subjects.append(d)
         titles = localized(e.get("title"))
