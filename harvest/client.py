@@ -157,6 +157,8 @@ class Client:
                 r = self._http.get(path, params=params, headers=headers)
             except (httpx.TimeoutException, httpx.TransportError) as e:
                 raise _Retryable(f"{type(e).__name__}: {e}") from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
+                raise HarvestHTTPError(f"GET {path}: not a URL the harvester can ask ({e})") from None
             if r.status_code in RETRY_STATUSES:
                 raise _Retryable(f"HTTP {r.status_code}", retry_after_seconds(r.headers.get("retry-after")))
             url = str(r.url)

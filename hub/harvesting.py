@@ -8,6 +8,7 @@ run is audited (one line: who, which source, the counts).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -43,8 +44,9 @@ def run_harvest(settings: Settings, store: Store, name: str, *, url: str | None 
                 batch: int | None = None) -> HarvestReport:
     source = make_source(settings, name, options)
     base_url = url or settings.harvest_url(name) or source.default_url
-    if not base_url or not base_url.startswith(("http://", "https://")):
-        raise BadParameter(f"harvest {name}: give the source's address with --url (an http(s) URL)")
+    if not base_url or not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", base_url):
+        raise BadParameter(f"harvest {name}: give the source's address with --url (an http(s) URL without spaces, "
+                           f"quotes or angle brackets); got {base_url!r}")
     if limit is not None and limit < 1:
         raise BadParameter("--limit must be at least 1")
     state = State(settings.harvest_state_path)

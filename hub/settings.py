@@ -96,7 +96,6 @@ class Settings:
         return self._beside(self.audit_file, "audit.log")
 
     @property
-    @property
     def harvest_state_path(self) -> Path:
         return self.state_path / "harvest.sqlite"
 
@@ -124,6 +123,7 @@ class Settings:
                 out[option.strip()] = value.strip().replace(";", ",")
         return out
 
+    @property
     def tag_scheme_list(self) -> list[str]:
         return self._list(self.tag_schemes)
 

@@ -502,3 +502,117 @@ def test_bioland_needs_the_sites_country():
 
     with pytest.raises(BadParameter, match="country"):
         SOURCES["bioland"](BASE, {})
+
+
+# -- the command line --------------------------------------------------------------------------
+
+def chmkg(tmp_path, *args):
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    return CliRunner().invoke(app, ["--store", str(tmp_path / "var" / "store"), "--base", BASE, *args])
+
+
+def test_chmkg_harvest_reports_as_json_and_harvests_lists_the_quarantine(tmp_path, replay):
+    assert chmkg(tmp_path, "load", "--reader", "rdf", str(tmp_path / "none.nt")).exit_code == 1  # nothing there yet
+    from loaders.bundled import read_bundled
+    from sparql.store import EmbeddedStore
+    from writes.ingest import ingest
+
+    s = EmbeddedStore(tmp_path / "var" / "store")
+    ingest(s, read_bundled(BASE), graph("bundled"), META)
+    s.close()
+    replay.add_decision(decision_tree(15, 2))
+    bad = decision_tree(15, 3)
+    bad["title"] = {}
+    replay.add_decision(bad)
+    r = chmkg(tmp_path, "harvest", "cbd-decisions", "--url", replay.url, "--rate", "0", "--json")
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output)
+    assert (report["status"], report["new"], report["fetched"]) == ("ok", 1, 2)
+    assert report["refused"] == [{"key": "CBD/COP/15/03", "reason": "cannot map the record: decision CBD/COP/15/03 has no title"}]
+    listed = json.loads(chmkg(tmp_path, "harvests", "--json").output)
+    assert listed["records"] == {"cbd-decisions": 1} and listed["runs"][0]["status"] == "ok"
+    table = chmkg(tmp_path, "harvest", "cbd-decisions", "--url", replay.url, "--rate", "0")
+    assert table.exit_code == 0 and "refused CBD/COP/15/03: cannot map the record" in table.output
+    # the audit log has one line per run
+    audit = (tmp_path / "var" / "store-hub" / "audit.log").read_text().splitlines()
+    assert sum("harvest cbd-decisions" in line for line in audit) == 2
+
+
+def test_chmkg_harvest_refuses_bad_options_with_a_clear_error(tmp_path, replay):
+    from hostile import BREAKOUTS
+
+    cases = [(("harvest", "nowhere"), "unknown harvest source"),
+             (("harvest", "cbd-decisions", "--url", "ftp://example.org"), "http(s) URL"),
+             (("harvest", "cbd-decisions", "--since", "last tuesday"), "ISO date"),
+             (("harvest", "bioland", "--url", replay.url), "country"),
+             (("harvest", "bioland", "--url", replay.url, "-O", "nonsense"), "KEY=VALUE"),
+             (("harvest", "cbd-decisions", "--url", replay.url, "--limit", "0"), "at least 1")]
+    for args, message in cases:
+        r = chmkg(tmp_path, *args)
+        assert r.exit_code == 1 and message in r.output and "Error [E" in r.output, (args, r.output)
+    # hostile values in options reach no query: an unreachable URL fails cleanly, a country is refused
+    for h in BREAKOUTS:
+        r = chmkg(tmp_path, "harvest", "bioland", "--url", replay.url, "-O", "country=" + h, "--rate", "0")
+        assert r.exit_code == 1 and "Traceback" not in r.output
+        r = chmkg(tmp_path, "harvest", "cbd-index", "--url", "http://127.0.0.1:9/" + h, "--rate", "0", "--retries", "0",
+                  "--timeout", "0.5")
+        assert r.exit_code == 1 and "Traceback" not in r.output and "Error [E" in r.output, r.output
+
+
+@pytest.mark.slow
+def test_a_harvest_killed_at_any_moment_leaves_no_partial_record(tmp_path, replay):
+    """Kill ``chmkg harvest`` with SIGKILL at several moments; every decision in the store is whole
+    (all its elements or none), and the next run completes to exactly what an uninterrupted run gives."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from loaders.bundled import read_bundled
+    from sparql.store import EmbeddedStore
+    from writes.ingest import ingest
+
+    for session in (14, 15, 16):
+        for n in range(1, 41):
+            replay.add_decision(decision_tree(session, n, paragraphs=8))
+    store_path = tmp_path / "var" / "store"
+    s = EmbeddedStore(store_path)
+    ingest(s, read_bundled(BASE), graph("bundled"), META)
+    s.close()
+    from pathlib import Path
+
+    cmd = [str(Path(sys.executable).parent / "chmkg"), "--store", str(store_path), "--base", BASE, "harvest", "cbd-decisions",
+           "--url", replay.url, "--rate", "0", "--batch", "7"]
+
+    def elements_per_decision() -> dict[str, int]:
+        st = EmbeddedStore(store_path)
+        try:
+            from sparql.builder import fill
+
+            rows = st.select(fill("SELECT ?d (COUNT(DISTINCT ?e) AS ?n) WHERE { GRAPH $g { ?e "
+                                  "<http://data.europa.eu/eli/ontology#is_part_of> ?d } } GROUP BY ?d",
+                                  g=ox.NamedNode(graph("harvest-cbd-decisions"))), union=False)
+            return {r["d"].value: int(r["n"].value) for r in rows}
+        finally:
+            st.close()
+
+    for delay in (1.5, 2.5, 3.5):  # bounded: three kills
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        killed = p.poll() is None
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait(timeout=30)
+        assert killed, "the harvest ended before it could be killed: give it more to do"
+        counts = elements_per_decision()
+        # 2 preamble + section + 8 paragraphs + item + sub-item = 13 elements, or the decision is absent
+        assert set(counts.values()) <= {13}, counts
+    done = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    counts = elements_per_decision()
+    assert len(counts) == 120 and set(counts.values()) == {13}
+    again = json.loads(subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=300).stdout)
+    assert (again["new"], again["changed"], again["unchanged"]) == (0, 0, 120)
