@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -115,7 +115,8 @@ class Scheduler:
                 return
             self.running = name
             try:
-                report = run_harvest(self.settings, self.store, name, write=self.write, who="scheduler")
+                # the hub's write() takes the writer lock itself: the run must not take it a second time
+                report = run_harvest(self.settings, self.store, name, write=self.write, lock=nullcontext, who="scheduler")
                 self.last[name] = {"status": report.status, "ended": report.ended, "new": report.new,
                                    "changed": report.changed, "removed": report.removed,
                                    "refused": len(report.refused), "message": report.message}

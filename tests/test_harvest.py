@@ -616,3 +616,72 @@ def test_a_harvest_killed_at_any_moment_leaves_no_partial_record(tmp_path, repla
     assert len(counts) == 120 and set(counts.values()) == {13}
     again = json.loads(subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=300).stdout)
     assert (again["new"], again["changed"], again["unchanged"]) == (0, 0, 120)
+
+
+# -- scheduled harvests in the served hub ----------------------------------------------------
+
+def test_the_scheduler_runs_due_sources_through_the_hubs_write_and_reports_them(settings, replay, tmp_path):
+    from dataclasses import replace
+
+    from hub.harvesting import Scheduler
+    from hub.service import Hub
+    from loaders.bundled import read_bundled
+    from ontology.errors import BadParameter
+    from sparql.store import EmbeddedStore
+    from writes.ingest import ingest
+
+    replay.add_decision(decision_tree(15, 11))
+    s = replace(settings, harvest_schedule="cbd-decisions=3600", harvest_urls=f"cbd-decisions={replay.url}", harvest_rate=0)
+    store = EmbeddedStore(s.store_path)
+    ingest(store, read_bundled(BASE), graph("bundled"), META)
+    hub = Hub(s, store)
+    now = [1000.0]
+    scheduler = Scheduler(s, store, write=lambda fn: hub.write(fn, who="scheduler", what="harvest batch"), clock=lambda: now[0])
+    generation = hub.generation
+    assert scheduler.due() == ["cbd-decisions"]
+    scheduler.run_due()
+    assert scheduler.last["cbd-decisions"]["status"] == "ok" and scheduler.last["cbd-decisions"]["new"] == 1
+    assert hub.generation > generation  # the caches were emptied by the write
+    assert scheduler.status()["cbd-decisions"]["due_in_seconds"] == 3600 and scheduler.due() == []
+    now[0] += 3600
+    replay.requests.clear()
+    scheduler.run_due()
+    assert scheduler.last["cbd-decisions"]["status"] == "ok" and replay.requests
+    audit = s.audit_path.read_text()
+    assert "harvest cbd-decisions from" in audit and '"scheduler"' in audit
+    for bad, message in (("nowhere=3600", "unknown harvest source"), ("cbd-index=5", "at least 60 seconds")):
+        with pytest.raises(BadParameter, match=message):
+            Scheduler(replace(s, harvest_schedule=bad), store, write=lambda fn: fn())
+    hub.close()  # closes the store too
+
+
+def test_healthz_and_the_admin_page_show_runs_and_the_quarantine(settings, replay, tmp_path):
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from hub.harvesting import run_harvest
+    from hub.web.app import create_app
+    from loaders.bundled import read_bundled
+    from sparql.store import EmbeddedStore
+    from writes.ingest import ingest
+
+    store = EmbeddedStore(settings.store_path)
+    ingest(store, read_bundled(BASE), graph("bundled"), META)
+    bad = decision_tree(15, 12)
+    bad["code"] = "CBD/COP/41/12"
+    replay.decisions[bad["code"]] = bad
+    replay.add_decision(decision_tree(15, 13))
+    run_harvest(replace(settings, harvest_rate=0), store, "cbd-decisions", url=replay.url)
+    store.close()
+    app = create_app(settings)
+    token = app.state.hub.tokens.create("ed", "editor")
+    with TestClient(app) as c:
+        health = c.get("/healthz").json()["harvest"]
+        assert health["last_runs"]["cbd-decisions"]["status"] == "ok"
+        assert health["quarantined"] == 1 and health["records"] == {"cbd-decisions": 1}
+        assert c.get("/admin/harvests").status_code in (401, 403)
+        page = c.get("/admin/harvests", headers={"Authorization": "Bearer " + token})
+        assert page.status_code == 200 and "CBD/COP/41/12" in page.text and "wasGeneratedBy" in page.text
+        api = c.get("/api/harvests", headers={"Authorization": "Bearer " + token}).json()
+        assert api["quarantine"][0]["key"] == "CBD/COP/41/12"

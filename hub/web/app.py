@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from hub.harvesting import Scheduler
 from hub.service import Hub
 from hub.settings import Settings, open_configured_store
 from hub.web import errors
@@ -32,17 +33,21 @@ def create_app(settings: Settings) -> FastAPI:
     sys.setswitchinterval(0.0001)
     store = open_configured_store(settings)
     hub = Hub(settings, store)
+    scheduler = Scheduler(settings, store, write=lambda fn: hub.write(fn, who="scheduler", what="harvest batch"))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         hub.warm_up()  # the tagger's pipelines load in the background: the first submission does not wait
+        scheduler.start()  # opt-in: harvest_schedule
         yield
+        scheduler.stop()
         hub.close()
 
     app = FastAPI(title="CHM Knowledge Hub", lifespan=lifespan)
     app.state.store = store
     app.state.settings = settings
     app.state.hub = hub
+    app.state.scheduler = scheduler
     app.add_middleware(
         CORSMiddleware, allow_origins=settings.cors_list, allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD"],
         allow_headers=["Accept", "Authorization", "Content-Type"], expose_headers=["X-Result-Truncated", "X-Row-Cap", "Link", "Location"],

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from hub.harvesting import harvest_status
 from hub.web.middleware import CSP
 from hub.service import Hub
 from hub.web.deps import require
@@ -27,6 +28,19 @@ def build_admin_router(hub: Hub) -> APIRouter:
         manifest = await asyncio.get_running_loop().run_in_executor(None, backup, hub.store, folder)
         hub.audit(who.name, f"backup → {folder}", "done", f"{manifest.quads} quads, sha256 {manifest.sha256}")
         return JSONResponse({"folder": str(folder), **asdict(manifest)}, status_code=201)
+
+    @router.get("/admin/harvests", include_in_schema=False)
+    async def harvests_page(request: Request) -> Response:
+        await require(hub, request, "editor", "the harvest report")
+        status = harvest_status(settings)
+        scheduler = getattr(request.app.state, "scheduler", None)
+        return render(hub, request, "harvests.html", harvest=status, schedule=scheduler.status() if scheduler else {})
+
+    @router.get("/api/harvests", summary="Harvest runs, records per source and the quarantine (editor)")
+    async def harvests_api(request: Request) -> JSONResponse:
+        await require(hub, request, "editor", "the harvest report")
+        scheduler = getattr(request.app.state, "scheduler", None)
+        return JSONResponse({**harvest_status(settings), "schedule": scheduler.status() if scheduler else {}})
 
     @router.get("/about/security", include_in_schema=False)
     def security_page(request: Request) -> Response:

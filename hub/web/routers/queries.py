@@ -8,6 +8,8 @@ import json
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from harvest.sources import SOURCES
+from hub.harvesting import harvest_status
 from hub.service import Hub
 from hub.web.deps import Identity, get_hub, identity
 from hub.web.render import render
@@ -19,10 +21,17 @@ router = APIRouter()
 
 
 @router.get("/healthz")
-def healthz(hub: Hub = Depends(get_hub)) -> dict:
+def healthz(request: Request, hub: Hub = Depends(get_hub)) -> dict:
     store = hub.store
+    status = harvest_status(hub.settings, limit=len(SOURCES) * 2)
+    last: dict[str, dict] = {}
+    for run in status["runs"]:
+        last.setdefault(run["source"], {"status": run["status"], "started": run["started"], "ended": run["ended"]})
+    scheduler = getattr(request.app.state, "scheduler", None)
     return {"status": "ok", "mode": store.mode, "graphs": len(store.named_graphs()), "generation": hub.generation,
-            "running_queries": hub.running, "cached_results": len(hub.cache)}
+            "running_queries": hub.running, "cached_results": len(hub.cache),
+            "harvest": {"schedule": scheduler.status() if scheduler else {}, "last_runs": last,
+                        "quarantined": len(status["quarantine"]), "records": status["records"]}}
 
 
 @router.get("/queries", include_in_schema=False)
