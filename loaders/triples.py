@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pyoxigraph as ox
 
 from ontology import XSD
@@ -23,6 +25,12 @@ def lit(value: object, lang: str | None = None, datatype: str | None = None) -> 
     return ox.Literal(str(value))
 
 
+@lru_cache(maxsize=8192)
+def _node(value: str) -> ox.NamedNode:
+    """Predicates, classes and shared concepts recur thousands of times in a mapping: made once each."""
+    return ox.NamedNode(value)
+
+
 class TripleSet:
     """Collects triples; ``ntriples()`` gives a sorted, deterministic N-Triples document."""
 
@@ -30,9 +38,9 @@ class TripleSet:
         self._triples: set[ox.Triple] = set()
 
     def add(self, s: str | ox.NamedNode, p: str, o: str | ox.NamedNode | ox.Literal) -> None:
-        subject = s if isinstance(s, ox.NamedNode) else ox.NamedNode(s)
-        obj = o if isinstance(o, (ox.NamedNode, ox.Literal, ox.BlankNode)) else ox.NamedNode(o)
-        self._triples.add(ox.Triple(subject, ox.NamedNode(p), obj))
+        subject = s if isinstance(s, ox.NamedNode) else _node(s)
+        obj = o if isinstance(o, (ox.NamedNode, ox.Literal, ox.BlankNode)) else _node(o)
+        self._triples.add(ox.Triple(subject, _node(p), obj))
 
     def triples(self) -> list[ox.Triple]:
         return list(self._triples)

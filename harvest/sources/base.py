@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from html import unescape
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,11 +94,20 @@ def lstrings(value: Any) -> list[tuple[str, str]]:
     return []
 
 
+_TAG = re.compile(r"<[^<>]*>")
+_INLINE = re.compile(r"</?(?:em|strong|b|i|u|span|sup|sub|a)\b[^<>]*>", re.I)
+_HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.I | re.S)
+_SIMPLE = re.compile(r"^(?:[^<>&]|<(?:/?(?:p|em|strong|b|i|u|span|sup|sub|br|a|li|ul|ol|div|h[1-6])\b[^<>]*)>|&[#\w]+;)*$", re.I)
+
+
 def html_text(html: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed."""
-    if "<" not in html:
+    """Visible text of an HTML fragment, whitespace collapsed. The decision tracker's fragments (p, em,
+    strong, a, lists …) take a fast path; anything else goes through BeautifulSoup."""
+    if "<" not in html and "&" not in html:
         return " ".join(html.split())
-    return " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+    if _SIMPLE.match(html):
+        return " ".join(unescape(_TAG.sub(" ", _INLINE.sub("", html))).split())
+    return " ".join(BeautifulSoup(_HIDDEN.sub(" ", html), "html.parser").get_text(" ").split())
 
 
 def strings(value: Any) -> list[str]:

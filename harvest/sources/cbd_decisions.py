@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -87,12 +88,14 @@ class CbdDecisions(Source):
                                                              "sk": skip, "l": PAGE}).data
             if not isinstance(page, list):
                 raise HarvestHTTPError(f"/api/v2021/decisions answered {type(page).__name__}, expected a JSON array of decisions")
-            for entry in page:
-                code = entry.get("code") if isinstance(entry, dict) else None
+            codes = [entry.get("code") if isinstance(entry, dict) else None for entry in page]
+            for code in codes:
                 if not isinstance(code, str):
                     yield Item(key=f"#{skip}", error="a listed decision has no code", cursor={"sk": skip})
-                    continue
-                yield self._fetch(client, code, ctx, {"sk": skip})
+            # the trees of a page, over the client's connections, in the listed order
+            with ThreadPoolExecutor(max_workers=client.politeness.connections) as pool:
+                yield from pool.map(lambda code: self._fetch(client, code, ctx, {"sk": skip}),
+                                    [c for c in codes if isinstance(c, str)])
             if len(page) < PAGE:
                 return
             skip += len(page)

@@ -1,0 +1,97 @@
+"""Harvest bench: decisions with 20 paragraphs each from the replay server (tests/replay.py), end to end.
+
+Measures, in one process on a fresh store holding the bundled dataset:
+1. the first harvest of N decisions (fetch the list, each tree, map, validate each batch as a change to
+   the graph, commit): decisions/s and triples/s (target ≥ 200 decisions/s, about 60k triples/s);
+2. a second, unchanged run (conditional GETs answered 304, nothing mapped or written): how much faster
+   (target ≥ 5×) and that it wrote nothing;
+3. streaming M small index records (statements) through cbd-index: the RSS growth over the run
+   (target < 200 MB for 100k records).
+
+    python bench/harvest.py [N=1000] [M=100000]
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+import psutil  # noqa: E402
+import pyoxigraph as ox  # noqa: E402
+
+from harvest.client import Politeness  # noqa: E402
+from harvest.engine import Harvester  # noqa: E402
+from harvest.sources import SOURCES  # noqa: E402
+from harvest.state import State  # noqa: E402
+from loaders.bundled import read_bundled  # noqa: E402
+from replay import Replay, decision_tree  # noqa: E402
+from sparql.store import EmbeddedStore  # noqa: E402
+from writes.ingest import ingest  # noqa: E402
+
+BASE = "http://127.0.0.1:8000/"
+META = BASE + "graph/meta"
+FAST = Politeness(rate=0, connections=2, timeout=30)
+
+
+def rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def main(n: int, m: int) -> None:
+    rows: list[tuple[str, str, str]] = []
+    replay = Replay().start()
+    sessions = list(range(1, 17))
+    for i in range(n):
+        replay.add_decision(decision_tree(sessions[i % 16], i // 16 + 1, paragraphs=20))
+    with tempfile.TemporaryDirectory() as tmp:
+        store = EmbeddedStore(Path(tmp) / "store")
+        ingest(store, read_bundled(BASE), BASE + "graph/bundled", META)
+        state = State(Path(tmp) / "harvest.sqlite")
+        h = Harvester(store, state, SOURCES["cbd-decisions"](BASE), replay.url, META, politeness=FAST)
+        t0 = time.perf_counter()
+        first = h.run()
+        t1 = time.perf_counter() - t0
+        assert first.new == n and not first.refused, (first.new, first.refused[:3])
+        rows.append(("first run, decisions/s", f"{n / t1:,.0f}", "≥ 200"))
+        rows.append(("first run, triples/s", f"{first.triples_added / t1:,.0f}", "≈ 60k"))
+        rows.append(("first run, seconds", f"{t1:.2f}", f"{n} decisions × 20 paragraphs, {first.triples_added:,} triples"))
+        before = store.dump(None, ox.RdfFormat.N_QUADS)
+        t0 = time.perf_counter()
+        second = h.run()
+        t2 = time.perf_counter() - t0
+        wrote = store.dump(None, ox.RdfFormat.N_QUADS) != before
+        rows.append(("second run (unchanged), seconds", f"{t2:.2f}", f"unchanged {second.unchanged}, wrote {'something' if wrote else 'nothing'}"))
+        rows.append(("second run, speed-up", f"{t1 / t2:.1f}×", "≥ 5×"))
+
+        # streaming: many small records through the index source
+        replay.index = [{"id": f"st-{i:06d}", "schema_s": "statement", "title_EN_t": f"Statement {i}",
+                         "updatedDate_dt": f"2024-01-01T00:00:{i % 60:02d}Z"} for i in range(m)]
+        hi = Harvester(store, state, SOURCES["cbd-index"](BASE), replay.url, META, politeness=FAST, batch=1000)
+        start_rss = rss_mb()
+        t0 = time.perf_counter()
+        third = hi.run()
+        t3 = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows.append((f"index, {m:,} records, records/s", f"{m / t3:,.0f}", f"new {third.new:,}"))
+        rows.append(("index, RSS growth (MB)", f"{rss_mb() - start_rss:,.0f}", f"< 200 (peak RSS {peak:,.0f} MB; "
+                                                                            "the replay server's fixtures live in this process)"))
+        state.close()
+        store.close()
+    replay.stop()
+    width = max(len(r[0]) for r in rows)
+    print(f"| {'what'.ljust(width)} | value | target / note |")
+    print(f"| {'-' * width} | --- | --- |")
+    for what, value, note in rows:
+        print(f"| {what.ljust(width)} | {value} | {note} |")
+
+
+if __name__ == "__main__":
+    args = [int(a) for a in sys.argv[1:]]
+    main(args[0] if args else 1000, args[1] if len(args) > 1 else 100_000)
