@@ -600,16 +600,30 @@ def test_a_harvest_killed_at_any_moment_leaves_no_partial_record(tmp_path, repla
         finally:
             st.close()
 
-    for delay in (1.5, 2.5, 3.5):  # bounded: three kills
+    state_db = tmp_path / "var" / "store-hub" / "harvest.sqlite"
+
+    def harvested() -> int:
+        try:
+            with sqlite3.connect(state_db, timeout=5) as db:
+                return db.execute("SELECT COUNT(*) FROM record").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    for at_least in (1, 40, 90):  # three kills, each once that many decisions are in, mid-way through the next batch
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(delay)
+        deadline = time.monotonic() + 120
+        while harvested() < at_least and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.05)
         killed = p.poll() is None
-        os.killpg(p.pid, signal.SIGKILL)
+        if killed:
+            os.killpg(p.pid, signal.SIGKILL)
         p.wait(timeout=30)
         assert killed, "the harvest ended before it could be killed: give it more to do"
         counts = elements_per_decision()
         # 2 preamble + section + 8 paragraphs + item + sub-item = 13 elements, or the decision is absent
         assert set(counts.values()) <= {13}, counts
+        assert len(counts) < 120
     done = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     counts = elements_per_decision()
