@@ -1,5 +1,6 @@
 """The default build: the bundled dataset, then — when ../shared/data is present — the reference
-texts, example CHM records, the vocabularies (InforMEA, ECOLEX, GEMET, their mappings) and the
+texts, example CHM records, countries with their party status, the official KMGBF ontology, the marine
+EBSA records, the reporting forms, the vocabularies (InforMEA, ECOLEX, GEMET, their mappings) and the
 bundled decisions' subjects in the MEA thesaurus."""
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from pathlib import Path
 from loaders.bundled import read_bundled, read_bundled_subjects
 from loaders.cbd_reference import read_convention, read_targets
 from loaders.chm_records import read_chm_records
+from loaders.countries import COUNTRIES, read_countries
+from loaders.ebsa import FEATURES as EBSA, read_ebsa
+from loaders.forms import QUESTIONNAIRES, read_forms
+from loaders.kmgbf import ONTOLOGY as KMGBF_ONTOLOGY, read_kmgbf
 from writes.ingest import ParsedSource
 
 EXAMPLE_RECORDS = ("example_record_event.json", "example_record_nationalTarget.json")
 VOCABULARIES = (("informea", "informea-thesaurus"), ("ecolex", "ecolex-vocabularies"), ("gemet", "gemet"))
 
 
-KNOWN_FOLDERS = ("cbd-reference", "chm-schemas", "informea-thesaurus", "ecolex-vocabularies", "gemet")
+KNOWN_FOLDERS = ("cbd-reference", "chm-schemas", "informea-thesaurus", "ecolex-vocabularies", "gemet", "kmgbf-ontology",
+                 "treaty-memberships", "cbd-records")
 
 
 def check_shared(shared_data: Path) -> None:
@@ -44,6 +50,14 @@ def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True
     records = [data / "chm-schemas" / name for name in EXAMPLE_RECORDS if (data / "chm-schemas" / name).is_file()]
     if records:
         yield lambda: read_chm_records(records, base, name="chm-examples")
+    if (data / COUNTRIES).is_file():
+        yield lambda: read_countries(data, base)
+    if (data / KMGBF_ONTOLOGY).is_file():
+        yield lambda: read_kmgbf(data, base)
+    if (data / EBSA).is_file():
+        yield lambda: read_ebsa(data, base)
+    if (data / QUESTIONNAIRES).is_dir():
+        yield lambda: read_forms(data, base)
     if not vocabularies:
         return
     from thesaurus.importers import read_mappings, read_vocabulary

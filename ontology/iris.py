@@ -108,6 +108,17 @@ class Minter:
     def document(self, symbol: str) -> str:
         return self._iri("document", slug(symbol))
 
+    def country(self, code: str) -> str:
+        """A State or territory by its ISO 3166-1 two-letter code (``country/co``)."""
+        return self._iri("country", slug(code))
+
+    def party_membership(self, code: str, instrument: str) -> str:
+        """A country's membership of the Parties to an instrument (``country/co/party/cbd``)."""
+        return self.country(code) + "/party/" + slug(instrument)
+
+    def form(self, key: str, *parts: str) -> str:
+        return self._iri("form", slug(key), *(slug(p) for p in parts))
+
     def notification(self, number: str) -> str:
         return self._iri("notification", slug(number))
 

@@ -426,9 +426,13 @@ def test_thesaurus_domains_become_skos_linked_to_the_hubs_targets_and_countries(
     assert objects(bundled_store, chm, SKOS + "broader") == [BASE + "scheme/cbd-subjects/cbd-subject-cross"]
     assert objects(bundled_store, chm, SKOS + "hiddenLabel") == ["CHM network"]
     assert objects(bundled_store, BASE + "scheme/cbd-gbf-targets/gbf-target-03", SKOS + "exactMatch") == [BASE + "scheme/gbf-targets/target-3"]
-    co = BASE + "scheme/countries/co"
-    assert objects(bundled_store, co, CHM + "partyTo") == [BASE + "instrument/cbd"]
-    assert objects(bundled_store, co + "/party/cbd", DCT + "date") == ["1994-11-28"]
+    co = BASE + "country/co"
+    assert "Colombie" in objects(bundled_store, co, SKOS + "prefLabel")
+    ms = co + "/party/cbd"
+    assert objects(bundled_store, ms, "http://www.w3.org/ns/org#organization") == [BASE + "actor/cop"]
+    assert objects(bundled_store, ms, CHM + "nodeRole") == [CHM + "Party"]
+    assert objects(bundled_store, ms, CHM + "inForceFrom") == ["1994-11-28"]
+    assert objects(bundled_store, co + "/party/cartagena", CHM + "nodeRole") == []  # neither signed nor party
 
 
 # -- informea (OData) --------------------------------------------------------------------------

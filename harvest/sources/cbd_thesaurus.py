@@ -2,8 +2,9 @@
 countries (``/api/v2013/countries``) → SKOS.
 
 Terms of CBD-SUBJECTS become the concepts records and decisions already point at (``scheme/cbd-subjects``);
-targets and goals are linked to the hub's Aichi and KMGBF concepts (``skos:exactMatch``); a country becomes a
-concept of ``scheme/countries`` with its code as notation, and the treaties it is party to with the dates.
+targets and goals are linked to the hub's Aichi and KMGBF concepts (``skos:exactMatch``); a country becomes the
+agent ``country/<iso2>`` (as ``chmkg build`` makes it from the shared country list), with its party status per
+instrument as ORG memberships.
 Each domain answers with one plain array (no paging).
 """
 
@@ -17,11 +18,11 @@ from harvest.client import Client, HarvestHTTPError
 from harvest.sources.base import FetchContext, Item, Mapped, Source, digest, lstrings, strings
 from loaders.chm_records import term_concept
 from loaders.triples import lit
-from ontology import CHM, DCTERMS, RDF, SKOS, XSD
+from ontology import CHM, FOAF, ORG, RDF, SKOS, XSD
 from ontology.errors import SourceError
 
 DOMAINS = ("CBD-SUBJECTS", "GBF-GOALS", "GBF-TARGETS", "AICHI-TARGETS", "REGIONS")
-TREATIES = {"XXVII8": "cbd", "XXVII8a": "cartagena", "XXVII8b": "nagoya"}
+TREATIES = {"XXVII8": ("cbd", "cop"), "XXVII8a": ("cartagena", "cp-mop"), "XXVII8b": ("nagoya", "np-mop")}
 
 
 def scheme_key(domain: str) -> str:
@@ -103,35 +104,39 @@ class CbdThesaurus(Source):
         return out
 
     def _country(self, country: dict) -> Mapped:
+        """A country as the agent the countries reader makes (``country/<iso2>``), and the instruments it is
+        Party to as memberships of their Parties' body, with the date (the same nodes as the build's)."""
         m, out = self.m, Mapped()
         code = country["code"].upper()
-        scheme = m.scheme("countries")
-        c = m.concept("countries", code)
-        out.subjects.append(c)
-        out.shared.add(scheme, RDF.type, SKOS.ConceptScheme)
-        out.shared.add(scheme, SKOS.prefLabel, lit("Countries (SCBD)", "en"))
-        out.own.add(c, RDF.type, SKOS.Concept)
-        out.own.add(c, SKOS.inScheme, scheme)
-        out.own.add(c, SKOS.topConceptOf, scheme)
-        out.own.add(c, SKOS.notation, lit(code))
-        names = lstrings(country.get("name")) or [("en", code)]
-        for lang, text in names:
-            out.own.add(c, SKOS.prefLabel, lit(text, lang))
+        node = m.country(code)
+        out.subjects.append(node)
+        for cls in (FOAF.Agent, ORG.Organization, ORG.FormalOrganization):
+            out.own.add(node, RDF.type, cls)
+        out.own.add(node, SKOS.notation, lit(code))
+        for lang, text in lstrings(country.get("name")) or [("en", code)]:
+            out.own.add(node, SKOS.prefLabel, lit(text, lang))
         treaties = country.get("treaties") if isinstance(country.get("treaties"), dict) else {}
         for treaty, status in treaties.items():
             instrument = TREATIES.get(treaty)
-            if not instrument or not isinstance(status, dict) or not status.get("party"):
+            if not instrument or not isinstance(status, dict):
                 continue
-            party = str(status["party"])[:10]
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", party):
+            party = str(status.get("party") or "")[:10]
+            signed = str(status.get("signature") or "")[:10]
+            if not (re.fullmatch(r"\d{4}-\d{2}-\d{2}", party) or re.fullmatch(r"\d{4}-\d{2}-\d{2}", signed)):
                 continue
-            out.own.add(c, CHM.partyTo, m.instrument(instrument))
-            node = c + "/party/" + instrument
-            out.own.add(node, RDF.type, CHM.PartyStatus)
-            out.own.add(node, CHM.country, lit(code))
-            out.own.add(node, CHM.instrument, m.instrument(instrument))
-            out.own.add(node, DCTERMS.date, lit(party, datatype=XSD.date))
-            if isinstance(status.get("instrument"), str):
-                out.own.add(node, DCTERMS.type, lit(status["instrument"]))
-            out.own.add(c, CHM.partyStatus, node)
+            ms = m.party_membership(code, instrument[0])
+            out.own.add(ms, RDF.type, ORG.Membership)
+            out.own.add(ms, ORG.member, node)
+            out.own.add(ms, ORG.organization, m.actor(instrument[1]))
+            out.own.add(ms, CHM.nodeRole, CHM.Party if re.fullmatch(r"\d{4}-\d{2}-\d{2}", party) else CHM.Signatory)
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", party):
+                out.own.add(ms, CHM.inForceFrom, lit(party, datatype=XSD.date))
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", signed):
+                out.own.add(ms, CHM.signed, lit(signed, datatype=XSD.date))
+            deposit = str(status.get("deposit") or "")[:10]
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", deposit):
+                out.own.add(ms, CHM.consented, lit(deposit, datatype=XSD.date))
+            for role, label in ((CHM.Party, "Party"), (CHM.Signatory, "Signatory")):
+                out.shared.add(role, RDF.type, ORG.Role)
+                out.shared.add(role, SKOS.prefLabel, lit(label, "en"))
         return out

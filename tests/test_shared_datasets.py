@@ -1,0 +1,140 @@
+"""The real datasets in ../shared/data that `chmkg build` loads: party status, the official KMGBF ontology
+(and its own SHACL shapes), the marine EBSA records and the reporting forms."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import BASE, META, SHARED, graph
+from loaders.bundled import read_bundled
+from sparql.store import EmbeddedStore
+from writes.ingest import ingest
+
+DATA = SHARED / "data"
+CHM = "https://w3id.org/chmkg/ns#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+ORG = "http://www.w3.org/ns/org#"
+KM = "http://metadata.cbd.int/kmgbf/"
+KMO = "http://metadata.cbd.int/kmgbf/ontology#"
+
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason=f"../shared/data not found at {DATA}: these tests read it")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from loaders.countries import read_countries
+    from loaders.ebsa import read_ebsa
+    from loaders.forms import read_forms
+    from loaders.kmgbf import read_kmgbf
+
+    s = EmbeddedStore(tmp_path_factory.mktemp("shared") / "store")
+    ingest(s, read_bundled(BASE), graph("bundled"), META)
+    for reader in (read_countries, read_kmgbf, read_ebsa, read_forms):
+        source = reader(DATA, BASE)
+        result = ingest(s, source, graph(source.name), META)
+        assert result.report.conforms and result.status == "loaded", source.name
+    yield s
+    s.close()
+
+
+def values(store, s, p):
+    rows = store.select("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", {"s": ox.NamedNode(s), "p": ox.NamedNode(p)})
+    return sorted({r["o"].value for r in rows})
+
+
+def count(store, query):
+    return int(store.select(query)[0]["n"].value)
+
+
+def test_party_status_per_instrument_with_dates(store):
+    co = BASE + "country/co"
+    assert "Colombie" in values(store, co, SKOS + "prefLabel") and "COL" in values(store, co, SKOS + "notation")
+    ms = co + "/party/cbd"
+    assert values(store, ms, ORG + "member") == [co]
+    assert values(store, ms, ORG + "organization") == [BASE + "actor/cop"]
+    assert values(store, ms, CHM + "nodeRole") == [CHM + "Party"]
+    assert values(store, ms, CHM + "consented") == ["1994-11-28"]
+    # the United States signed the Convention and never ratified it
+    us = BASE + "country/us/party/cbd"
+    assert values(store, us, CHM + "nodeRole") == [CHM + "Signatory"] and values(store, us, CHM + "signed") == ["1993-06-04"]
+    assert not values(store, us, CHM + "consented")
+    # counts per instrument, as SOURCES.md gives them: CBD 196 parties, Cartagena 171, Nagoya 113
+    parties = {r["o"].value: int(r["n"].value) for r in store.select(
+        "SELECT ?o (COUNT(?m) AS ?n) WHERE { ?m <http://www.w3.org/ns/org#organization> ?o ; "
+        "<https://w3id.org/chmkg/ns#nodeRole> <https://w3id.org/chmkg/ns#Party> } GROUP BY ?o")}
+    assert parties == {BASE + "actor/cop": 196, BASE + "actor/cp-mop": 171, BASE + "actor/np-mop": 113}
+    # the European Union (ECOLEX "EUE") is a Party too
+    assert values(store, BASE + "country/eu/party/cbd", CHM + "nodeRole") == [CHM + "Party"]
+
+
+def test_the_official_kmgbf_ontology_is_aligned_and_carries_indicator_roles(store):
+    assert values(store, BASE + "scheme/gbf-targets/target-3", SKOS + "exactMatch") == [KM + "target_3"]
+    assert values(store, BASE + "scheme/gbf-targets/goal-a", SKOS + "exactMatch") == [KM + "goal_A"]
+    assert count(store, f"SELECT (COUNT(?i) AS ?n) WHERE {{ ?i a <{KMO}Indicator> }}") == 204
+    roles = {r["p"].value.rsplit("#", 1)[1]: int(r["n"].value) for r in store.select(
+        f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ VALUES ?p {{ <{KMO}isHeadlineFor> <{KMO}isBinaryFor> <{KMO}isComponentFor> "
+        f"<{KMO}isComplementaryFor> }} ?i ?p ?t }} GROUP BY ?p")}
+    assert roles == {"isHeadlineFor": 37, "isBinaryFor": 16, "isComponentFor": 59, "isComplementaryFor": 162}
+    # from a hub target to the headline indicators that monitor it
+    headline = store.select(f"SELECT ?label WHERE {{ <{BASE}scheme/gbf-targets/target-3> <{SKOS}exactMatch> ?k . "
+                            f"?i <{KMO}isHeadlineFor> ?k ; <{SKOS}prefLabel> ?label FILTER(LANG(?label) = 'fr') }}")
+    assert headline and all(r["label"].language == "fr" for r in headline)
+
+
+@pytest.mark.slow  # pyshacl runs the shapes' SPARQL constraints in rdflib: about 10 s a validation
+def test_the_kmgbf_shapes_run_as_real_shapes_on_what_the_hub_holds(store):
+    from pyshacl import validate
+    from rdflib import Graph
+
+    shapes = Graph().parse(DATA / "kmgbf-ontology" / "ontology" / "validation" / "kmgbf-shapes.ttl")
+    held = Graph().parse(data=store.dump(graph("kmgbf"), ox.RdfFormat.N_TRIPLES).decode(), format="nt")
+    conforms, _, text = validate(held, shacl_graph=shapes, inference="none")
+    assert conforms, text
+    # and they are not a check that cannot fail: an indicator without its code, a target without its text
+    broken = Graph()
+    for t in held:
+        if not (str(t[0]) == KM + "indicator_A.1" and str(t[1]) == KMO + "indicatorCode") and \
+           not (str(t[0]) == KM + "target_3" and str(t[1]) == SKOS + "definition"):
+            broken.add(t)
+    conforms, report, _ = validate(broken, shacl_graph=shapes, inference="none")
+    focus = {str(o) for o in report.objects(None, __import__("rdflib").SH.focusNode)}
+    assert not conforms and {KM + "indicator_A.1", KM + "target_3"} <= focus
+
+
+def test_ebsa_records_keep_each_copied_text_once_in_its_own_language(store):
+    assert count(store, f"SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{ ?r <{CHM}recordSchema> \"marineEbsa\" }}") == 168
+    r = BASE + "record/ebsa-200060"  # Mesoamerican Barrier Reef: six slots, one English text
+    titles = store.select("SELECT ?s ?t WHERE { ?s <http://purl.org/dc/terms/title> ?t }", {"s": ox.NamedNode(r)})
+    assert [(t["t"].value, t["t"].language) for t in titles] == [("Mesoamerican Barrier Reef", "en")]
+    assert values(store, r, "http://www.w3.org/2000/01/rdf-schema#seeAlso") == ["https://chm.cbd.int/database/record?documentID=200060"]
+    # no record carries the same text under several language tags
+    assert count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?r <https://w3id.org/chmkg/ns#recordSchema> \"marineEbsa\" ; "
+                        "<http://purl.org/dc/terms/description> ?a , ?b FILTER(STR(?a) = STR(?b) && LANG(?a) != LANG(?b)) }") == 0
+
+
+def test_reporting_forms_have_sections_questions_options_in_six_languages_and_cycle_mappings(store):
+    form = BASE + "form/cpbnationalreport4"
+    section = form + "/section/article2"
+    assert section in values(store, form, CHM + "hasSection")
+    assert values(store, section, "http://purl.org/dc/terms/references") == [BASE + "instrument/cartagena/article/2"]
+    q = form + "/question/q014"
+    assert q in values(store, section, CHM + "hasQuestion")
+    assert values(store, q, CHM + "answerType") == ["option"] and values(store, q, SKOS + "notation") == ["14"]
+    langs = {r["l"].language for r in store.select("SELECT ?s ?l WHERE { ?s <http://www.w3.org/2004/02/skos/core#prefLabel> ?l }",
+                                                   {"s": ox.NamedNode(q)})}
+    assert langs == {"en", "fr", "es", "ar", "ru", "zh"}
+    option = q + "/option/implementation-fullinplace"
+    assert values(store, option, CHM + "optionValue") == ["implementation.fullInPlace"]
+    # the Secretariat's mapping from the 4th to the 3rd report, for the question and its answer values
+    assert BASE + "form/cpbnationalreport3/question/q014" in values(store, q, SKOS + "closeMatch")
+    assert BASE + "form/cpbnationalreport3/question/q014/option/implementation-fullframwork" in values(store, option, SKOS + "closeMatch")
+    # an option whose value did not change maps to the same value one cycle back
+    assert BASE + "form/cpbnationalreport3/question/q014/option/implementation-none" in \
+        values(store, q + "/option/implementation-none", SKOS + "closeMatch")
+    # binary-indicator questions: upstream's GBF-TARGET-012 is target 12, with the official binary indicator 12.b
+    sections = values(store, BASE + "form/kmgbf-binary-indicators", CHM + "hasSection")
+    target12 = [s for s in sections if BASE + "scheme/gbf-targets/target-12" in values(store, s, "http://purl.org/dc/terms/subject")]
+    assert target12, sections
+    assert KM + "indicator_12.b" in values(store, target12[0], "http://purl.org/dc/terms/references")
+    assert store.ask(f"ASK {{ <{KM}indicator_12.b> a <{KMO}Indicator> }}")
