@@ -37,15 +37,38 @@ def check_shared(shared_data: Path) -> None:
                           f"{', '.join(KNOWN_FOLDERS)}; nothing was loaded")
 
 
+# the files each reader needs: a partial copy of the shared data (``chmkg data fetch`` without a mirror
+# brings only the byte copies of public repositories) builds what it can and skips the rest
+NEEDS = {
+    "targets": ("cbd-reference/targets/aichi_strategic_goals.json", "cbd-reference/targets/aichi_targets_short_text.json",
+                "cbd-reference/targets/gbf_goals.json", "cbd-reference/targets/gbf_targets.json"),
+    "convention": ("cbd-reference/convention-texts/cbd_articles_en.json",),
+    "informea": ("informea-thesaurus/informea_terms_skosxl_2019.json",
+                 "informea-thesaurus/informea_terms_definitions_topics_synonyms.utf8.csv"),
+    "ecolex": ("ecolex-vocabularies/keywords.json",),
+    "gemet": ("gemet/gemet-en.skos.rdf", "gemet/gemet-fr.skos.rdf"),
+    "mappings": ("informea-thesaurus/informea_to_ecolex_keywords.json", "informea-thesaurus/informea_ecolex_geg_mappings.csv"),
+}
+
+
+def has(data: Path, reader: str) -> bool:
+    return all((data / name).is_file() for name in NEEDS[reader])
+
+
+def missing_readers(shared_data: Path) -> list[str]:
+    """The readers of the default build that ``shared_data`` lacks files for."""
+    return [name for name in NEEDS if not has(shared_data, name)]
+
+
 def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True) -> Iterator[Callable[[], ParsedSource]]:
     """Readers for the default build, in load order (each is called lazily)."""
     yield lambda: read_bundled(base)
     if shared_data is None or not Path(shared_data).is_dir():
         return
     data = Path(shared_data)
-    if (data / "cbd-reference" / "targets").is_dir():
+    if has(data, "targets"):
         yield lambda: read_targets(data / "cbd-reference" / "targets", base)
-    if (data / "cbd-reference" / "convention-texts").is_dir():
+    if has(data, "convention"):
         yield lambda: read_convention(data / "cbd-reference" / "convention-texts", base)
     records = [data / "chm-schemas" / name for name in EXAMPLE_RECORDS if (data / "chm-schemas" / name).is_file()]
     if records:
@@ -62,10 +85,10 @@ def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True
         return
     from thesaurus.importers import read_mappings, read_vocabulary
 
-    present = [name for name, folder in VOCABULARIES if (data / folder).is_dir()]
+    present = [name for name, folder in VOCABULARIES if has(data, name)]
     for name in present:
         yield lambda name=name: read_vocabulary(name, data)[0]
-    if {"informea", "ecolex", "gemet"} <= set(present):
+    if {"informea", "ecolex", "gemet"} <= set(present) and has(data, "mappings"):
         mappings = lru_cache(maxsize=1)(lambda: read_mappings(data))
         yield lambda: mappings()[0]
         yield lambda: mappings()[1]

@@ -19,7 +19,7 @@ def test_home_sparql_and_named_queries(settings):
     s.close()
     with TestClient(create_app(settings)) as client:
         home = client.get("/")
-        assert home.status_code == 200 and "<td>Decision</td><td class=\"num\">56</td>" in home.text
+        assert home.status_code == 200 and "<td>Decision</td><td class=\"num\">410</td>" in home.text
         # the counts are computed once per write generation, and a write moves them on
         hub = client.app.state.hub
         assert hub._derived["class-counts"][0] == hub.generation

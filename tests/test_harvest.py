@@ -703,3 +703,88 @@ def test_healthz_and_the_admin_page_show_runs_and_the_quarantine(settings, repla
         assert page.status_code == 200 and "CBD/COP/41/12" in page.text and "wasGeneratedBy" in page.text
         api = c.get("/api/harvests", headers={"Authorization": "Bearer " + token}).json()
         assert api["quarantine"][0]["key"] == "CBD/COP/41/12"
+
+
+# -- chmkg data fetch --------------------------------------------------------------------------
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A local server holding a copy of ../shared/data, laid out as the folder is."""
+    import shutil
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from conftest import SHARED
+
+    if not (SHARED / "data").is_dir():
+        pytest.skip("../shared/data not found: the mirror serves a copy of it")
+    copy = tmp_path / "mirror"
+    shutil.copytree(SHARED / "data" / "kmgbf-ontology", copy / "kmgbf-ontology")
+    shutil.copytree(SHARED / "data" / "treaty-memberships", copy / "treaty-memberships")
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(copy)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", copy
+    server.shutdown()
+    server.server_close()
+
+
+def test_data_fetch_lays_out_checked_files_from_a_mirror(tmp_path, mirror):
+    from harvest.datafiles import check, fetch
+
+    url, copy = mirror
+    to = tmp_path / "shared-data"
+    report = fetch(to, mirror=url, only=["kmgbf-ontology", "treaty-memberships"], use_upstream=False)
+    assert report.complete and len(report.fetched) == sum(1 for p in copy.rglob("*") if p.is_file())
+    assert check(to, only=["kmgbf-ontology", "treaty-memberships"])["different"] == []
+    again = fetch(to, mirror=url, only=["kmgbf-ontology"], use_upstream=False)
+    assert again.fetched == [] and len(again.present) > 5  # what is there and intact is not asked again
+    # the build reads what was fetched
+    from loaders.kmgbf import read_kmgbf
+
+    assert read_kmgbf(to, BASE).triple_count == 2360
+    # a partial copy builds what it can and says in one line what it lacks
+    r = chmkg(tmp_path, "build", "--shared", str(to))
+    assert r.exit_code == 0, r.output
+    assert "lacks the files of targets, convention, informea, ecolex, gemet, mappings" in " ".join(r.output.split())
+    assert "kmgbf" in r.output and "countries" not in r.output
+
+
+def test_data_fetch_refuses_a_file_whose_checksum_differs_and_reports_missing_ones(tmp_path, mirror):
+    from harvest.datafiles import fetch
+
+    url, copy = mirror
+    (copy / "kmgbf-ontology" / "ontology" / "kmgbf-all.ttl").write_text("# tampered\n")
+    (copy / "kmgbf-ontology" / "LICENSE").unlink()
+    to = tmp_path / "shared-data"
+    report = fetch(to, mirror=url, only=["kmgbf-ontology"], use_upstream=False)
+    reasons = {f["path"]: f["reason"] for f in report.failed}
+    assert "checksum mismatch" in reasons["kmgbf-ontology/ontology/kmgbf-all.ttl"]
+    assert "HTTP 404" in reasons["kmgbf-ontology/LICENSE"]
+    assert not (to / "kmgbf-ontology" / "ontology" / "kmgbf-all.ttl").exists()
+    assert not list(to.rglob("*.part"))  # nothing partial left behind
+    assert "kmgbf-ontology/ontology/kmgbf-ontology.ttl" in report.fetched
+
+
+def test_data_fetch_without_network_says_so_once_per_host_and_the_cli_exits_1(tmp_path):
+    import socket
+
+    from harvest.datafiles import fetch
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: nothing listens there
+    to = tmp_path / "shared-data"
+    report = fetch(to, mirror=f"http://127.0.0.1:{port}", only=["kmgbf-ontology"], use_upstream=False, timeout=2)
+    assert report.failed and all("no network" in f["reason"] for f in report.failed)
+    assert not list(to.rglob("*")) or all(p.is_dir() for p in to.rglob("*"))
+    r = chmkg(tmp_path, "data", "fetch", "--to", str(to), "--mirror", f"http://127.0.0.1:{port}", "--no-upstream",
+              "--only", "kmgbf-ontology", "--timeout", "2")
+    assert r.exit_code == 1 and "could not be fetched" in r.output
+    bad = chmkg(tmp_path, "data", "fetch", "--mirror", "ftp://nowhere")
+    assert bad.exit_code == 1 and "Error [E314]" in bad.output

@@ -61,7 +61,7 @@ def build(
     shared: Annotated[Optional[Path], typer.Option(help="The shared data folder (default ../shared/data).")] = None,
 ) -> None:
     """Build the store from the bundled dataset and the reference data in ../shared/data."""
-    from hub.build import build_sources, check_shared
+    from hub.build import build_sources, check_shared, missing_readers
 
     s = settings_of(ctx)
 
@@ -70,7 +70,11 @@ def build(
             check_shared(shared)  # a folder the user names must be the shared data
         data = shared or Path(s.shared_data)
         if not data.is_dir():
-            err.print(f"note: {data} not found; loading the bundled dataset only")
+            err.print(f"note: {data} not found; loading the bundled dataset only (get the shared data with "
+                      f"`chmkg data fetch --to {data}`)", highlight=False, soft_wrap=True)
+        elif missing := missing_readers(data):
+            err.print(f"note: {data} lacks the files of {', '.join(missing)}; building the rest (a full copy: "
+                      f"`chmkg data fetch --mirror URL`)", highlight=False, soft_wrap=True)
         store = open_configured_store(s)
         results = _load_all(store, list(build_sources(s.base, data)), s, force)
         store.close()

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from hub.cli import backup, data, harvest, serve, tagging, tokens, users, vocabularies
+from hub.cli import backup, data, datafiles, harvest, serve, tagging, tokens, users, vocabularies
 from hub.cli.common import guard
 from hub.settings import load_settings
 
@@ -35,6 +35,7 @@ for module in (data, harvest, tagging, backup, serve):
 app.add_typer(vocabularies.thesaurus_app, name="thesaurus")
 app.add_typer(tokens.token_app, name="token")
 app.add_typer(users.user_app, name="user")
+app.add_typer(datafiles.data_app, name="data")
 
 if __name__ == "__main__":  # pragma: no cover
     app()
