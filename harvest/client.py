@@ -73,7 +73,7 @@ class Politeness:
     max_retry_after: float = 300.0
 
 
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+def retry_after_wait(value: str | None, now: float | None = None) -> float | None:
     """``Retry-After`` as seconds: an integer, or an HTTP date (RFC 9110 §10.2.3)."""
     if not value:
         return None
@@ -160,7 +160,7 @@ class Client:
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
                 raise HarvestHTTPError(f"GET {path}: not a URL the harvester can ask ({e})") from None
             if r.status_code in RETRY_STATUSES:
-                raise _Retryable(f"HTTP {r.status_code}", retry_after_seconds(r.headers.get("retry-after")))
+                raise _Retryable(f"HTTP {r.status_code}", retry_after_wait(r.headers.get("retry-after")))
             url = str(r.url)
             if r.status_code == 304:
                 return Response(NOT_MODIFIED, url, etag, last_modified, 304)

@@ -133,5 +133,5 @@ class Scheduler:
 
     def status(self) -> dict[str, Any]:
         now = self.clock()
-        return {name: {"every_seconds": self.schedule[name], "due_in_seconds": max(0, round(self.next_due[name] - now)),
+        return {name: {"every_s": self.schedule[name], "due_in_s": max(0, round(self.next_due[name] - now)),
                        "running": self.running == name, "last": self.last.get(name)} for name in self.schedule}

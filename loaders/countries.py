@@ -29,6 +29,13 @@ from writes.ingest import ParsedSource
 COUNTRIES = Path("cbd-reference") / "countries" / "informea_countries_multilingual.json"
 MEMBERSHIPS = Path("treaty-memberships") / "cbd_cp_np_memberships_ecolex.csv"
 ECOLEX_TREATIES = {"TRE-001148": ("cbd", "cop"), "TRE-001327": ("cartagena", "cp-mop"), "TRE-155959": ("nagoya", "np-mop")}
+INSTRUMENT_NAMES = {"cbd": "the Convention on Biological Diversity", "cartagena": "the Cartagena Protocol",
+                    "nagoya": "the Nagoya Protocol"}
+
+
+def membership_label(country: str, instrument: str, party: bool) -> str:
+    """``Colombia: Party to the Convention on Biological Diversity`` — how a page names the membership."""
+    return f"{country}: {'Party to' if party else 'Signatory of'} {INSTRUMENT_NAMES[instrument]}"
 LANGS = ("en", "fr", "es", "ar", "ru", "zh")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -42,6 +49,7 @@ def read_countries(shared_data: Path, base: str) -> ParsedSource:
     except json.JSONDecodeError as e:
         raise SourceError(f"{shared_data / COUNTRIES}: not valid JSON ({e})") from None
     iso3: dict[str, str] = {}
+    english: dict[str, str] = {"EU": "European Union"}
     for c in countries:
         code2, code3 = str(c.get("code2l") or "").upper(), str(c.get("code3l") or "").upper()
         if not re.fullmatch(r"[A-Z]{2}", code2):
@@ -56,6 +64,7 @@ def read_countries(shared_data: Path, base: str) -> ParsedSource:
         names = {n["language"]: n["name"] for n in c.get("countryNames") or []
                  if isinstance(n, dict) and n.get("language") in LANGS and isinstance(n.get("name"), str) and n["name"].strip()}
         names.setdefault("en", str(c.get("name") or code2))
+        english[code2] = names["en"].strip()
         for lang, name in names.items():
             t.add(node, SKOS.prefLabel, lit(name.strip(), lang))
         if isinstance(c.get("nameOfficial"), str) and c["nameOfficial"].strip() and c["nameOfficial"] != names["en"]:
@@ -91,6 +100,7 @@ def read_countries(shared_data: Path, base: str) -> ParsedSource:
             t.add(ms, ORG.organization, m.actor(body))
             consented = _DATE.match((row.get("Rat") or "").strip())
             t.add(ms, CHM.nodeRole, CHM.Party if consented else CHM.Signatory)
+            t.add(ms, SKOS.prefLabel, lit(membership_label(english.get(code2, code2), instrument, bool(consented)), "en"))
             t.add(ms, DCTERMS.source, lit("ECOLEX " + row["EcolexID"]))
             for field, prop in (("Sign", CHM.signed), ("Rat", CHM.consented), ("Force", CHM.inForceFrom)):
                 value = (row.get(field) or "").strip()

@@ -9,7 +9,7 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import BASE, META, graph, snapshot
-from harvest.client import Politeness, retry_after_seconds
+from harvest.client import Politeness, retry_after_wait
 from harvest.engine import Harvester
 from harvest.sources import SOURCES
 from harvest.state import State
@@ -190,9 +190,9 @@ def test_malformed_codes_and_hostile_values_are_refused_or_kept_as_literals(bund
 # -- the polite client -------------------------------------------------------------------------
 
 def test_retry_after_is_read_in_seconds_and_as_an_http_date():
-    assert retry_after_seconds("7") == 7.0
-    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
-    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+    assert retry_after_wait("7") == 7.0
+    assert retry_after_wait("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
+    assert retry_after_wait("soon") is None and retry_after_wait(None) is None
 
 
 def test_faults_are_retried_with_backoff_and_the_run_completes(bundled_store, replay, tmp_path):
@@ -432,6 +432,7 @@ def test_thesaurus_domains_become_skos_linked_to_the_hubs_targets_and_countries(
     assert objects(bundled_store, ms, "http://www.w3.org/ns/org#organization") == [BASE + "actor/cop"]
     assert objects(bundled_store, ms, CHM + "nodeRole") == [CHM + "Party"]
     assert objects(bundled_store, ms, CHM + "inForceFrom") == ["1994-11-28"]
+    assert objects(bundled_store, ms, SKOS + "prefLabel") == ["Colombia: Party to the Convention on Biological Diversity"]
     assert objects(bundled_store, co + "/party/cartagena", CHM + "nodeRole") == []  # neither signed nor party
 
 
@@ -660,7 +661,7 @@ def test_the_scheduler_runs_due_sources_through_the_hubs_write_and_reports_them(
     scheduler.run_due()
     assert scheduler.last["cbd-decisions"]["status"] == "ok" and scheduler.last["cbd-decisions"]["new"] == 1
     assert hub.generation > generation  # the caches were emptied by the write
-    assert scheduler.status()["cbd-decisions"]["due_in_seconds"] == 3600 and scheduler.due() == []
+    assert scheduler.status()["cbd-decisions"]["due_in_s"] == 3600 and scheduler.due() == []
     now[0] += 3600
     replay.requests.clear()
     scheduler.run_due()

@@ -55,6 +55,7 @@ def test_party_status_per_instrument_with_dates(store):
     assert values(store, ms, ORG + "organization") == [BASE + "actor/cop"]
     assert values(store, ms, CHM + "nodeRole") == [CHM + "Party"]
     assert values(store, ms, CHM + "consented") == ["1994-11-28"]
+    assert values(store, ms, SKOS + "prefLabel") == ["Colombia: Party to the Convention on Biological Diversity"]
     # the United States signed the Convention and never ratified it
     us = BASE + "country/us/party/cbd"
     assert values(store, us, CHM + "nodeRole") == [CHM + "Signatory"] and values(store, us, CHM + "signed") == ["1993-06-04"]
@@ -71,14 +72,16 @@ def test_party_status_per_instrument_with_dates(store):
 def test_the_official_kmgbf_ontology_is_aligned_and_carries_indicator_roles(store):
     assert values(store, BASE + "scheme/gbf-targets/target-3", SKOS + "exactMatch") == [KM + "target_3"]
     assert values(store, BASE + "scheme/gbf-targets/goal-a", SKOS + "exactMatch") == [KM + "goal_A"]
-    assert count(store, f"SELECT (COUNT(?i) AS ?n) WHERE {{ ?i a <{KMO}Indicator> }}") == 204
+    assert count(store, "SELECT (COUNT(?i) AS ?n) WHERE { ?i a <http://metadata.cbd.int/kmgbf/ontology#Indicator> }") == 204
     roles = {r["p"].value.rsplit("#", 1)[1]: int(r["n"].value) for r in store.select(
-        f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ VALUES ?p {{ <{KMO}isHeadlineFor> <{KMO}isBinaryFor> <{KMO}isComponentFor> "
-        f"<{KMO}isComplementaryFor> }} ?i ?p ?t }} GROUP BY ?p")}
+        "PREFIX k: <http://metadata.cbd.int/kmgbf/ontology#> SELECT ?p (COUNT(*) AS ?n) WHERE { "
+        "VALUES ?p { k:isHeadlineFor k:isBinaryFor k:isComponentFor k:isComplementaryFor } ?i ?p ?t } GROUP BY ?p")}
     assert roles == {"isHeadlineFor": 37, "isBinaryFor": 16, "isComponentFor": 59, "isComplementaryFor": 162}
     # from a hub target to the headline indicators that monitor it
-    headline = store.select(f"SELECT ?label WHERE {{ <{BASE}scheme/gbf-targets/target-3> <{SKOS}exactMatch> ?k . "
-                            f"?i <{KMO}isHeadlineFor> ?k ; <{SKOS}prefLabel> ?label FILTER(LANG(?label) = 'fr') }}")
+    headline = store.select("SELECT ?t ?label WHERE { ?t <http://www.w3.org/2004/02/skos/core#exactMatch> ?k . "
+                            "?i <http://metadata.cbd.int/kmgbf/ontology#isHeadlineFor> ?k ; "
+                            "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label FILTER(LANG(?label) = 'fr') }",
+                            {"t": ox.NamedNode(BASE + "scheme/gbf-targets/target-3")})
     assert headline and all(r["label"].language == "fr" for r in headline)
 
 
@@ -103,7 +106,7 @@ def test_the_kmgbf_shapes_run_as_real_shapes_on_what_the_hub_holds(store):
 
 
 def test_ebsa_records_keep_each_copied_text_once_in_its_own_language(store):
-    assert count(store, f"SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{ ?r <{CHM}recordSchema> \"marineEbsa\" }}") == 168
+    assert count(store, "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?r <https://w3id.org/chmkg/ns#recordSchema> \"marineEbsa\" }") == 168
     r = BASE + "record/ebsa-200060"  # Mesoamerican Barrier Reef: six slots, one English text
     titles = store.select("SELECT ?s ?t WHERE { ?s <http://purl.org/dc/terms/title> ?t }", {"s": ox.NamedNode(r)})
     assert [(t["t"].value, t["t"].language) for t in titles] == [("Mesoamerican Barrier Reef", "en")]
@@ -137,4 +140,4 @@ def test_reporting_forms_have_sections_questions_options_in_six_languages_and_cy
     target12 = [s for s in sections if BASE + "scheme/gbf-targets/target-12" in values(store, s, "http://purl.org/dc/terms/subject")]
     assert target12, sections
     assert KM + "indicator_12.b" in values(store, target12[0], "http://purl.org/dc/terms/references")
-    assert store.ask(f"ASK {{ <{KM}indicator_12.b> a <{KMO}Indicator> }}")
+    assert store.ask("ASK { <http://metadata.cbd.int/kmgbf/indicator_12.b> a <http://metadata.cbd.int/kmgbf/ontology#Indicator> }")

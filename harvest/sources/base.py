@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 import json
 import re
 from html import unescape
@@ -58,7 +59,7 @@ class Mapped:
     subjects: list[str] = field(default_factory=list)
 
 
-class Source:
+class Source(ABC):
     name: ClassVar[str]
     title: ClassVar[str]
     default_url: ClassVar[str]
@@ -68,11 +69,13 @@ class Source:
         self.m = Minter(base)
         self.options = options or {}
 
+    @abstractmethod
     def items(self, client: Client, ctx: FetchContext) -> Iterator[Item]:
-        raise NotImplementedError
+        """The source's records, in a stable order, each with the cursor a resumed run restarts from."""
 
+    @abstractmethod
     def map(self, item: Item) -> Mapped:
-        raise NotImplementedError
+        """A fetched record's triples under the hub's IRIs; a ChmError names why it cannot be mapped."""
 
     # helpers the sources share
     def provenance(self, mapped: Mapped, node: str, identifier: str, url: str | None, revision: str | None = None) -> None:

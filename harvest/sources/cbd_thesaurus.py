@@ -17,6 +17,7 @@ from urllib.parse import quote
 from harvest.client import Client, HarvestHTTPError
 from harvest.sources.base import FetchContext, Item, Mapped, Source, digest, lstrings, strings
 from loaders.chm_records import term_concept
+from loaders.countries import membership_label
 from loaders.triples import lit
 from ontology import CHM, FOAF, ORG, RDF, SKOS, XSD
 from ontology.errors import SourceError
@@ -128,7 +129,10 @@ class CbdThesaurus(Source):
             out.own.add(ms, RDF.type, ORG.Membership)
             out.own.add(ms, ORG.member, node)
             out.own.add(ms, ORG.organization, m.actor(instrument[1]))
-            out.own.add(ms, CHM.nodeRole, CHM.Party if re.fullmatch(r"\d{4}-\d{2}-\d{2}", party) else CHM.Signatory)
+            is_party = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", party))
+            out.own.add(ms, CHM.nodeRole, CHM.Party if is_party else CHM.Signatory)
+            name = dict(lstrings(country.get("name"))).get("en", code)
+            out.own.add(ms, SKOS.prefLabel, lit(membership_label(name, instrument[0], is_party), "en"))
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", party):
                 out.own.add(ms, CHM.inForceFrom, lit(party, datatype=XSD.date))
             if re.fullmatch(r"\d{4}-\d{2}-\d{2}", signed):
