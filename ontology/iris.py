@@ -12,12 +12,19 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote
 
 from ontology.errors import ChmError
 from ontology.symbols import parse_symbol
 
 
+@lru_cache(maxsize=65536)
+def _segment(value: str) -> str:
+    return quote(value, safe="-._~")
+
+
+@lru_cache(maxsize=65536)
 def slug(text: str) -> str:
     """A lowercase path segment: letters, digits and hyphens."""
     s = re.sub(r"[^0-9a-z]+", "-", text.lower()).strip("-")
@@ -40,7 +47,7 @@ class Minter:
         self.base = base if base.endswith("/") else base + "/"
 
     def _iri(self, *segments: str | int) -> str:
-        return self.base + "/".join(quote(str(s), safe="-._~") for s in segments)
+        return self.base + "/".join(_segment(str(s)) for s in segments)
 
     # instruments and articles
     def instrument(self, code: str) -> str:
