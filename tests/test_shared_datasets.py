@@ -72,6 +72,7 @@ def test_party_status_per_instrument_with_dates(store):
 def test_the_official_kmgbf_ontology_is_aligned_and_carries_indicator_roles(store):
     assert values(store, BASE + "scheme/gbf-targets/target-3", SKOS + "exactMatch") == [KM + "target_3"]
     assert values(store, BASE + "scheme/gbf-targets/goal-a", SKOS + "exactMatch") == [KM + "goal_A"]
+    assert values(store, KM + "target_3", SKOS + "inScheme") == [KM + "kmgbfScheme"]
     assert count(store, "SELECT (COUNT(?i) AS ?n) WHERE { ?i a <http://metadata.cbd.int/kmgbf/ontology#Indicator> }") == 204
     roles = {r["p"].value.rsplit("#", 1)[1]: int(r["n"].value) for r in store.select(
         "PREFIX k: <http://metadata.cbd.int/kmgbf/ontology#> SELECT ?p (COUNT(*) AS ?n) WHERE { "
