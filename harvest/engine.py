@@ -153,14 +153,14 @@ class Harvester:
         finally:
             report.requests, report.retries = client.requests, client.retried
             client.close()
-        if report.status == "ok" or report.status == "partial":
+        if report.status in ("ok", "partial"):
             self.state.clear_checkpoint(name)
             if report.wrote:
                 self._provenance(report)
         report.ended = now_iso()
         report.seconds = round(time.perf_counter() - t0, 3)
-        # a partial run (--limit) is not a point later runs can count from
-        self.state.end_run(run_id, report.ended, report.status if report.status != "partial" else "partial", report.as_dict())
+        # only an "ok" run is a point later incremental runs count from (State.last_run); a partial one (--limit) is not
+        self.state.end_run(run_id, report.ended, report.status, report.as_dict())
         self.progress(report)
         return report
 
