@@ -96,10 +96,11 @@ def test_the_kmgbf_shapes_run_as_real_shapes_on_what_the_hub_holds(store):
     conforms, _, text = validate(held, shacl_graph=shapes, inference="none")
     assert conforms, text
     # and they are not a check that cannot fail: an indicator without its code, a target without its text
+    # (checked on those two nodes' own triples, which is all the shapes read of them)
     broken = Graph()
     for t in held:
-        if not (str(t[0]) == KM + "indicator_A.1" and str(t[1]) == KMO + "indicatorCode") and \
-           not (str(t[0]) == KM + "target_3" and str(t[1]) == SKOS + "definition"):
+        if str(t[0]) in (KM + "indicator_A.1", KM + "target_3") and \
+           str(t[1]) not in (KMO + "indicatorCode", SKOS + "definition"):
             broken.add(t)
     conforms, report, _ = validate(broken, shacl_graph=shapes, inference="none")
     focus = {str(o) for o in report.objects(None, __import__("rdflib").SH.focusNode)}
