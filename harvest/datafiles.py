@@ -121,7 +121,6 @@ def fetch(to: Path, *, mirror: str | None = None, only: list[str] | None = None,
 
 def _download(client: httpx.Client, url: str, path: Path, entry: dict[str, Any]) -> str | None:
     """Stream ``url`` into ``path`` through a temporary file; None when it arrived whole and matching."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     h = hashlib.sha256()
     size = 0
@@ -129,6 +128,7 @@ def _download(client: httpx.Client, url: str, path: Path, entry: dict[str, Any])
         with client.stream("GET", url) as r:
             if r.status_code != 200:
                 return f"HTTP {r.status_code}"
+            path.parent.mkdir(parents=True, exist_ok=True)  # only once there is something to write
             with tmp.open("wb") as f:
                 for chunk in r.iter_bytes(CHUNK):
                     size += len(chunk)
