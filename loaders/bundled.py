@@ -212,24 +212,30 @@ def build(m: Minter) -> TripleSet:
     plans = {row["key"]: m.work_programme(row["key"]) for row in _table("plans")}
     refs = _Refs(m, plans)
 
-    # decisions
-    for row in _table("decisions"):
-        sym = parse_symbol(row["symbol"])
-        d = m.decision(row["symbol"])
+    # decisions: the project's own table, then the rest of the decision index
+    end_of = {m.meeting(r["body"], int(r["number"])): r["end"] for r in _table("meetings")}
+
+    def decision(symbol: str, title: str) -> str:
+        sym = parse_symbol(symbol)
+        d = m.decision(symbol)
         for cls in (ELI.LegalResource, CHM.Decision, SCHEMA.Legislation):
             t.add(d, RDF.type, cls)
         t.add(d, CHM.symbol, lit(sym.canonical))
         t.add(d, CHM.decisionNumber, lit(sym.number))
-        t.add(d, ELI.title, lit(row["title"], en))
-        t.add(d, SKOS.prefLabel, lit(f"Decision {sym.canonical}: {row['title']}", en))
+        t.add(d, ELI.title, lit(title, en))
+        t.add(d, SKOS.prefLabel, lit(f"Decision {sym.canonical}: {title}", en))
         t.add(d, SKOS.altLabel, lit(f"decision {sym.canonical}", en))
         if sym.body == "cop" and sym.meeting <= 13:
             t.add(d, SKOS.hiddenLabel, lit(f"{sym.meeting}/{sym.number}", en))
         meeting = meetings.get(({"cop": "cop", "cp": "cp-mop", "np": "np-mop"}[sym.body], sym.meeting))
         if meeting is None:
-            raise SourceError(f"bundled data: decision {row['symbol']} has no meeting in meetings.csv")
+            raise SourceError(f"bundled data: decision {symbol} has no meeting in meetings.csv")
         t.add(d, PROV.wasGeneratedBy, meeting)
-        t.add(d, ELI.date_document, lit(next(r["end"] for r in _table("meetings") if m.meeting(r["body"], int(r["number"])) == meeting), datatype=XSD.date))
+        t.add(d, ELI.date_document, lit(end_of[meeting], datatype=XSD.date))
+        return d
+
+    for row in _table("decisions"):
+        d = decision(row["symbol"], row["title"])
         if row["status"]:
             t.add(d, CHM.trackingStatus, m.concept("decision-status", row["status"]))
             if row["status"] in ("retired", "superseded"):
@@ -238,30 +244,14 @@ def build(m: Minter) -> TripleSet:
     # the decision index (scripts/import_decision_index.py): the source of each row, its flags, and
     # the decisions the project's own table does not hold
     curated = {parse_symbol(row["symbol"]).canonical for row in _table("decisions")}
-    end_of = {m.meeting(r["body"], int(r["number"])): r["end"] for r in _table("meetings")}
     for row in _table("decision_index"):
-        sym = parse_symbol(row["symbol"])
         d = m.decision(row["symbol"])
         if row["source"]:
             t.add(d, DCTERMS.source, lit(row["source"], datatype=XSD.anyURI))
         for flag in filter(None, row["flags"].split(";")):
             t.add(d, CHM.sourceFlag, m.concept("source-flag", flag))
-        if sym.canonical in curated:
-            continue
-        for cls in (ELI.LegalResource, CHM.Decision, SCHEMA.Legislation):
-            t.add(d, RDF.type, cls)
-        t.add(d, CHM.symbol, lit(sym.canonical))
-        t.add(d, CHM.decisionNumber, lit(sym.number))
-        t.add(d, ELI.title, lit(row["title"], en))
-        t.add(d, SKOS.prefLabel, lit(f"Decision {sym.canonical}: {row['title']}", en))
-        t.add(d, SKOS.altLabel, lit(f"decision {sym.canonical}", en))
-        if sym.body == "cop" and sym.meeting <= 13:
-            t.add(d, SKOS.hiddenLabel, lit(f"{sym.meeting}/{sym.number}", en))
-        meeting = meetings.get(({"cop": "cop", "cp": "cp-mop", "np": "np-mop"}[sym.body], sym.meeting))
-        if meeting is None:
-            raise SourceError(f"bundled data: decision {row['symbol']} has no meeting in meetings.csv")
-        t.add(d, PROV.wasGeneratedBy, meeting)
-        t.add(d, ELI.date_document, lit(end_of[meeting], datatype=XSD.date))
+        if parse_symbol(row["symbol"]).canonical not in curated:
+            decision(row["symbol"], row["title"])
 
     for row in _table("lineage"):
         t.add(refs(row["source"]), LINEAGE[row["kind"]], refs(row["target"]))

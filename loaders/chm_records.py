@@ -39,6 +39,19 @@ def term_concept(m: Minter, identifier: str) -> str | None:
     return m.concept(scheme, f"{kind.lower()}-{code}")
 
 
+def cbd_subject(m: Minter, t: TripleSet, identifier: str) -> str:
+    """The concept of an SCBD thesaurus term (CBD-SUBJECTS and other domains' identifiers), declared with its
+    identifier as notation and provisional label until ``chmkg harvest cbd-thesaurus`` brings the real ones."""
+    c = m.concept("cbd-subjects", identifier)
+    t.add(c, RDF.type, SKOS.Concept)
+    t.add(c, SKOS.inScheme, m.scheme("cbd-subjects"))
+    t.add(c, SKOS.notation, lit(identifier))
+    t.add(c, SKOS.prefLabel, lit(identifier, "en"))
+    t.add(m.scheme("cbd-subjects"), RDF.type, SKOS.ConceptScheme)
+    t.add(m.scheme("cbd-subjects"), SKOS.prefLabel, lit("CBD subjects (SCBD thesaurus CBD-SUBJECTS)", "en"))
+    return c
+
+
 def _lstrings(value: Any) -> list[tuple[str, str]]:
     if isinstance(value, dict):
         return [(lang, text) for lang, text in value.items() if isinstance(text, str) and text.strip()]
@@ -105,14 +118,7 @@ def map_record(doc: dict[str, Any], m: Minter, t: TripleSet, location: str) -> s
                 t.add(r, DCTERMS.subject, concept)
     for field in SUBJECT_FIELDS:
         for identifier in _terms(doc.get(field)):
-            c = m.concept("cbd-subjects", identifier)
-            t.add(r, DCTERMS.subject, c)
-            t.add(c, RDF.type, SKOS.Concept)
-            t.add(c, SKOS.inScheme, m.scheme("cbd-subjects"))
-            t.add(c, SKOS.notation, lit(identifier))
-            t.add(c, SKOS.prefLabel, lit(identifier, "en"))
-            t.add(m.scheme("cbd-subjects"), RDF.type, SKOS.ConceptScheme)
-            t.add(m.scheme("cbd-subjects"), SKOS.prefLabel, lit("CBD subjects (SCBD thesaurus CBD-SUBJECTS)", "en"))
+            t.add(r, DCTERMS.subject, cbd_subject(m, t, identifier))
     return r
 
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+from loaders.chm_records import cbd_subject
 from loaders.rdf import read_bytes
 from loaders.triples import TripleSet, iri, lit
 from ontology import CHM, DCTERMS, RDF, RDFS, SKOS
@@ -107,13 +108,6 @@ def read_ebsa(shared_data: Path, base: str) -> ParsedSource:
         props = feature.get("shapefileProperties") or {}
         if isinstance(props.get("GLOBAL_ID"), str):
             t.add(r, SKOS.notation, lit(props["GLOBAL_ID"]))
-        t.add(r, DCTERMS.subject, m.concept("cbd-subjects", "CBD-SUBJECT-MCB"))
-    subject = m.concept("cbd-subjects", "CBD-SUBJECT-MCB")
-    t.add(subject, RDF.type, SKOS.Concept)
-    t.add(subject, SKOS.inScheme, m.scheme("cbd-subjects"))
-    t.add(subject, SKOS.notation, lit("CBD-SUBJECT-MCB"))
-    t.add(subject, SKOS.prefLabel, lit("CBD-SUBJECT-MCB", "en"))
-    t.add(m.scheme("cbd-subjects"), RDF.type, SKOS.ConceptScheme)
-    t.add(m.scheme("cbd-subjects"), SKOS.prefLabel, lit("CBD subjects (SCBD thesaurus CBD-SUBJECTS)", "en"))
+        t.add(r, DCTERMS.subject, cbd_subject(m, t, "CBD-SUBJECT-MCB"))  # marine and coastal biodiversity
     return ParsedSource("ebsa-records", "ebsa", str(path), "sha256:" + hashlib.sha256(data + m.base.encode()).hexdigest(),
                         t.ntriples(), "Marine EBSA records of the CHM (2015)")

@@ -163,16 +163,6 @@ def record_type(m: Minter, t: TripleSet, code: str, label: str) -> str:
 def subject_concept(m: Minter, t: TripleSet, identifier: str) -> str:
     """A CBD thesaurus term (CBD-SUBJECT-…, or any domain's identifier) as the hub's concept; targets and
     goals resolve to the hub's Aichi and KMGBF concepts."""
-    from loaders.chm_records import term_concept
+    from loaders.chm_records import cbd_subject, term_concept
 
-    target = term_concept(m, identifier)
-    if target:
-        return target
-    c = m.concept("cbd-subjects", identifier)
-    t.add(c, RDF.type, SKOS.Concept)
-    t.add(c, SKOS.inScheme, m.scheme("cbd-subjects"))
-    t.add(c, SKOS.notation, lit(identifier))
-    t.add(c, SKOS.prefLabel, lit(identifier, "en"))
-    t.add(m.scheme("cbd-subjects"), RDF.type, SKOS.ConceptScheme)
-    t.add(m.scheme("cbd-subjects"), SKOS.prefLabel, lit("CBD subjects (SCBD thesaurus CBD-SUBJECTS)", "en"))
-    return c
+    return term_concept(m, identifier) or cbd_subject(m, t, identifier)
