@@ -13,14 +13,16 @@ from importlib.resources import files
 
 from writes.ingest import ParsedSource
 from loaders.triples import TripleSet, iri, lit
-from ontology import CHM, DCTERMS, ELI, FOAF, ORG, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+from ontology import CHM, DCTERMS, ELI, FOAF, ORG, PREFIXES, PROV, RDF, RDFS, SCHEMA, SKOS, XSD
+from ontology.documents import add_document
+from ontology.tracking import act_kinds, tracking_actors
 from ontology.errors import SourceError
 from ontology.iris import Minter
 from ontology.symbols import parse_symbol
 
 TABLES = (
     "instruments", "articles", "article_paragraphs", "actors", "networks", "memberships", "meetings",
-    "decisions", "decision_index", "lineage", "paragraphs", "plans", "wp_parts", "targets", "schemes",
+    "decisions", "decision_index", "lineage", "paragraphs", "plans", "wp_parts", "targets", "schemes", "history", "documents",
 )
 LINEAGE = {
     "cites": ELI.cites,
@@ -67,6 +69,12 @@ class _Refs:
         if ref.startswith("target:"):
             scheme, _, code = ref[7:].partition("/")
             return self.m.concept(scheme, f"target-{code}")
+        if ref.startswith("network:"):
+            return self.m.network(ref[8:])
+        if ref.startswith("actor:"):
+            return self.m.actor(ref[6:])
+        if ref.startswith("doc:"):
+            return self.m.document(ref[4:])
         return self.m.decision(ref)
 
 
@@ -88,6 +96,42 @@ def build(m: Minter) -> TripleSet:
         t.add(c, SKOS.prefLabel, lit(row["label"], en))
         if row["notation"]:
             t.add(c, SKOS.notation, lit(row["notation"]))
+
+    # the acts of decision elements and the decision-tracking actors (ontology/data), in three languages
+    verbs = m.scheme("operative-verb")
+    t.add(verbs, RDF.type, SKOS.ConceptScheme)
+    t.add(verbs, SKOS.prefLabel, lit("Acts of decision elements", en))
+    for kind in act_kinds().values():
+        c = m.concept("operative-verb", kind.code)
+        t.add(c, RDF.type, SKOS.Concept)
+        t.add(c, SKOS.inScheme, verbs)
+        t.add(c, SKOS.topConceptOf, verbs)
+        t.add(c, SKOS.notation, lit(kind.code))
+        for lang, label in kind.labels.items():
+            t.add(c, SKOS.prefLabel, lit(label, lang))
+    actors_scheme = m.scheme("decision-actor")
+    t.add(actors_scheme, RDF.type, SKOS.ConceptScheme)
+    t.add(actors_scheme, SKOS.prefLabel, lit("Actors of the decision-tracking tool", en))
+    own_actors = {row["key"] for row in _table("actors")}
+    for a in tracking_actors().values():
+        c = m.concept("decision-actor", a.code)
+        t.add(c, RDF.type, SKOS.Concept)
+        t.add(c, SKOS.inScheme, actors_scheme)
+        t.add(c, SKOS.topConceptOf, actors_scheme)
+        t.add(c, SKOS.notation, lit(a.code))
+        for lang, label in a.labels.items():
+            t.add(c, SKOS.prefLabel, lit(label, lang))
+        agent = m.actor(a.actor)
+        t.add(c, FOAF.focus, agent)
+        if a.actor not in own_actors:  # an actor only the tracker names: declared here, in its three languages
+            t.add(agent, RDF.type, FOAF.Agent)
+            t.add(agent, RDF.type, ORG.Post if a.kind == "post" else ORG.Organization)
+            if a.kind == "body":
+                t.add(agent, RDF.type, ORG.OrganizationalUnit)
+            for lang, label in a.labels.items():
+                t.add(agent, SKOS.prefLabel, lit(label, lang))
+            if a.actor == "unep-executive-director":
+                t.add(agent, ORG.postIn, m.actor("unep"))
 
     for key, label in (("aichi-targets", "Aichi Biodiversity Targets"), ("gbf-targets", "Kunming-Montreal Global Biodiversity Framework goals and targets")):
         t.add(m.scheme(key), RDF.type, SKOS.ConceptScheme)
@@ -271,16 +315,20 @@ def build(m: Minter) -> TripleSet:
             t.add(p, kind, refs(ref))
         if row["verb"]:
             t.add(p, CHM.elementType, m.concept("element-type", "operational"))
-        if row["verb"] and row["addressees"]:
-            for i, who in enumerate(row["addressees"].split(";"), start=1):
-                r = m.request(sym, para, i)
-                t.add(r, RDF.type, CHM.Request)
-                t.add(p, CHM.hasRequest, r)
-                t.add(r, CHM.addressee, m.actor(who))
-                verb = row["verb"] if not (row["verb"] == "invites" and who != "parties") else "requests"
-                t.add(r, CHM.operativeVerb, m.concept("operative-verb", verb))
-                t.add(r, CHM.requestedAction, lit(row["summary"], en))
-                t.add(r, SKOS.prefLabel, lit(f"{canonical} para {para}: {verb} {who.replace('-', ' ')}", en))
+        if row["verb"]:
+            a = m.act(p, 1)
+            t.add(p, CHM.hasAct, a)
+            t.add(a, RDF.type, CHM.Act)
+            t.add(a, CHM.operativeVerb, m.concept("operative-verb", row["verb"]))
+            t.add(a, SKOS.prefLabel, lit(f"{canonical} para {para}: {act_kinds()[row['verb']].labels['en']}", en))
+            if row["summary"]:
+                t.add(a, CHM.requestedAction, lit(row["summary"], en))
+            for who in filter(None, row["addressees"].split(";")):
+                t.add(a, CHM.addressee, m.actor(who))
+                t.add(p, CHM.addressedTo, m.actor(who))
+            if row["due"]:  # the meeting the paragraph asks to report to (body-number)
+                body, _, number = row["due"].rpartition("-")
+                t.add(a, CHM.dueBy, meetings.get((body, int(number))) or m.meeting(body, int(number)))
 
     for row in _table("plans"):
         p = plans[row["key"]]
@@ -315,11 +363,38 @@ def build(m: Minter) -> TripleSet:
                 t.add(node, CHM.contributingActor, m.actor(who))
             t.add(node, CHM.startYear, lit(row["start"], datatype=XSD.gYear))
             t.add(node, CHM.endYear, lit(row["end"], datatype=XSD.gYear))
-    t.add(plans["chm-wp-2024-2030"], DCTERMS.references, m.document("CBD/SBI/4/7"))
-    t.add(plans["chm-wp-2011-2020"], DCTERMS.references, m.document("UNEP/CBD/COP/11/31"))
+    # what decisions set up, extend or act on: the CHM's own history (history.csv), by the specific act
+    for row in _table("history"):
+        kind = act_kinds()[row["act"]]
+        target = refs(row["object"])
+        if row["paragraph"]:
+            el = m.decision_paragraph(row["decision"], row["paragraph"])
+            n = sum(1 for r in _table("paragraphs") if r["symbol"] == row["decision"] and r["paragraph"] == row["paragraph"] and r["verb"])
+            a = m.act(el, n + 1 if n == 0 or kind.code != _paragraph_verb(row) else 1)
+            t.add(el, CHM.hasAct, a)
+            t.add(a, RDF.type, CHM.Act)
+            t.add(a, CHM.operativeVerb, m.concept("operative-verb", kind.code))
+            t.add(a, CHM.actsOn, target)
+        else:
+            link = kind.link
+            prefix, _, local = link.partition(":")
+            t.add(m.decision(row["decision"]), PREFIXES[prefix] + local, target)
+    for row in _table("documents"):
+        doc = add_document(t, m, row["symbol"], row["title"], tuple(filter(None, row["languages"].split(";"))))
+        if row["carries"]:
+            t.add(refs(row["carries"]), CHM.carriedBy, doc)
+        for who in filter(None, row["referenced_by"].split(";")):
+            t.add(refs(who), DCTERMS.references, doc)
     # prepared pursuant to paragraph 9 (f) of decision 15/16 (seed 002)
     t.add(plans["chm-wp-2024-2030"], DCTERMS.source, m.decision_paragraph("15/16", "9 (f)"))
     return t
+
+
+def _paragraph_verb(row: dict[str, str]) -> str:
+    for r in _table("paragraphs"):
+        if r["symbol"] == row["decision"] and r["paragraph"] == row["paragraph"]:
+            return r["verb"]
+    return ""
 
 
 def read_bundled(base: str) -> ParsedSource:

@@ -78,6 +78,14 @@ class Minter:
     def request(self, symbol: str, paragraph: str, index: int = 1) -> str:
         return self.decision_paragraph(symbol, paragraph) + f"/request/{index}"
 
+    def act(self, element: str, index: int = 1) -> str:
+        """The n-th act of a decision element (an IRI the element minted): ``…/para/3/act/1``."""
+        return f"{element}/act/{int(index)}"
+
+    def status_assessment(self, element: str) -> str:
+        """The derived tracking status of a decision or element: ``…/para/3/status``."""
+        return f"{element}/status"
+
     # meetings and bodies
     def meeting(self, body: str, number: int) -> str:
         return self._iri("meeting", slug(body), number)

@@ -167,3 +167,83 @@ def _kind_of(key: str) -> str:
     if key.startswith(("recommendation", "SBI-", "SBSTTA-", "WGRI-")):
         return "recommendation"
     return "decision"
+
+
+# -- decision elements: act, actors and deadline of each annotated element ----------------------
+@dataclass
+class ElementScores:
+    elements: int
+    per_field: dict[str, dict[str, float]]   # act / actors / deadline → tp, fp, fn, precision, recall, f1
+    per_language: dict[str, dict[str, float]]  # language → act F1, actors F1
+    misses: list[dict] = field(default_factory=list)
+
+
+def read_elements(path: Path) -> list[dict]:
+    """An annotated set of decision elements: JSON lines of ``{"id", "lang", "kind", "text", "parent"?,
+    "acts": [...], "actors": [...], "deadline": "cop-16" | "2030" | null}``."""
+    items = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read the annotated elements ({e})") from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as e:
+            raise SourceError(f"{path}, line {n}: not JSON ({e})") from None
+        missing = [k for k in ("text", "kind", "acts", "actors") if k not in item]
+        if missing:
+            raise SourceError(f"{path}, line {n}: an annotated element needs {', '.join(missing)}")
+        items.append(item)
+    if not items:
+        raise SourceError(f"{path}: no annotated elements")
+    return items
+
+
+def evaluate_elements(items: list[dict]) -> ElementScores:
+    """Micro precision, recall and F1 of the acts and the actors the classifier finds, over (element,
+    value) pairs; deadlines are scored the same way (one value or none per element)."""
+    from tagging.structure import Element, classify
+
+    counts = {f: {"tp": 0, "fp": 0, "fn": 0} for f in ("act", "actors", "deadline")}
+    by_lang: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: {f: {"tp": 0, "fp": 0, "fn": 0} for f in ("act", "actors")})
+    misses = []
+    for item in items:
+        lang = item.get("lang", "en")
+        parent = None
+        if item.get("parent"):
+            parent = classify(Element("paragraph", "1", item["parent"]), lang)
+        el = classify(Element(item["kind"], "1", item["text"]), lang, parent)
+        got = {"act": {a.code for a in el.acts}, "actors": set(el.actors),
+               "deadline": {_deadline_key(el.deadline)} - {None}}
+        want = {"act": set(item["acts"]), "actors": set(item["actors"]), "deadline": {item.get("deadline")} - {None}}
+        for f in counts:
+            counts[f]["tp"] += len(got[f] & want[f])
+            counts[f]["fp"] += len(got[f] - want[f])
+            counts[f]["fn"] += len(want[f] - got[f])
+            if f in ("act", "actors"):
+                by_lang[lang][f]["tp"] += len(got[f] & want[f])
+                by_lang[lang][f]["fp"] += len(got[f] - want[f])
+                by_lang[lang][f]["fn"] += len(want[f] - got[f])
+        if got != want:
+            misses.append({"id": item.get("id", ""), "text": item["text"][:100],
+                           **{f: {"missing": sorted(want[f] - got[f]), "extra": sorted(got[f] - want[f])}
+                              for f in counts if got[f] != want[f]}})
+
+    def prf(c: dict[str, int]) -> dict[str, float]:
+        p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
+        r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
+        return {**c, "precision": round(p, 4), "recall": round(r, 4), "f1": round(_f1(p, r), 4)}
+
+    return ElementScores(len(items), {f: prf(c) for f, c in counts.items()},
+                         {lang: {f"{f}_f1": prf(c)["f1"] for f, c in v.items()} for lang, v in sorted(by_lang.items())}, misses)
+
+
+def _deadline_key(d) -> str | None:
+    if d is None:
+        return None
+    if d.meeting:
+        return f"{d.meeting[0]}-{d.meeting[1]}"
+    return str(d.year) if d.year else None

@@ -390,15 +390,18 @@ def propose(store: Store, edit: ConceptEdit, author: str, base: str, history: st
     return draft_update(base, history, edit.concept, graph, added, removed, author, edit.base_version, edit.note)
 
 
-def publish_update(store: Store, change: Change, publisher: str, history: str) -> str:
-    """The update that applies a draft to its vocabulary graph and marks it published (numbered)."""
+def publish_update(store: Store, change: Change, publisher: str, history: str, check=None) -> str:
+    """The update that applies a draft to its graph and marks it published (numbered). ``check``
+    refuses a delta that breaks the graph's rules (default: the vocabulary checks, :func:`check_delta`);
+    other editorial workflows (decision-tracking statuses) bring their own."""
+    check = check or check_delta
     if change.status != "draft":
         raise StaleVersion(f"<{change.iri}> is {change.status}, not a draft")
     version = current_version(store, change.concept, history)
     if version != change.base_version:
         raise StaleVersion(f"<{change.concept}> is at version {version}; the draft was made from version "
                            f"{change.base_version}. Publishing it would overwrite another change: reject it and edit again")
-    check_delta(store, change.graph, change.added, change.removed, change.concept)
+    check(store, change.graph, change.added, change.removed, change.concept)
     # the change must still apply exactly: every removed triple is still there, no added one is
     have = _lines(store, change.graph, change.concept)
     gone = [line for line in change.removed if line.split(" ", 1)[0] == f"<{change.concept}>" and line not in have]
@@ -429,8 +432,9 @@ def reject_update(change: Change, history: str, who: str) -> str:
             .insert_data(h, [(c, n(CHM.changeStatus), ox.Literal("rejected")), (c, n(CHM.publishedBy), ox.Literal(who))]).text())
 
 
-def revert_draft(store: Store, change: Change, author: str, base: str, history: str) -> tuple[str, str]:
+def revert_draft(store: Store, change: Change, author: str, base: str, history: str, check=None) -> tuple[str, str]:
     """A draft that undoes a published change (its inverse delta), checked like any change."""
+    check = check or check_delta
     if change.status != "published":
         raise EditError(f"only published changes can be reverted; <{change.iri}> is {change.status}")
     version = current_version(store, change.concept, history)
@@ -439,7 +443,7 @@ def revert_draft(store: Store, change: Change, author: str, base: str, history: 
     removed = [line for line in change.added if line in have or line.split(" ", 1)[0] != f"<{change.concept}>"]
     if not added and not removed:
         raise EditError("the change was already undone")
-    check_delta(store, change.graph, added, removed, change.concept)
+    check(store, change.graph, added, removed, change.concept)
     return draft_update(base, history, change.concept, change.graph, added, removed, author, version,
                         f"revert of {change.iri}", reverts=change.iri)
 

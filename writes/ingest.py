@@ -40,7 +40,7 @@ SCOPE = "urn:chmkg:staging:scope"
 FOCUS = "urn:chmkg:staging:focus"
 BATCH = 2000
 # Predicates the shapes follow backwards (sh:inversePath): nodes pointing in are context too.
-INVERSE_PATHS = (CHM.hasGoal, CHM.hasOutcome, CHM.hasAction, CHM.hasRequest)
+INVERSE_PATHS = (CHM.hasGoal, CHM.hasOutcome, CHM.hasAction, CHM.hasRequest, CHM.hasAct)
 
 
 @dataclass

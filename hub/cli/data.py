@@ -47,6 +47,19 @@ def _load_all(store, readers, settings: Settings, force: bool) -> list:
     return results
 
 
+def _derive_tracking(store, settings: Settings):
+    """The decision-tracking statuses and lineage, derived from what the build loaded."""
+    from hub.service import append_audit
+    from hub.tracking import refresh
+    from writes.commit import WriterLock
+
+    with WriterLock(settings.writer_lock_path):
+        source, result = refresh(store, settings)
+    append_audit(settings.audit_path, os.environ.get("USER", "cli"), "derive decision-tracking statuses (CLI)",
+                 result.status, f"{result.triples} triples")
+    return source, result
+
+
 def _print_results(results) -> None:
     table = Table("graph", "status", "triples", "added", "removed", "seconds")
     for source, r in results:
@@ -76,8 +89,11 @@ def build(
             err.print(f"note: {data} lacks the files of {', '.join(missing)}; building the rest (a full copy: "
                       f"`chmkg data fetch --mirror URL`)", highlight=False, soft_wrap=True)
         store = open_configured_store(s)
-        results = _load_all(store, list(build_sources(s.base, data)), s, force)
-        store.close()
+        try:
+            results = _load_all(store, list(build_sources(s.base, data)), s, force)
+            results.append(_derive_tracking(store, s))
+        finally:
+            store.close()
         return results
 
     _print_results(guard(run))
