@@ -274,16 +274,15 @@ RECORDED_NOW = prefixed("SELECT ?g ?x ?s WHERE { GRAPH $g { $x chm:recordedStatu
 
 def _status_check(base: str):
     m = Minter(base)
-    allowed = {f"<{m.concept('decision-status', s)}>" for s in STATUSES}
+    allowed = {m.concept("decision-status", s) for s in STATUSES}
 
     def check(store: Store, graph: str, added: list[str], removed: list[str], node: str) -> None:
         problems = []
-        for line in added:
-            parts = line.split(" ", 2)
-            if parts[0] != f"<{node}>" or parts[1] != f"<{CHM.recordedStatus}>" or parts[2].rstrip(" .") not in allowed:
-                problems.append(f"a status change may only set chm:recordedStatus of <{node}> to a status concept, not {line!r}")
+        for t in ox.parse("\n".join(added).encode(), ox.RdfFormat.N_TRIPLES):
+            if t.subject.value != node or t.predicate.value != CHM.recordedStatus or t.object.value not in allowed:
+                problems.append("a status change may only set chm:recordedStatus of the node to a status concept, not " + str(t))
         if not store.ask(KNOWN_NODE, {"x": ox.NamedNode(node)}):
-            problems.append(f"<{node}> is not a decision or a decision element of the hub")
+            problems.append(node + " is not a decision or a decision element of the hub")
         if problems:
             raise StatusError("the status change was refused; nothing was saved: " + "; ".join(problems))
     return check
@@ -307,9 +306,9 @@ def propose_status(store: Store, settings, node: str, code: str, author: str, no
     have = [r["s"].value for r in store.select(RECORDED_NOW, {"g": ox.NamedNode(graph), "x": x}, union=False)]
     target = m.concept("decision-status", code)
     if have == [target]:
-        raise StatusError(f"<{node}> is already recorded as {code}")
-    removed = [f"<{node}> <{CHM.recordedStatus}> <{s}> ." for s in have]
-    added = [f"<{node}> <{CHM.recordedStatus}> <{target}> ."]
+        raise StatusError(node + " is already recorded as " + code)
+    removed = [ed._nt(node, CHM.recordedStatus, ox.NamedNode(s)) for s in have]
+    added = [ed._nt(node, CHM.recordedStatus, ox.NamedNode(target))]
     version = ed.current_version(store, node, history)
     return ed.draft_update(m.base, history, node, graph, added, removed, author, version, note)
 
