@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from ontology import CHM, DCTERMS, ELI, FOAF, PROV, RDF, SKOS, XSD
 from ontology.errors import ChmError
-from ontology.iris import Minter
+from ontology.iris import Minter, slug
 from ontology.symbols import parse_symbol
 from ontology.tracking import act_kinds
 from ontology.triples import TripleSet, lit
@@ -193,9 +193,9 @@ def derive(store: Store, base: str, today: date | None = None) -> ParsedSource:
         d = decision_of(x)
         if x in edited:
             code, who, at, note, change = edited[x]
-            user = m.base + "user/" + who.replace(" ", "-")
+            user = m.base + "user/" + slug(who)
             t.add(user, RDF.type, FOAF.Agent)
-            t.add(user, SKOS.prefLabel, lit(who))
+            t.add(user, SKOS.prefLabel, lit(who, "en"))
             return assess(x, code, f"recorded by {who}" + (f" on {at[:10]}" if at else "") + (f": {note}" if note else ""),
                           change or None, by=user, at=at)
         for target in (x, d if n else None):
@@ -515,19 +515,46 @@ def natural_key(number: str) -> tuple:
     return (1, *[(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts])
 
 
-def elements_of(store: Store, settings, symbol: str, lang: str = "en") -> dict:
-    """A decision's elements as a tree-ordered list with acts, actors, deadlines, statuses and links."""
-    m = Minter(settings.base)
+class UnknownDecision(ChmError):
+    code = "E308"
+    http_status = 404
+
+
+IS_DECISION = prefixed("ASK { $d a chm:Decision }")
+
+
+def decision_exists(store: Store, iri: str) -> bool:
+    return store.ask(IS_DECISION, {"d": ox.NamedNode(iri)})
+
+
+def decision_iri(base: str, symbol: str) -> tuple[str, str]:
+    """(canonical symbol, IRI) of a decision symbol in any accepted form ("X/2", "COP 10/2", "15/4")."""
     try:
         canonical = parse_symbol(symbol).canonical
     except ChmError as e:
-        raise StatusError(f"{symbol!r} is not a decision symbol: {e.message}") from None
-    d = ox.NamedNode(m.decision(canonical))
+        raise StatusError(f"{symbol[:80]!r} is not a decision symbol: {e.message}") from None
+    return canonical, Minter(base).decision(canonical)
+
+
+DECISION_STATUS = prefixed("""SELECT ?d ?status ?reason WHERE { $d chm:currentStatus ?status ; chm:statusAssessment ?a .
+  ?a chm:status ?status ; chm:statusReason ?reason }""")
+
+
+def elements_of(store: Store, base: str, symbol: str, lang: str = "en", iri: str | None = None) -> dict:
+    """A decision's elements as a tree-ordered list with acts, actors, deadlines, statuses and links
+    (the decision by its symbol in any accepted form, or by its IRI)."""
+    base = Minter(base).base
+    if iri is None:
+        canonical, iri = decision_iri(base, symbol)
+    else:
+        canonical = symbol
+    d = ox.NamedNode(iri)
     if lang not in ("en", "fr", "es"):
         lang = "en"
     binding = {"d": d, "lang": ox.Literal(lang)}
-    status_prefix = m.scheme("decision-status") + "/"
-    verb_prefix = m.scheme("operative-verb") + "/"
+    status_prefix = base + "scheme/decision-status/"
+    verb_prefix = base + "scheme/operative-verb/"
+    own = store.select(DECISION_STATUS, {"d": d})
     els: dict[str, dict] = {}
     for r in store.select(ELEMENTS_OF, binding):
         e = r["e"].value
@@ -567,4 +594,6 @@ def elements_of(store: Store, settings, symbol: str, lang: str = "en") -> dict:
     for el in out:
         if el["parent"] in depth:
             depth[el["iri"]] = el["depth"] = depth[el["parent"]] + 1
-    return {"decision": d.value, "symbol": canonical, "elements": out}
+    return {"decision": d.value, "symbol": canonical,
+            "status": own[0]["status"].value.removeprefix(status_prefix) if own else None,
+            "reason": own[0]["reason"].value if own else "", "elements": out}

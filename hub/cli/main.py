@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from hub.cli import backup, data, datafiles, harvest, serve, tagging, tokens, users, vocabularies
+from hub.cli import backup, data, datafiles, harvest, serve, tagging, tokens, tracking, users, vocabularies
 from hub.cli.common import guard
 from hub.settings import load_settings
 
@@ -30,10 +30,11 @@ def main(
                                           remote_update_url=remote_update, base=base))
 
 
-for module in (data, harvest, tagging, backup, serve):
+for module in (data, harvest, tagging, tracking, backup, serve):
     app.registered_commands.extend(module.commands.registered_commands)
 app.add_typer(vocabularies.thesaurus_app, name="thesaurus")
 app.add_typer(tokens.token_app, name="token")
+app.add_typer(tracking.tracking_app, name="tracking")
 app.add_typer(users.user_app, name="user")
 app.add_typer(datafiles.data_app, name="data")
 

@@ -25,6 +25,7 @@ from hub.web.routers.pages import build_pages
 from hub.web.routers.skosmos import build_skosmos
 from hub.web.routers.sparql import CachedQueries, build_router
 from hub.web.routers.tagging import build_tagging_router
+from hub.web.routers.tracking import build_tracking_router
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(build_tagging_router(hub))
     app.include_router(build_editing_router(hub))
     app.include_router(build_skosmos(hub))
+    app.include_router(build_tracking_router(hub))
     app.include_router(build_pages(hub))  # last: its catch-all dereferences every minted IRI
     return app
 

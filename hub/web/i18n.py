@@ -41,6 +41,12 @@ UI: dict[str, dict[str, str]] = {
         "to_submit": "to submit a document.", "review_queue": "Review queue", "queue_empty": "Nothing to review.",
         "concept": "Concept", "score": "Score", "review_actions": "Actions", "accept": "Accept", "reject": "Reject",
         "add_subject": "Add a subject (concept IRI)", "add": "Add",
+        "tracking": "Decision tracking", "tracking_intro": "Decisions by status: each count links to the decisions behind it.",
+        "by_meeting": "By meeting", "by_actor": "Operational paragraphs by actor addressed", "by_subject": "By subject",
+        "by_target": "By target", "actor": "Actor", "total": "Total", "decisions_found": "decisions", "export": "Export", "act": "Act",
+        "due": "Due", "reason": "Why", "preamble": "Preamble", "elements": "Paragraphs and acts",
+        "st_active": "active", "st_implemented": "implemented", "st_elapsed": "elapsed", "st_superseded": "superseded",
+        "st_retired": "retired", "st_inactive": "inactive", "st_require-funding": "requires funding", "st_stagnant": "stagnant",
     },
     "fr": {
         "hub": "Plateforme de connaissances du CHM", "tagline": "Le Centre d'échange de la Convention sur la diversité biologique en données liées.",
@@ -68,6 +74,12 @@ UI: dict[str, dict[str, str]] = {
         "to_submit": "pour soumettre un document.", "review_queue": "File de révision", "queue_empty": "Rien à réviser.",
         "concept": "Concept", "score": "Score", "review_actions": "Actions", "accept": "Accepter", "reject": "Rejeter",
         "add_subject": "Ajouter un sujet (IRI du concept)", "add": "Ajouter",
+        "tracking": "Suivi des décisions", "tracking_intro": "Les décisions par statut : chaque nombre mène aux décisions qu'il compte.",
+        "by_meeting": "Par réunion", "by_actor": "Paragraphes opérationnels par acteur visé", "by_subject": "Par thème",
+        "by_target": "Par objectif", "actor": "Acteur", "total": "Total", "decisions_found": "décisions", "export": "Exporter", "act": "Acte",
+        "due": "Échéance", "reason": "Pourquoi", "preamble": "Préambule", "elements": "Paragraphes et actes",
+        "st_active": "en vigueur", "st_implemented": "mise en œuvre", "st_elapsed": "échue", "st_superseded": "remplacée",
+        "st_retired": "retirée", "st_inactive": "inactive", "st_require-funding": "financement requis", "st_stagnant": "au point mort",
     },
     "es": {
         "hub": "Plataforma de conocimiento del CHM", "tagline": "El Mecanismo de Facilitación del Convenio sobre la Diversidad Biológica como datos enlazados.",
@@ -95,6 +107,12 @@ UI: dict[str, dict[str, str]] = {
         "to_submit": "para enviar un documento.", "review_queue": "Cola de revisión", "queue_empty": "Nada que revisar.",
         "concept": "Concepto", "score": "Puntuación", "review_actions": "Acciones", "accept": "Aceptar", "reject": "Rechazar",
         "add_subject": "Añadir un tema (IRI del concepto)", "add": "Añadir",
+        "tracking": "Seguimiento de decisiones", "tracking_intro": "Las decisiones por estado: cada cifra lleva a las decisiones que cuenta.",
+        "by_meeting": "Por reunión", "by_actor": "Párrafos operativos por actor destinatario", "by_subject": "Por tema",
+        "by_target": "Por meta", "actor": "Actor", "total": "Total", "decisions_found": "decisiones", "export": "Exportar", "act": "Acto",
+        "due": "Plazo", "reason": "Motivo", "preamble": "Preámbulo", "elements": "Párrafos y actos",
+        "st_active": "vigente", "st_implemented": "aplicada", "st_elapsed": "vencida", "st_superseded": "sustituida",
+        "st_retired": "retirada", "st_inactive": "inactiva", "st_require-funding": "requiere financiación", "st_stagnant": "estancada",
     },
 }
 

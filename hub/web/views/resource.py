@@ -226,26 +226,62 @@ def lineage(store: Store, iri: str, lang: str, upward: bool) -> tuple[list[Edge]
 
 
 def decision_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """Lineage both ways, and the decision as a paragraph tree: each element with its acts, the
+    actors addressed, deadlines, status and why, filtered by ``act``, ``actor`` and ``status``."""
+    from hub.tracking import elements_of
+
     iri = view.iri
     view.extra["up"], view.extra["up_cut"] = lineage(store, iri, lang, upward=True)
     view.extra["down"], view.extra["down_cut"] = lineage(store, iri, lang, upward=False)
-    paragraphs = store.select(
-        f"SELECT ?para ?number ?request ?verb ?addressee WHERE {{ ?para <{ELI.is_part_of}> ?d ; a <{CHM.DecisionParagraph}> . "
-        f"OPTIONAL {{ ?para <{ELI.number}> ?number }} OPTIONAL {{ ?para <{CHM.hasRequest}> ?request . "
-        f"OPTIONAL {{ ?request <{CHM.operativeVerb}> ?verb }} OPTIONAL {{ ?request <{CHM.addressee}> ?addressee }} }} }} ORDER BY ?number"
-        .replace("?d ;", f"{ox.NamedNode(iri)} ;"))
-    iris = {r[k].value for r in paragraphs for k in ("para", "verb", "addressee") if k in r}
-    labels = _labels(store, iris, lang)
-    paras: dict[str, dict] = {}
-    for r in paragraphs:
-        p = paras.setdefault(r["para"].value, {"iri": r["para"].value, "label": labels.get(r["para"].value, r["para"].value),
-                                               "number": r["number"].value if "number" in r else "", "requests": []})
-        if "request" in r:
-            p["requests"].append({
-                "verb": labels.get(r["verb"].value, "") if "verb" in r else "",
-                "addressee": Value(labels.get(r["addressee"].value, r["addressee"].value), href=r["addressee"].value) if "addressee" in r else None,
-            })
-    view.extra["paragraphs"] = list(paras.values())
+    base = iri.split("decision/", 1)[0]
+    symbol = next((v.text for g in view.groups if g.predicate == CHM.symbol for v in g.values), view.label)
+    view.extra["symbol"] = symbol
+    found = elements_of(store, base, symbol, lang, iri=iri)
+    view.extra["status"], view.extra["reason"] = found["status"], found["reason"]
+    els = found["elements"]
+    iris = {x for el in els for a in el["acts"] for x in (a["actors"] + a["acts_on"] + ([a["due"]] if a["due"] else []))}
+    iris |= {o for el in els for objs in el["links"].values() for o in objs}
+    iris |= {base + "scheme/operative-verb/" + a["act"] for el in els for a in el["acts"]}
+    labels = _labels(store, {i for i in iris if i.startswith(("http://", "https://"))}, lang)
+    params = view.extra.get("params", {})
+    want_act, want_actor, want_status = params.get("act", ""), params.get("actor", ""), params.get("status", "")
+    acts, actors, statuses = {}, {}, {}
+    shown = []
+    for el in els:
+        el_acts = [{"key": a["act"], "label": labels.get(base + "scheme/operative-verb/" + a["act"], a["act"]),
+                    "actors": [Value(labels.get(x, x.rsplit("/", 1)[-1]), href=x) for x in a["actors"]],
+                    "on": [Value(labels.get(x, x.rsplit("/", 1)[-1]), href=x) for x in a["acts_on"]],
+                    "due": (Value(labels.get(a["due"], a["due"].rsplit("/", 2)[-2].upper() + "-" + a["due"].rsplit("/", 1)[-1]), href=a["due"])
+                            if a["due"] and a["due"].startswith("http") else (Value(a["due"]) if a["due"] else None))}
+                   for a in el["acts"]]
+        for a in el_acts:
+            acts[a["key"]] = a["label"]
+            for v in a["actors"]:
+                actors[v.href] = v.text
+        if el["status"]:
+            statuses[el["status"]] = True
+        links = [(LINK_NAMES.get(k, k), [Value(labels.get(o, o.rsplit("/", 1)[-1]), href=o) for o in objs])
+                 for k, objs in sorted(el["links"].items()) if k != "addressedTo"]
+        item = {"iri": el["iri"], "number": el["number"], "depth": el["depth"], "type": el["type"], "text": el["text"],
+                "status": el["status"], "reason": el["reason"], "acts": el_acts, "links": links,
+                "preamble": el["number"].startswith("PP") or "/preamble/" in el["iri"]}
+        if want_act and not any(a["key"] == want_act for a in el_acts):
+            continue
+        if want_actor and not any(v.href == want_actor for a in el_acts for v in a["actors"]):
+            continue
+        if want_status and el["status"] != want_status:
+            continue
+        shown.append(item)
+    view.extra["elements"] = shown
+    view.extra["element_count"] = len(els)
+    view.extra["element_filters"] = {"act": sorted(acts.items(), key=lambda kv: kv[1]),
+                                      "actor": sorted(actors.items(), key=lambda kv: kv[1]), "status": sorted(statuses)}
+    view.extra["chosen"] = {"act": want_act, "actor": want_actor, "status": want_status}
+
+
+LINK_NAMES = {"cites": "recalls", "reaffirms": "reaffirms", "amends": "amends", "replaces": "supersedes", "repeals": "retires",
+              "references": "references", "establishes": "establishes", "extends": "extends", "renews": "renews",
+              "adopts": "adopts", "endorses": "endorses", "welcomes": "welcomes", "takesNoteOf": "takes note of"}
 
 
 def _edge(r: dict) -> Edge:

@@ -1,0 +1,196 @@
+"""Decision tracking over HTTP: the dashboard, filtered decision lists (HTML, JSON, CSV), a
+decision's elements, and statuses editors record (draft → publish, with history and revert).
+
+Filters run over the tracking index (built once per write generation); a decision's elements
+come from bound queries. Recording a status takes the editor role; publishing or rejecting it the
+publisher role; a publication derives the tracking graph again in the same write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from hub import tracking as tr
+from hub.auth import Forbidden, Principal
+from hub.service import Hub
+from hub.web.deps import require
+from hub.web.render import render
+from ontology.errors import BadRequest
+from thesaurus import editing as ed
+from writes.update import apply_update
+
+MAX_ROWS = 5000
+FILTERS = ("meeting", "actor", "status", "subject", "target")
+
+
+def build_tracking_router(hub: Hub) -> APIRouter:
+    settings = hub.settings
+    router = APIRouter()
+
+    def index() -> tr.TrackingIndex:
+        return hub.derived("tracking", lambda: tr.build_index(hub.store, settings))
+
+    def chosen(request: Request) -> dict[str, str]:
+        return {k: request.query_params.get(k, "")[:300] for k in FILTERS if request.query_params.get(k)}
+
+    def filtered(request: Request) -> tuple[tr.TrackingIndex, list[tr.DecisionRow], dict[str, str]]:
+        idx, f = index(), chosen(request)
+        return idx, idx.filter(**f), f
+
+    def page_args(request: Request) -> tuple[int, int]:
+        try:
+            limit = int(request.query_params.get("limit", "100"))
+            offset = int(request.query_params.get("offset", "0"))
+        except ValueError:
+            raise BadRequest("limit and offset are whole numbers") from None
+        if not 0 < limit <= MAX_ROWS or offset < 0:
+            raise BadRequest(f"limit is 1 to {MAX_ROWS}, offset 0 or more")
+        return limit, offset
+
+    # -- pages ----------------------------------------------------------------------------------
+    @router.get("/tracking", include_in_schema=False)
+    def dashboard(request: Request) -> Response:
+        idx = index()
+        board = idx.dashboard()
+
+        def link(**f: str) -> str:
+            return "/tracking/decisions?" + urlencode(f)
+        return render(hub, request, "tracking.html", board=board, labels=idx.labels, keys=idx.actor_keys, link=link,
+                      total=len(idx.rows), cache="no-cache")
+
+    @router.get("/tracking/decisions", include_in_schema=False)
+    def decisions_page(request: Request) -> Response:
+        try:
+            idx, rows, f = filtered(request)
+            limit, offset = page_args(request)
+        except tr.StatusError as e:
+            return render(hub, request, "not_found.html", status=400, message=f"[{e.code}] {e.message}")
+        except BadRequest as e:
+            return render(hub, request, "not_found.html", status=400, message=f"[{e.code}] {e.message}")
+        shown = rows[offset:offset + limit]
+        nxt = "/tracking/decisions?" + urlencode({**f, "offset": offset + limit, "limit": limit}) if offset + limit < len(rows) else ""
+        prev = "/tracking/decisions?" + urlencode({**f, "offset": max(0, offset - limit), "limit": limit}) if offset else ""
+        export = {fmt: "/api/decisions?" + urlencode({**f, "format": fmt, "limit": MAX_ROWS}) for fmt in ("json", "csv")}
+        return render(hub, request, "tracking_list.html", rows=shown, total=len(rows), filters=f, labels=idx.labels,
+                      statuses=tr.STATUSES, next=nxt, prev=prev, export=export, offset=offset, cache="no-cache")
+
+    # -- API ------------------------------------------------------------------------------------
+    @router.get("/api/decisions", summary="Decisions filtered by meeting, actor, status, subject and target (JSON or CSV)")
+    def decisions_api(request: Request, format: str = "json") -> Response:
+        idx, rows, f = filtered(request)
+        limit, offset = page_args(request)
+        shown = [r.to_dict(idx.labels) for r in rows[offset:offset + limit]]
+        headers = {"X-Total-Count": str(len(rows))}
+        if format == "csv":
+            out = io.StringIO()
+            w = csv.writer(out)
+            w.writerow(["symbol", "title", "meeting", "date", "status", "reason", "actors", "subjects", "targets", "iri"])
+            for r in shown:
+                w.writerow([r["symbol"], r["title"], r["meeting"], r["date"], r["status"], r["reason"], "; ".join(r["actors"]),
+                            "; ".join(r["subjects"]), "; ".join(r["targets"]), r["iri"]])
+            headers["Content-Disposition"] = 'attachment; filename="decisions.csv"'
+            return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+        if format != "json":
+            raise BadRequest(f"unknown format {format[:40]!r} (json or csv)")
+        return JSONResponse({"total": len(rows), "offset": offset, "limit": limit, "filters": f, "decisions": shown}, headers=headers)
+
+    @router.get("/api/tracking/dashboard", summary="Decisions by status per meeting, actor, subject and target")
+    def dashboard_api() -> JSONResponse:
+        idx = index()
+        board = idx.dashboard()
+        named = lambda pairs: [{"key": k, "label": idx.labels.get(k, k), "counts": dict(c)} for k, c in pairs]  # noqa: E731
+        return JSONResponse({"statuses": board["statuses"], "decisions": len(idx.rows), "meetings": named(board["meetings"]),
+                             "actors": named(board["actors"]), "subjects": named(board["subjects"]), "targets": named(board["targets"])})
+
+    @router.get("/api/decisions/{symbol:path}/elements", summary="A decision's elements: acts, actors, deadlines, statuses, links")
+    def elements_api(symbol: str, lang: str = "en") -> JSONResponse:
+        found = tr.elements_of(hub.store, settings.base, symbol, lang)
+        if not found["elements"] and not tr.decision_exists(hub.store, found["decision"]):
+            raise tr.UnknownDecision(f"the hub holds no decision {found['symbol']}")
+        return JSONResponse(found)
+
+    # -- statuses editors record ----------------------------------------------------------------
+    def one(change: str) -> ed.Change:
+        found = tr.status_changes(hub.store, settings, change=change)
+        if not found:
+            raise ed.UnknownChange(f"no status change <{change[:200]}>")
+        return found[0]
+
+    def propose(node: str, code: str, note: str, who: Principal) -> str:
+        made: dict[str, str] = {}
+
+        def make() -> str:
+            made["iri"], update = tr.propose_status(hub.store, settings, node, code, who.name, note)
+            return update
+
+        def run() -> str:
+            apply_update(hub.store, make, settings.meta_graph, who=who.name)
+            return made["iri"]
+        return hub.write(run, who.name, f"draft status {code} of <{node}>")
+
+    def act(change: str, action: str, who: Principal) -> str:
+        if action in ("publish", "reject") and not who.can("publisher"):
+            raise Forbidden(f"{who.name!r} has the {who.role} role; to {action} a status change needs the publisher role")
+        if action == "publish":
+            def run() -> str:
+                apply_update(hub.store, lambda: tr.publish_status_update(hub.store, settings, one(change), who.name),
+                             settings.meta_graph, who=who.name)
+                tr.refresh(hub.store, settings)
+                return change
+            return hub.write(run, who.name, f"publish status change <{change}>")
+        if action == "reject":
+            def run_reject() -> str:
+                apply_update(hub.store, lambda: tr.reject_status_update(settings, one(change), who.name), settings.meta_graph, who=who.name)
+                return change
+            return hub.write(run_reject, who.name, f"reject status change <{change}>")
+        if action == "revert":
+            def run_revert() -> str:
+                made: dict[str, str] = {}
+
+                def make() -> str:
+                    made["iri"], update = tr.revert_status_draft(hub.store, settings, one(change), who.name)
+                    return update
+                apply_update(hub.store, make, settings.meta_graph, who=who.name)
+                return made["iri"]
+            return hub.write(run_revert, who.name, f"revert status change <{change}> (as a draft)")
+        raise BadRequest(f"unknown action {action[:40]!r} (publish, reject or revert)")
+
+    async def json_body(request: Request, *keys: str) -> dict:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise BadRequest("the body must be JSON") from None
+        if not isinstance(body, dict) or any(not isinstance(body.get(k), str) for k in keys):
+            raise BadRequest("send a JSON object with the string fields " + ", ".join(keys))
+        return body
+
+    @router.post("/api/tracking/status", status_code=201, summary="Record a status of a decision or element (saved as a draft)")
+    async def status_api(request: Request) -> JSONResponse:
+        who, _form = await require(hub, request, "editor", "recording a decision status")
+        body = await json_body(request, "node", "status")
+        note = body.get("note", "")
+        if not isinstance(note, str) or len(note) > 2000:
+            raise BadRequest("note is a text of at most 2,000 characters")
+        iri = await asyncio.get_running_loop().run_in_executor(None, propose, body["node"], body["status"], note, who)
+        return JSONResponse({"change": iri, "status": "draft"}, status_code=201, headers={"Location": iri})
+
+    @router.get("/api/tracking/changes", summary="Status changes by state (draft, published, rejected) or node")
+    def changes_api(status: str | None = None, node: str | None = None) -> JSONResponse:
+        found = tr.status_changes(hub.store, settings, node=node, status=status)
+        return JSONResponse([{"change": c.iri, "node": c.concept, **{k: v for k, v in c.to_dict().items() if k not in ("iri", "concept")}}
+                             for c in found])
+
+    @router.post("/api/tracking/changes/{action}", summary="publish or reject a status draft (publishers), revert a published one")
+    async def change_action_api(request: Request, action: str) -> JSONResponse:
+        who, _form = await require(hub, request, "editor", "acting on status changes")
+        body = await json_body(request, "change")
+        iri = await asyncio.get_running_loop().run_in_executor(None, act, body["change"], action, who)
+        return JSONResponse({"change": iri, "action": action})
+
+    return router
