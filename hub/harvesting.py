@@ -22,6 +22,7 @@ from harvest.sources import SOURCES
 from harvest.state import State
 from hub.service import append_audit
 from hub.settings import Settings
+from hub.tracking import refresh
 from ontology.errors import BadParameter
 from sparql.store import Store
 from writes.commit import WriterLock
@@ -61,7 +62,27 @@ def run_harvest(settings: Settings, store: Store, name: str, *, url: str | None 
     append_audit(settings.audit_path, who, f"harvest {source.name} from {base_url}" + (" (full)" if full else ""),
                  report.status, f"new {report.new}, changed {report.changed}, removed {report.removed}, "
                                  f"refused {len(report.refused)}")
+    if name in TRACKED and (report.new or report.changed or report.removed):
+        rederive(settings, store, write, lock, who)
     return report
+
+
+TRACKED = {"cbd-decisions", "informea"}  # sources that bring decisions and their elements
+
+
+def rederive(settings: Settings, store: Store, write: Callable[[Callable[[], Any]], Any] | None = None,
+             lock: Callable[[], AbstractContextManager] | None = None, who: str = "harvest") -> None:
+    """Derive the decision-tracking statuses again after a harvest changed decisions (one write)."""
+    def run():
+        return refresh(store, settings)[1]
+
+    if write is not None:
+        result = write(run)
+    else:
+        with (lock or (lambda: WriterLock(settings.writer_lock_path)))():
+            result = run()
+    append_audit(settings.audit_path, who, "derive decision-tracking statuses after a harvest", result.status,
+                 f"{result.triples} triples")
 
 
 def harvest_status(settings: Settings, limit: int = 20) -> dict[str, Any]:

@@ -58,13 +58,16 @@ def document_facts(symbol: str) -> DocumentFacts:
 
 
 def add_document(t: TripleSet, m: Minter, symbol: str, title: str = "", languages: tuple[str, ...] = (),
-                 lang: str = "en") -> str:
-    """Declare a document with its symbol, kind, meeting and language versions; returns its IRI."""
+                 lang: str = "en", labelled: bool = True) -> str:
+    """Declare a document with its symbol, kind, meeting and language versions; returns its IRI.
+    ``labelled=False`` for a document only named in passing (a source's reference): its symbol is its
+    identifier, and the label stays with whoever knows its title."""
     f = document_facts(symbol)
     d = m.document(f.symbol)
     t.add(d, RDF.type, CHM.Document)
     t.add(d, DCTERMS.identifier, lit(f.symbol))
-    t.add(d, SKOS.prefLabel, lit(f"{f.symbol}: {title}" if title else f.symbol, lang))
+    if labelled or title:
+        t.add(d, SKOS.prefLabel, lit(f"{f.symbol}: {title}" if title else f.symbol, lang))
     if title:
         t.add(d, DCTERMS.title, lit(title, lang))
     t.add(d, CHM.documentType, lit(f.kind))

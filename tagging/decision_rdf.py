@@ -86,39 +86,51 @@ def decision_triples(els: list[Element], symbol: str, m: Minter, lang: str = "en
             t.add(n, CHM.fullText, lit(el.text, lang))
         if el.kind in ("section", "annex"):
             continue
-        codes = [a.code for a in el.acts]
-        if codes:
-            kind = "operational" if set(codes) & OPERATIONAL and el.kind != "preamble" else "informational"
-            t.add(n, CHM.elementType, m.concept("element-type", kind))
-        refs = el.references
-        for j, act in enumerate(el.acts, start=1):
-            a = m.act(n, j)
-            t.add(n, CHM.hasAct, a)
-            t.add(a, RDF.type, CHM.Act)
-            t.add(a, CHM.operativeVerb, m.concept("operative-verb", act.code))
-            t.add(a, SKOS.prefLabel, lit(f"{label(canonical, el)}: {act_kinds()[act.code].labels['en']}", "en"))
-            for code in act.actors:
-                who = m.actor(actor_key(code) or code)
-                t.add(a, CHM.addressee, who)
-                t.add(n, CHM.addressedTo, who)
-            if el.deadline and el.deadline.meeting and el.deadline.meeting[0] in MEETING_BODIES:
-                t.add(a, CHM.dueBy, m.meeting(MEETING_BODIES[el.deadline.meeting[0]], el.deadline.meeting[1]))
-            elif el.deadline and el.deadline.year:
-                t.add(a, CHM.dueDate, lit(str(el.deadline.year), datatype=XSD.gYear))
-            prop = link_property(act.code)
-            if prop and act.code in LINEAGE_ACTS | {"adopts", "endorses", "welcomes", "notes", "extends", "renews", "establishes"}:
-                for r in refs:
-                    target = reference_iri(m, r)
-                    if target and target != d and not target.startswith(d + "/") and r.kind in ("decision", "document"):
-                        if act.code in LINEAGE_ACTS and r.kind != "decision":
-                            continue
-                        t.add(n, prop, target)
-                        t.add(a, CHM.actsOn, target)
-        for r in refs:
+        add_acts(t, m, n, el, canonical, d)
+        for r in el.references:
             target = reference_iri(m, r)
             if target and target != n:
                 t.add(n, DCTERMS.references, target)
     return t
+
+
+def add_acts(t: TripleSet, m: Minter, n: str, el: Element, canonical: str, d: str, actors: list[str] = (),
+             typed: bool = False) -> list[str]:
+    """The acts of a classified element as ``chm:Act`` nodes of ``n``, with the specific lineage links
+    its references take; ``actors`` (hub actor IRIs a source names for the element) address an act
+    the text names no one for; ``typed`` when the source already gave the element its type.
+    Returns the act codes."""
+    codes = [a.code for a in el.acts]
+    if codes and not typed:
+        kind = "operational" if set(codes) & OPERATIONAL and el.kind != "preamble" else "informational"
+        t.add(n, CHM.elementType, m.concept("element-type", kind))
+    refs = el.references
+    for j, act in enumerate(el.acts, start=1):
+        a = m.act(n, j)
+        t.add(n, CHM.hasAct, a)
+        t.add(a, RDF.type, CHM.Act)
+        t.add(a, CHM.operativeVerb, m.concept("operative-verb", act.code))
+        t.add(a, SKOS.prefLabel, lit(f"{label(canonical, el)}: {act_kinds()[act.code].labels['en']}", "en"))
+        who = [m.actor(actor_key(code) or code) for code in act.actors]
+        if not who and act_kinds()[act.code].addresses:
+            who = list(actors)
+        for x in who:
+            t.add(a, CHM.addressee, x)
+            t.add(n, CHM.addressedTo, x)
+        if el.deadline and el.deadline.meeting and el.deadline.meeting[0] in MEETING_BODIES:
+            t.add(a, CHM.dueBy, m.meeting(MEETING_BODIES[el.deadline.meeting[0]], el.deadline.meeting[1]))
+        elif el.deadline and el.deadline.year:
+            t.add(a, CHM.dueDate, lit(str(el.deadline.year), datatype=XSD.gYear))
+        prop = link_property(act.code)
+        if prop and act.code in LINEAGE_ACTS | {"adopts", "endorses", "welcomes", "notes", "extends", "renews", "establishes"}:
+            for r in refs:
+                target = reference_iri(m, r)
+                if target and target != d and not target.startswith(d + "/") and r.kind in ("decision", "document"):
+                    if act.code in LINEAGE_ACTS and r.kind != "decision":
+                        continue
+                    t.add(n, prop, target)
+                    t.add(a, CHM.actsOn, target)
+    return codes
 
 
 def label(canonical: str, el: Element) -> str:

@@ -61,7 +61,12 @@ def test_a_decision_tree_becomes_the_hubs_decision_with_its_elements(bundled_sto
     assert objects(bundled_store, para, DCT + "isPartOf") == [d + "/section/a"]
     assert objects(bundled_store, para, CHM + "elementType") == [BASE + "scheme/element-type/operational"]
     assert objects(bundled_store, para, CHM + "trackingStatus") == [BASE + "scheme/decision-status/active"]
-    assert objects(bundled_store, para, CHM + "addressedTo") == [BASE + "actor/parties"]
+    # the tracker names the Parties; the text ("Requests the Executive Secretary …") gives the act and its addressee
+    assert set(objects(bundled_store, para, CHM + "addressedTo")) == {BASE + "actor/parties", BASE + "actor/executive-secretary"}
+    act = para + "/act/1"
+    assert objects(bundled_store, para, CHM + "hasAct") == [act]
+    assert objects(bundled_store, act, CHM + "operativeVerb") == [BASE + "scheme/operative-verb/requests"]
+    assert objects(bundled_store, act, CHM + "addressee") == [BASE + "actor/executive-secretary"]
     texts = objects(bundled_store, para, CHM + "fullText")
     assert "1. Requests the Executive Secretary to do thing 1 of decision 4," in texts and any(t.startswith("1. Prie") for t in texts)
     assert BASE + "decision/cop/14/4" in objects(bundled_store, para, DCT + "references")
@@ -74,6 +79,11 @@ def test_a_decision_tree_becomes_the_hubs_decision_with_its_elements(bundled_sto
     # preamble, section, references to documents and notifications, target links
     assert objects(bundled_store, d + "/preamble/2", CHM + "fullText") == ["Recalling decision 14/4,"]
     assert BASE + "document/cbd-sbi-15-3" in objects(bundled_store, d + "/para/a-3", DCT + "references")
+    # a document named in passing is an entity: its symbol, its kind, its meeting
+    doc = BASE + "document/cbd-sbi-15-3"
+    assert objects(bundled_store, doc, DCT + "identifier") == ["CBD/SBI/15/3"]
+    assert objects(bundled_store, doc, CHM + "forMeeting") == [BASE + "meeting/sbi/15"]
+    assert objects(bundled_store, doc, CHM + "documentType") == ["working document"]
     assert BASE + "notification/2024-001" in objects(bundled_store, d + "/para/a-4", DCT + "references")
     assert BASE + "scheme/gbf-targets/target-21" in objects(bundled_store, d, DCT + "subject")
     assert objects(bundled_store, d + "/para/a-2", CHM + "addressedTo") == [BASE + "actor/executive-secretary", BASE + "actor/sbstta"]
@@ -522,6 +532,7 @@ def chmkg(tmp_path, *args):
 def test_chmkg_harvest_reports_as_json_and_harvests_lists_the_quarantine(tmp_path, replay):
     assert chmkg(tmp_path, "load", "--reader", "rdf", str(tmp_path / "none.nt")).exit_code == 1  # nothing there yet
     from loaders.bundled import read_bundled
+    from sparql.builder import prefixed
     from sparql.store import EmbeddedStore
     from writes.ingest import ingest
 
@@ -544,6 +555,15 @@ def test_chmkg_harvest_reports_as_json_and_harvests_lists_the_quarantine(tmp_pat
     # the audit log has one line per run
     audit = (tmp_path / "var" / "store-hub" / "audit.log").read_text().splitlines()
     assert sum("harvest cbd-decisions" in line for line in audit) == 2
+    # a run that brought decisions derives the tracking statuses again (once: the second run wrote nothing)
+    assert sum("derive decision-tracking statuses after a harvest" in line for line in audit) == 1
+    s = EmbeddedStore(tmp_path / "var" / "store")
+    try:
+        status = s.select(prefixed("SELECT ?p ?s WHERE { $p chm:currentStatus ?s }"),
+                          {"p": ox.NamedNode(BASE + "decision/cop/15/2/para/a-1")})
+    finally:
+        s.close()
+    assert [r["s"].value for r in status] == [BASE + "scheme/decision-status/active"]
 
 
 def test_chmkg_harvest_refuses_bad_options_with_a_clear_error(tmp_path, replay):

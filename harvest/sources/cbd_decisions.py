@@ -25,6 +25,10 @@ from ontology import CHM, DCTERMS, ELI, FOAF, PROV, RDF, SCHEMA, SKOS
 from ontology.errors import SourceError, SymbolError
 from ontology.iris import slug
 from ontology.symbols import Symbol, to_roman
+from ontology.documents import add_document
+from ontology.tracking import actor_key
+from tagging.decision_rdf import add_acts
+from tagging.structure import Element, classify
 
 PAGE = 100
 STATUSES = {"active", "implemented", "elapsed", "superseded", "retired", "inactive", "require-funding", "stagnant"}
@@ -142,17 +146,19 @@ class CbdDecisions(Source):
         flat = list(_flatten(nodes, None))
         preamble = 0
         iris: dict[str, str] = {}
+        structured: dict[str, Element] = {}
         for node, parent_id in flat:
-            node_iri, preamble = self._element(out, sym, d, node, preamble)
+            parent = iris.get(node.get("parentId") or parent_id or "")
+            node_iri, preamble = self._element(out, sym, d, node, preamble, structured, structured.get(parent or ""))
             if isinstance(node.get("_id"), str):
                 iris[node["_id"]] = node_iri
-            parent = iris.get(node.get("parentId") or parent_id or "")
             if parent and parent != node_iri:
                 own.add(node_iri, DCTERMS.isPartOf, parent)
                 own.add(parent, DCTERMS.hasPart, node_iri)
         return out
 
-    def _element(self, out: Mapped, sym: Symbol, d: str, node: dict, preamble: int) -> tuple[str, int]:
+    def _element(self, out: Mapped, sym: Symbol, d: str, node: dict, preamble: int, structured: dict[str, Element],
+                 parent: Element | None) -> tuple[str, int]:
         m, own = self.m, out.own
         canonical = sym.canonical
         section = node.get("section") if isinstance(node.get("section"), str) and re.fullmatch(r"[A-Z]", node["section"]) else None
@@ -182,10 +188,12 @@ class CbdDecisions(Source):
         own.add(n, SKOS.prefLabel, lit(label, "en"))
         if code:
             own.add(n, DCTERMS.identifier, lit(code))
+        texts: dict[str, str] = {}
         for lang, html in lstrings(node.get("html")):
             text = html_text(html)
             if text:
                 own.add(n, CHM.fullText, lit(text, lang))
+                texts.setdefault(lang, text)
         kind = TYPES.get(str(node.get("type") or ""))
         if kind:
             own.add(n, CHM.elementType, m.concept("element-type", kind))
@@ -194,13 +202,25 @@ class CbdDecisions(Source):
                 own.add(n, CHM.trackingStatus, m.concept("decision-status", status))
         if isinstance(node.get("statusInfo"), str) and node["statusInfo"].strip():
             own.add(n, CHM.statusNote, lit(node["statusInfo"].strip(), "en"))
+        addressed = []
         for actor in strings(node.get("actors")):
-            a = m.actor(actor)
+            key = actor_key(actor)  # the tracker's code (SBSTTA, executive-secretary …) → the hub's actor
+            a = m.actor(key or actor)
+            addressed.append(a)
             own.add(n, CHM.addressedTo, a)
-            if slug(actor) not in _bundled_actors():
+            if key is None and slug(actor) not in _bundled_actors():
                 out.shared.add(a, RDF.type, FOAF.Agent)
                 out.shared.add(a, SKOS.prefLabel, lit(actor.replace("-", " "), "en"))
                 out.shared.add(a, SKOS.notation, lit(actor))
+        # the text says what the element does: its acts, whom they address, by when
+        lang = "en" if "en" in texts else next((x for x in ("fr", "es") if x in texts), None)
+        if lang and (paragraph or not (annex or section)):
+            el = Element("preamble" if not paragraph else "item" if subitem else "subparagraph" if item else "paragraph",
+                         str(preamble) if not paragraph else number, texts[lang],
+                         annex=to_roman(annex) if annex else None)
+            classify(el, lang, parent, MEETING_BODIES.get(sym.body, "cop"))
+            add_acts(own, m, n, el, canonical, d, addressed, typed=bool(kind))
+            structured[n] = el
         self._tags(out, n, node)
         for ref in [*strings(node.get("decisions")), *strings(node.get("documents")), *strings(node.get("meetings")),
                     *strings(node.get("notifications")), *strings(node.get("outcomes"))]:
@@ -227,7 +247,7 @@ class CbdDecisions(Source):
             try:
                 sym, element = decision_symbol(ref)
             except SymbolError:
-                return m.document(ref)
+                return add_document(out.shared, m, ref, labelled=False)
             if not element:
                 return m.decision(sym.canonical)
             em = re.fullmatch(r"(?P<section>[A-Z]?)(?P<para>\d{1,3})?(?:\.(?P<item>\d{1,3}))?(?:\.(?P<sub>\d{1,3}))?", element)
