@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -283,13 +284,29 @@ def _has_relative_iri(query: str) -> bool:
     return any(t.kind == "iri" and ":" not in t.text for t in tokens(query))
 
 
+_WHERE = re.compile(r"\b(?:WHERE|ASK)\s*\{|\bASK\s+WHERE\s*\{", re.I)
+
+
 def _with_values(query: str, bindings: Bindings | None) -> str:
-    """Bind variables for a remote store with a trailing VALUES clause."""
+    """Bind variables for a remote store with a VALUES block opening the WHERE clause, where the
+    query's FILTERs and OPTIONALs see the bound values as they see pyoxigraph's substitutions (a
+    trailing VALUES would only join the finished results: a FILTER on a parameter would pass all)."""
     if not bindings:
         return query
     names = " ".join(f"?{k}" for k in bindings)
     values = " ".join(to_sparql(v) for v in bindings.values())
-    return f"{query}\nVALUES ({names}) {{ ({values}) }}"
+    block = f"VALUES ({names}) {{ ({values}) }}"
+    # the first WHERE { (or ASK {) outside the prologue's IRIs and comments
+    body_start = 0
+    for line in query.splitlines(keepends=True):
+        if line.lstrip().upper().startswith(("PREFIX", "BASE", "#")) or not line.strip():
+            body_start += len(line)
+        else:
+            break
+    m = _WHERE.search(query, body_start)
+    if m is None:
+        return f"{query}\n{block}"
+    return query[:m.end()] + " " + block + " " + query[m.end():]
 
 
 def _checked(r: httpx.Response, what: str) -> httpx.Response:

@@ -59,3 +59,19 @@ def test_cli_against_remote(oxigraph_server, tmp_path):
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["--remote-query", "http://127.0.0.1:9/query", "stats"])
     assert r.exit_code == 1 and "E301" in r.output
+
+
+def test_tracking_derives_and_filtered_named_queries_bind_as_embedded(remote_store, store, settings):
+    """Statuses derive over a remote store, and a parameter a FILTER reads (from/to of open-requests)
+    restricts the answer there as pyoxigraph's substitutions do embedded."""
+    from hub.tracking import build_index, refresh
+
+    answers = []
+    for s in (remote_store, store):
+        ingest(s, read_bundled(BASE), graph("bundled"), META)
+        refresh(s, settings)
+        rows = queries.run(s, "open-requests", {"actor": BASE + "actor/executive-secretary", "from": "11", "to": "11"})
+        answers.append(sorted((r["symbol"].value, r["number"].value) for r in rows))
+        assert {r["n"].value for r in rows} == {"11"}
+        assert {r.status for r in build_index(s, settings).filter(status="superseded")} == {"superseded"}
+    assert answers[0] == answers[1] and answers[0]

@@ -280,3 +280,34 @@ def test_structure_of_a_missing_or_binary_file_is_a_clear_error(tmp_path):
     r = runner.invoke(cli, ["--store", str(tmp_path / "s"), "structure", str(binary)])
     assert r.exit_code == 1 and "not UTF-8" in r.output
 
+
+
+# -- named queries ----------------------------------------------------------------------------------
+def test_named_tracking_queries_answer_the_researchers_questions(client):
+    def run(name: str, **params) -> list[dict]:
+        r = client.get(f"/api/queries/{name}", params={**params, "format": "json"})
+        assert r.status_code == 200, r.text
+        return r.json()["rows"]
+
+    open_rows = run("open-requests", actor=M.actor("executive-secretary"), **{"from": "10", "to": "10"})
+    assert {(r["symbol"], r["number"]) for r in open_rows} >= {("X/15", "3"), ("X/15", "3 (a)")}
+    assert ("X/15", "3 (b)") not in {(r["symbol"], r["number"]) for r in open_rows}  # elapsed: COP-11 has passed
+    assert all(r["symbol"] == "X/15" for r in open_rows)
+    assert run("open-requests", actor=M.actor("executive-secretary"), **{"from": "16"}) == []
+    replaced = run("replaced-by", decision=M.decision("II/3"))
+    assert {(r["kind"], r["bySymbol"]) for r in replaced} == {("retires", "X/15")}
+    assert {r["reason"] for r in replaced} == {"retired by decision X/15 para 2"}
+    chain = run("topic-chain", article=BASE + "instrument/cbd/article/18")
+    symbols = [r["symbol"] for r in chain]
+    assert symbols[0] == "I/3" and "X/15" in symbols and "15/16" in symbols
+    assert next(r for r in chain if r["symbol"] == "II/3")["status"] == "Retired"
+
+
+@pytest.mark.parametrize("value", hostile_strings())
+def test_named_tracking_queries_refuse_hostile_parameters(client, value):
+    before = snapshot(client.hub.store)
+    for name, params in (("open-requests", {"actor": value}), ("open-requests", {"actor": M.actor("x"), "from": value}),
+                         ("replaced-by", {"decision": value}), ("topic-chain", {"article": value})):
+        r = client.get(f"/api/queries/{name}", params=params)
+        assert r.status_code in (400, 422) or (r.status_code == 200 and r.json()["rows"] == []), (name, r.text)
+    assert snapshot(client.hub.store) == before
