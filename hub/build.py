@@ -94,3 +94,73 @@ def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True
         yield lambda: mappings()[1]
     if "informea" in present:
         yield lambda: read_bundled_subjects(base)
+
+
+# -- the seed documents: what the project was started from, as documents with references and subjects --
+SEED_SUFFIXES = (".txt", ".md", ".html", ".pdf", ".docx")
+SEED_SUBJECTS = 8  # suggestions kept as a seed's subjects
+
+
+def seed_folder(shared_data: Path) -> Path:
+    """../shared/seeds beside ../shared/data."""
+    return Path(shared_data).parent / "seeds"
+
+
+def read_seed_documents(folder: Path, store, base: str) -> ParsedSource:
+    """Each file of ``folder`` as a ``chm:Document``: its title and language, the references it makes
+    to what the store holds (decisions, paragraphs, articles, meetings, targets, documents) and the
+    subjects the hub's tagger suggests for it. The texts stay in the files; the graph holds facts."""
+    import hashlib
+
+    from ontology import CHM, DCTERMS, RDF, SKOS
+    from ontology.errors import SourceError
+    from ontology.iris import Minter
+    from ontology.triples import TripleSet, lit
+    from tagging.documents import DocumentError, extract
+    from ontology.documents import add_document
+    from tagging.references import Resolver, extract_references
+    from tagging.submission import analyse, known_iris, load_vocabulary, tagging_graphs
+    from tagging.tagger import Tagger
+
+    m = Minter(base)
+    files = sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in SEED_SUFFIXES)
+    if not files:
+        raise SourceError(f"{folder}: no seed documents ({', '.join(SEED_SUFFIXES)})")
+    graphs = tagging_graphs(store, m, None)
+    tagger = Tagger(load_vocabulary(store, graphs)) if graphs else None
+    resolver = Resolver(m, known_iris(store))
+    t = TripleSet()
+    digest = hashlib.sha256()
+    for f in files:
+        data = f.read_bytes()
+        digest.update(f.name.encode() + b"\0" + data)
+        try:
+            doc = extract(data, f.name)
+        except DocumentError as e:
+            raise SourceError(f"seed {f.name}: {e.message}") from None
+        d = m.document("seed " + f.stem)
+        lang = doc.language if doc.language in ("en", "fr", "es") else "en"
+        title = " ".join(doc.title.replace("*", " ").split())[:300] or f.stem
+        t.add(d, RDF.type, CHM.Document)
+        t.add(d, DCTERMS.identifier, lit(f.name))
+        t.add(d, SKOS.prefLabel, lit(title, lang))
+        t.add(d, DCTERMS.title, lit(title, lang))
+        t.add(d, DCTERMS.language, lit(lang))
+        t.add(d, CHM.documentType, lit("seed document"))
+        if tagger is None:  # no vocabulary loaded: references only
+            refs, subjects = resolver.resolve(extract_references(doc.text)), []
+        else:
+            a = analyse(doc, tagger, resolver, SEED_SUBJECTS, data)
+            refs, subjects = a.references, a.suggestions
+        for r in refs:
+            if r.iri and r.status == "resolved" and r.iri != d:
+                t.add(d, DCTERMS.references, r.iri)
+            elif r.kind == "document":  # a UN document the store does not hold yet: declared from its symbol
+                t.add(d, DCTERMS.references, add_document(t, m, r.key, labelled=False))
+        for s in subjects:
+            t.add(d, DCTERMS.subject, s.concept)
+    nt = t.ntriples()
+    body = nt if isinstance(nt, bytes) else nt.encode()
+    return ParsedSource(name="seeds", reader="seeds", location=str(Path(folder).resolve()),
+                        checksum="sha256:" + hashlib.sha256(digest.hexdigest().encode() + body).hexdigest(), ntriples=body,
+                        title=f"The {len(files)} seed documents: titles, languages, references and suggested subjects")

@@ -172,3 +172,25 @@ def test_hostile_cli_options_reach_no_query_and_change_nothing(tmp_path):
         assert r.exit_code in (0, 1) and "Traceback" not in r.output, r.output
     after = state()
     assert all(line in after.split(b"\n") for line in before.split(b"\n") if b"graph/notes" in line and b"/meta>" not in line)
+
+
+def test_build_loads_the_seeds_as_documents_and_derives_tracking(built):
+    from conftest import SHARED
+
+    if not (SHARED / "seeds").is_dir():
+        pytest.skip(f"../shared/seeds not found at {SHARED / 'seeds'}")
+    stats = json.loads(chmkg(built, "stats", "--json").output)
+    assert stats["graphs"][BASE + "graph/seeds"] > 0 and stats["graphs"][BASE + "graph/tracking"] > 1000
+    q = ("PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX chm: <https://w3id.org/chmkg/ns#> "
+         "SELECT ?d ?title (COUNT(DISTINCT ?r) AS ?refs) (COUNT(DISTINCT ?s) AS ?subjects) WHERE { "
+         "?d a chm:Document ; chm:documentType \"seed document\" ; dcterms:title ?title ; dcterms:references ?r ; dcterms:subject ?s } "
+         "GROUP BY ?d ?title ORDER BY ?title")
+    rows = json.loads(chmkg(built, "query", q, "-o", "json").output)
+    assert len(rows) == len(list((SHARED / "seeds").glob("*.txt")))
+    draft = next(r for r in rows if r["title"].startswith("Draft work programme for the clearing-house mechanism"))
+    assert int(draft["refs"]) >= 3 and int(draft["subjects"]) >= 3
+    # the work-programme note cites decision 15/16, paragraph 9 (f)
+    q2 = ("PREFIX dcterms: <http://purl.org/dc/terms/> SELECT ?r WHERE { ?d dcterms:title ?t ; dcterms:references ?r "
+          "FILTER (STRSTARTS(?t, \"Draft work programme\")) }")
+    refs = {r["r"] for r in json.loads(chmkg(built, "query", q2, "-o", "json").output)}
+    assert BASE + "decision/cop/15/16/para/9-f" in refs or BASE + "decision/cop/15/16" in refs

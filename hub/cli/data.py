@@ -74,7 +74,7 @@ def build(
     shared: Annotated[Optional[Path], typer.Option(help="The shared data folder (default ../shared/data).")] = None,
 ) -> None:
     """Build the store from the bundled dataset and the reference data in ../shared/data."""
-    from hub.build import build_sources, check_shared, missing_readers
+    from hub.build import build_sources, check_shared, missing_readers, read_seed_documents, seed_folder
 
     s = settings_of(ctx)
 
@@ -91,6 +91,9 @@ def build(
         store = open_configured_store(s)
         try:
             results = _load_all(store, list(build_sources(s.base, data)), s, force)
+            seeds = seed_folder(data)
+            if seeds.is_dir():
+                results += _load_all(store, [lambda: read_seed_documents(seeds, store, s.base)], s, force)
             results.append(_derive_tracking(store, s))
         finally:
             store.close()
