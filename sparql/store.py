@@ -22,7 +22,7 @@ import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Union
+from typing import Any, Iterable, Iterator, Mapping, Union
 
 import httpx
 import pyoxigraph as ox
@@ -207,6 +207,20 @@ class Store(ABC):
         rows = self.select(q, union=False)
         return int(rows[0]["n"].value) if rows else 0
 
+    def quads_touching(self, nodes: list[str], *, as_object: bool = False, predicates: tuple[str, ...] | None = None,
+                         exclude: tuple[str, ...] = ()) -> Iterator[tuple[Term, Term, Term, Term]]:
+        """The quads (s, p, o, g) of the named graphs (but ``exclude``) with one of ``nodes`` as subject (or as
+        object), through ``predicates`` when given. Here: SPARQL in batches; the embedded store looks
+        each node up in its indexes."""
+        others = " ".join(f"FILTER (?g != {iri(g, 'graph')})" for g in exclude)
+        pred = f"VALUES ?p {{ {' '.join(str(iri(p, 'predicate')) for p in predicates)} }}" if predicates else ""
+        for start in range(0, len(nodes), 2000):
+            values = " ".join(str(iri(n, "node")) for n in nodes[start:start + 2000])
+            var = "?o" if as_object else "?s"
+            q = "SELECT ?s ?p ?o ?g WHERE { VALUES " + var + " { " + values + " } " + pred + " GRAPH ?g { ?s ?p ?o } " + others + " }"
+            for row in self.select(q, union=False):
+                yield row["s"], row["p"], row["o"], row["g"]
+
     def graph_exists(self, graph: str) -> bool:
         return self.ask(fill("ASK { GRAPH $g { ?s ?p ?o } }", g=iri(graph, "graph")), union=False)
 
@@ -363,6 +377,21 @@ class EmbeddedStore(Store):
             raise QueryError(f"query failed: {e}") from e
         log.debug("query in %.1f ms", (time.perf_counter() - t0) * 1000)
         return result
+
+    def quads_touching(self, nodes: list[str], *, as_object: bool = False, predicates: tuple[str, ...] | None = None,
+                         exclude: tuple[str, ...] = ()) -> Iterator[tuple[Term, Term, Term, Term]]:
+        # one index lookup per node: a VALUES join would let the optimiser scan every quad first
+        ex = {ox.NamedNode(g) for g in exclude}
+        preds = [ox.NamedNode(p) for p in predicates] if predicates else [None]
+        find = self._store.quads_for_pattern
+        for n in nodes:
+            node = ox.NamedNode(n)
+            for p in preds:
+                for q in (find(None, p, node, None) if as_object else find(node, p, None, None)):
+                    g = q.graph_name
+                    if isinstance(g, ox.DefaultGraph) or g in ex:
+                        continue
+                    yield q.subject, q.predicate, q.object, g
 
     def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True,
                      limit: int | None = None) -> tuple[list[str], list[Row]]:

@@ -17,21 +17,9 @@ import pyoxigraph as ox
 from ontology import RDF
 from shapes.report import Report
 from shapes.validate import validate_store
-from sparql.builder import fill, iri
+from sparql.builder import iri
 from sparql.store import EmbeddedStore, Store
-from writes.ingest import BATCH, INVERSE_PATHS, NEW, SCOPE, FOCUS, CONTEXT
-
-_OF_NODES = "SELECT ?s ?p ?o ?g WHERE { VALUES ?s { $nodes } GRAPH ?g { ?s ?p ?o } FILTER (?g != $meta) }"
-_POINTING_IN = ("SELECT ?s ?p ?o ?g WHERE { VALUES ?o { $nodes } VALUES ?p { $preds } GRAPH ?g { ?s ?p ?o } "
-                "FILTER (?g != $meta) }")
-_POINTING_AT = "SELECT DISTINCT ?s WHERE { VALUES ?o { $nodes } GRAPH ?g { ?s ?p ?o } FILTER (?g != $meta && isIRI(?s)) }"
-_TYPES = "SELECT ?s ?o WHERE { VALUES ?s { $nodes } GRAPH ?g { ?s $type ?o } FILTER (?g != $meta) }"
-
-
-def _chunks(items: list[str]) -> Iterable[list[ox.NamedNode]]:
-    for i in range(0, len(items), BATCH):
-        yield [ox.NamedNode(x) for x in items[i:i + BATCH]]
-
+from writes.ingest import INVERSE_PATHS, NEW, SCOPE, FOCUS, CONTEXT
 
 def _parse(lines: Iterable[bytes]) -> list[ox.Triple]:
     data = b"\n".join(lines)
@@ -45,7 +33,7 @@ def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[by
     """
     add = [q.triple if isinstance(q, ox.Quad) else q for q in _parse(added)]
     rem = {q.triple if isinstance(q, ox.Quad) else q for q in _parse(removed)}
-    g, meta = iri(graph), iri(meta_graph)
+    g = iri(graph)
     staging = ox.Store()
     new_graph, ctx_graph = ox.NamedNode(NEW), ox.NamedNode(CONTEXT)
     staging.extend(ox.Quad(t.subject, t.predicate, t.object, new_graph) for t in add)
@@ -55,36 +43,31 @@ def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[by
     nodes = sorted(added_subjects | removed_subjects | objects)
     ctx: list[ox.Quad] = []
 
-    def keep(row: dict) -> bool:
-        return not (row["g"] == g and ox.Triple(row["s"], row["p"], row["o"]) in rem)
+    def keep(s, p, o, gr) -> bool:
+        return not (gr == g and ox.Triple(s, p, o) in rem)
 
-    for chunk in _chunks(nodes):
-        for row in store.select(fill(_OF_NODES, nodes=chunk, meta=meta), union=False):
-            if keep(row):
-                ctx.append(ox.Quad(row["s"], row["p"], row["o"], ctx_graph))
+    others = (meta_graph,)
+    for s, p, o, gr in store.quads_touching(nodes, exclude=others):
+        if keep(s, p, o, gr):
+            ctx.append(ox.Quad(s, p, o, ctx_graph))
     pointing_in: set[str] = set()
-    for chunk in _chunks(sorted(added_subjects | removed_subjects)):
-        for row in store.select(fill(_POINTING_IN, nodes=chunk, preds=[ox.NamedNode(p) for p in INVERSE_PATHS], meta=meta),
-                                union=False):
-            if keep(row):
-                ctx.append(ox.Quad(row["s"], row["p"], row["o"], ctx_graph))
-                if isinstance(row["s"], ox.NamedNode):
-                    pointing_in.add(row["s"].value)
+    for s, p, o, gr in store.quads_touching(sorted(added_subjects | removed_subjects), as_object=True, predicates=INVERSE_PATHS,
+                                            exclude=others):
+        if keep(s, p, o, gr):
+            ctx.append(ox.Quad(s, p, o, ctx_graph))
+            if isinstance(s, ox.NamedNode):
+                pointing_in.add(s.value)
     # a subject that loses triples may lose its type: whoever points at it is checked again
-    extra_focus: set[str] = set()
-    for chunk in _chunks(sorted(removed_subjects)):
-        for row in store.select(fill(_POINTING_AT, nodes=chunk, meta=meta), union=False):
-            extra_focus.add(row["s"].value)
+    extra_focus = {s.value for s, _p, _o, _g in store.quads_touching(sorted(removed_subjects), as_object=True, exclude=others)
+                   if isinstance(s, ox.NamedNode)}
     more = sorted((pointing_in | extra_focus) - set(nodes))
-    for chunk in _chunks(more):
-        for row in store.select(fill(_OF_NODES, nodes=chunk, meta=meta), union=False):
-            if keep(row):
-                ctx.append(ox.Quad(row["s"], row["p"], row["o"], ctx_graph))
+    for s, p, o, gr in store.quads_touching(more, exclude=others):
+        if keep(s, p, o, gr):
+            ctx.append(ox.Quad(s, p, o, ctx_graph))
     pulled = set(nodes) | set(more)
     pointed = sorted({q.object.value for q in ctx if isinstance(q.object, ox.NamedNode)} - pulled)
-    for chunk in _chunks(pointed):
-        for row in store.select(fill(_TYPES, nodes=chunk, type=ox.NamedNode(RDF.type), meta=meta), union=False):
-            ctx.append(ox.Quad(row["s"], ox.NamedNode(RDF.type), row["o"], ctx_graph))
+    for s, p, o, _g in store.quads_touching(pointed, predicates=(RDF.type,), exclude=others):
+        ctx.append(ox.Quad(s, p, o, ctx_graph))
     staging.extend(ctx)
     focus, scope = ox.NamedNode(FOCUS), ox.NamedNode(SCOPE)
     marker = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))

@@ -38,7 +38,6 @@ NEW = "urn:chmkg:staging:new"
 CONTEXT = "urn:chmkg:staging:context"
 SCOPE = "urn:chmkg:staging:scope"
 FOCUS = "urn:chmkg:staging:focus"
-BATCH = 2000
 # Predicates the shapes follow backwards (sh:inversePath): nodes pointing in are context too.
 INVERSE_PATHS = (CHM.hasGoal, CHM.hasOutcome, CHM.hasAction, CHM.hasRequest, CHM.hasAct)
 
@@ -89,65 +88,45 @@ def recorded_checksum(store: Store, graph: str, meta_graph: str) -> str | None:
     return rows[0]["c"].value if rows else None
 
 
-def _values(terms: list[str]) -> str:
-    return " ".join(f"<{t}>" for t in terms)
-
-
-def _batches(items: list[str]) -> list[list[str]]:
-    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
-
-
 def _context(store: Store, staging: ox.Store, graph: str, meta_graph: str) -> list[str]:
     """Copy into ``staging`` what the shapes need from the rest of the store; return extra focus nodes."""
-    others = f"FILTER (?g != <{graph}> && ?g != <{meta_graph}>)"
     subjects = {r[0].value for r in staging.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} FILTER isIRI(?s) }}")}
     objects = {r[0].value for r in staging.query(f"SELECT DISTINCT ?o WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} FILTER isIRI(?o) }}")}
     ctx: list[ox.Quad] = []
     if not [g for g in store.named_graphs() if g not in (graph, meta_graph)] and not store.graph_exists(graph):
         return []  # nothing else in the store: no context to bring
     ctx_graph = ox.NamedNode(CONTEXT)
+    others = (graph, meta_graph)
 
-    def pull(query: str) -> list[dict]:
-        return store.select(query, union=False)
+    def add(s, p, o) -> None:
+        ctx.append(ox.Quad(s, p, o, ctx_graph))
 
     nodes = sorted(subjects | objects)
     pointing_in: set[str] = set()
-    for batch in _batches(nodes):
-        for row in pull(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {_values(batch)} }} GRAPH ?g {{ ?s ?p ?o }} {others} }}"):
-            ctx.append(ox.Quad(row["s"], row["p"], row["o"], ctx_graph))
-    for batch in _batches(sorted(subjects)):
-        preds = _values(list(INVERSE_PATHS))
-        for row in pull(
-            f"SELECT ?s ?p ?o WHERE {{ VALUES ?o {{ {_values(batch)} }} VALUES ?p {{ {preds} }} GRAPH ?g {{ ?s ?p ?o }} {others} }}"
-        ):
-            ctx.append(ox.Quad(row["s"], row["p"], row["o"], ctx_graph))
-            if isinstance(row["s"], ox.NamedNode):
-                pointing_in.add(row["s"].value)
+    for s, p, o, _g in store.quads_touching(nodes, exclude=others):
+        add(s, p, o)
+    for s, p, o, _g in store.quads_touching(sorted(subjects), as_object=True, predicates=INVERSE_PATHS, exclude=others):
+        add(s, p, o)
+        if isinstance(s, ox.NamedNode):
+            pointing_in.add(s.value)
     # Nodes that pointed at subjects this load removes must be checked again (no dangling links).
     extra_focus: set[str] = set()
     if store.graph_exists(graph):
         old_subjects = {
             r["s"].value
-            for r in pull(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} FILTER isIRI(?s) }}")
+            for r in store.select(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} FILTER isIRI(?s) }}", union=False)
         }
         removed = sorted(old_subjects - subjects)
-        for batch in _batches(removed):
-            for row in pull(
-                f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {_values(batch)} }} GRAPH ?g {{ ?s ?p ?o }} {others} FILTER isIRI(?s) }}"
-            ):
-                extra_focus.add(row["s"].value)
+        extra_focus = {s.value for s, _p, _o, _g in store.quads_touching(removed, as_object=True, exclude=others)
+                       if isinstance(s, ox.NamedNode)}
     more = sorted((pointing_in | extra_focus) - set(nodes))
-    for batch in _batches(more):
-        for row in pull(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {_values(batch)} }} GRAPH ?g {{ ?s ?p ?o }} {others} }}"):
-            ctx.append(ox.Quad(row["s"], row["p"], row["o"], ctx_graph))
+    for s, p, o, _g in store.quads_touching(more, exclude=others):
+        add(s, p, o)
     # sh:class on context values: the types of what the context triples point to
     pulled = set(nodes) | set(more)
     ctx_objects = sorted({q.object.value for q in ctx if isinstance(q.object, ox.NamedNode)} - pulled)
-    for batch in _batches(ctx_objects):
-        for row in pull(
-            f"SELECT ?s ?o WHERE {{ VALUES ?s {{ {_values(batch)} }} GRAPH ?g {{ ?s <{RDF.type}> ?o }} {others} }}"
-        ):
-            ctx.append(ox.Quad(row["s"], ox.NamedNode(RDF.type), row["o"], ctx_graph))
+    for s, p, o, _g in store.quads_touching(ctx_objects, predicates=(RDF.type,), exclude=others):
+        add(s, p, o)
     if ctx:
         staging.extend(ctx)
     return sorted(extra_focus)
