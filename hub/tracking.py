@@ -58,10 +58,11 @@ ACTS = prefixed("""SELECT ?e ?verb ?due ?dueEnd ?dueCode ?year ?who ?on WHERE {
   OPTIONAL { ?a chm:dueDate ?year } OPTIONAL { ?a chm:addressee ?who } OPTIONAL { ?a chm:actsOn ?on } }""")
 ADDRESSED = prefixed("SELECT ?e ?who WHERE { ?e chm:addressedTo ?who }")
 SUBJECTS = prefixed("SELECT ?x ?s WHERE { ?x dcterms:subject ?s }")
-LINKS = prefixed("""SELECT ?src ?p ?dst WHERE {
-  VALUES ?p { eli:cites chm:reaffirms eli:amends dcterms:replaces eli:repeals chm:extends chm:renews chm:establishes }
-  ?src ?p ?dst }""")
+LINKS = prefixed("""SELECT ?g ?src ?p ?dst WHERE {
+  GRAPH ?sg { ?src ?p ?dst } FILTER (?p IN (eli:cites, chm:reaffirms, eli:amends, dcterms:replaces, eli:repeals, chm:extends,
+                                            chm:renews, chm:establishes) && ?sg != $g) }""")  # not the lineage derived before
 RECORDED = prefixed("SELECT ?x ?s ?g WHERE { GRAPH ?g { ?x chm:trackingStatus ?s } }")
+PREVIOUS = prefixed("SELECT ?g ?a ?s ?r ?t WHERE { GRAPH $g { ?a chm:status ?s ; chm:statusReason ?r ; prov:generatedAtTime ?t } }")
 EDITOR = prefixed("""SELECT ?x ?s ?by ?at ?note ?c WHERE {
   GRAPH ?sg { ?x chm:recordedStatus ?s }
   OPTIONAL { GRAPH ?h { ?c chm:changedConcept ?x ; chm:changeStatus "published" ; chm:publishedBy ?by ; prov:endedAtTime ?at .
@@ -92,7 +93,7 @@ def derive(store: Store, base: str, today: date | None = None) -> ParsedSource:
     status = {s: m.concept("decision-status", s) for s in STATUSES}
     code_of = {v: k for k, v in status.items()}
     agent = m.base + "agent/tracking-derivation"
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # as the store writes it back
 
     decisions: dict[str, dict] = {}
     for r in store.select(DECISIONS):
@@ -139,13 +140,15 @@ def derive(store: Store, base: str, today: date | None = None) -> ParsedSource:
     ended: dict[str, tuple[str, str]] = {}   # node → (status, by whom)
     renewed: dict[str, str] = {}              # node or object → by which later decision
     lineage: set[tuple[str, str, str]] = set()
-    for r in store.select(LINKS):
-        src, p, dst = r["src"].value, r["p"].value, r["dst"].value
+    # the same answer whatever order the store gives: the earliest-sorting paragraph names the act
+    links = sorted((r["src"].value, r["p"].value, r["dst"].value)
+                   for r in store.select(LINKS, {"g": ox.NamedNode(m.graph(GRAPH))}, union=False))
+    for src, p, dst in links:
         ds, dd = decision_of(src), decision_of(dst)
         if p in (ELI.repeals, DCTERMS.replaces) and (dst in decisions or dst in nodes):
             ended.setdefault(dst, ("retired" if p == ELI.repeals else "superseded", src))
         if p in (CHM.extends, CHM.renews):
-            renewed[dst] = src
+            renewed.setdefault(dst, src)
         if p in LINEAGE and ds and dd and ds != dd and src != ds:
             lineage.add((ds, p, dd))
     recorded: dict[str, tuple[str, str]] = {}
@@ -158,6 +161,10 @@ def derive(store: Store, base: str, today: date | None = None) -> ParsedSource:
         if x not in edited and r["s"].value in code_of:
             edited[x] = (code_of[r["s"].value], _v(r, "by") or "an editor", _v(r, "at") or "", _v(r, "note") or "", _v(r, "c") or "")
 
+    # an assessment that says what it said before keeps its time: derived again over an unchanged
+    # store, the graph is the same bytes and its load is "unchanged" (no write)
+    previous = {r["a"].value: (r["s"].value, r["r"].value, r["t"].value)
+                for r in store.select(PREVIOUS, {"g": ox.NamedNode(m.graph(GRAPH))}, union=False)}
     t = TripleSet()
     t.add(agent, RDF.type, PROV.SoftwareAgent)
     t.add(agent, SKOS.prefLabel, lit("The hub's decision-tracking derivation", "en"))
@@ -170,6 +177,9 @@ def derive(store: Store, base: str, today: date | None = None) -> ParsedSource:
 
     def assess(x: str, code: str, reason: str, derived_from: str | None, by: str = agent, at: str = now) -> str:
         a = m.status_assessment(x)
+        before = previous.get(a)
+        if by == agent and before and before[:2] == (status[code], reason):
+            at = before[2]
         t.add(x, CHM.currentStatus, status[code])
         t.add(x, CHM.statusAssessment, a)
         t.add(a, RDF.type, CHM.StatusAssessment)
@@ -247,6 +257,7 @@ def derive(store: Store, base: str, today: date | None = None) -> ParsedSource:
         t.add(s, p, o)
     nt = t.ntriples()
     data = nt if isinstance(nt, bytes) else nt.encode()
+    data = b"\n".join(sorted(line for line in data.split(b"\n") if line.strip())) + b"\n"  # one order: one checksum
     return ParsedSource(name=GRAPH, reader="tracking", location="derived from the store",
                         checksum="sha256:" + hashlib.sha256(data).hexdigest(), ntriples=data,
                         title="Decision tracking: derived statuses with their reasons, and decision lineage from paragraphs")
@@ -339,7 +350,12 @@ def revert_status_draft(store: Store, settings, change, author: str) -> tuple[st
 
 
 # -- the index the tracking pages and API filter ---------------------------------------------------
-CURRENT = prefixed("""SELECT ?g ?x ?s ?reason WHERE { GRAPH $g { ?x chm:currentStatus ?s ; chm:statusAssessment ?a . ?a chm:statusReason ?reason } }""")
+# the index reads what it needs in cheap passes: every status, the reasons of decisions only, the
+# part-of links, the addressees (each pass an index scan; 2M triples: about 1 s each)
+CURRENT = prefixed("SELECT ?g ?x ?s WHERE { GRAPH $g { ?x chm:currentStatus ?s } }")
+DECISION_REASONS = prefixed("""SELECT ?g ?d ?reason WHERE {
+  GRAPH ?dg { ?d a chm:Decision } GRAPH $g { ?d chm:statusAssessment ?a . ?a chm:statusReason ?reason } }""")
+PARTS = prefixed("SELECT ?e ?d WHERE { ?e eli:is_part_of ?d }")
 LABELS = prefixed("""SELECT ?x ?l WHERE { ?x skos:prefLabel ?l FILTER (LANGMATCHES(LANG(?l), "en") || LANG(?l) = "") }""")
 
 
@@ -429,30 +445,25 @@ def build_index(store: Store, settings) -> TrackingIndex:
     m = Minter(settings.base)
     status_prefix = m.scheme("decision-status") + "/"
     target_prefixes = (m.scheme("aichi-targets") + "/", m.scheme("gbf-targets") + "/")
-    current: dict[str, tuple[str, str]] = {}
-    for r in store.select(CURRENT, {"g": ox.NamedNode(settings.graph(GRAPH))}, union=False):
-        current[r["x"].value] = (r["s"].value.removeprefix(status_prefix), r["reason"].value)
+    tracking = {"g": ox.NamedNode(settings.graph(GRAPH))}
+    current = {r["x"].value: r["s"].value.removeprefix(status_prefix) for r in store.select(CURRENT, tracking, union=False)}
+    reasons = {r["d"].value: r["reason"].value for r in store.select(DECISION_REASONS, tracking, union=False)}
     rows: dict[str, DecisionRow] = {}
     for r in store.select(DECISIONS):
         d = r["d"].value
         if d in rows:
             continue
-        st, reason = current.get(d, ("active", "not yet assessed: run `chmkg tracking derive`"))
+        st = current.get(d, "active")
+        reason = reasons.get(d, "not yet assessed: run `chmkg tracking derive`")
         rows[d] = DecisionRow(d, r["sym"].value, _v(r, "title") or "", _v(r, "meeting"), _v(r, "code") or "",
                               (_v(r, "end") or "")[:10], st, reason)
     element_decision: dict[str, str] = {}
-    operational: set[str] = set()
-    for r in store.select(ELEMENTS):
+    for r in store.select(PARTS):
         if r["d"].value in rows:
             element_decision[r["e"].value] = r["d"].value
-            if _v(r, "type") == m.concept("element-type", "operational"):
-                operational.add(r["e"].value)
     addressed: dict[str, set[str]] = defaultdict(set)
-    for r in store.select(ADDRESSED):
+    for r in store.select(ADDRESSED):  # every addressee of an act is on its element too (chm:addressedTo)
         addressed[r["e"].value].add(r["who"].value)
-    for r in store.select(ACTS):
-        if r.get("who") is not None:
-            addressed[r["e"].value].add(r["who"].value)
     for e, who in addressed.items():
         d = element_decision.get(e)
         if d:
@@ -468,7 +479,7 @@ def build_index(store: Store, settings) -> TrackingIndex:
     eas: Counter = Counter()
     for e, d in element_decision.items():
         if e in current:
-            st = current[e][0]
+            st = current[e]
             rows[d].elements[st] += 1
             for a in addressed.get(e, ()):
                 eas[(a, st)] += 1

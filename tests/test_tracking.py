@@ -311,3 +311,15 @@ def test_named_tracking_queries_refuse_hostile_parameters(client, value):
         r = client.get(f"/api/queries/{name}", params=params)
         assert r.status_code in (400, 422) or (r.status_code == 200 and r.json()["rows"] == []), (name, r.text)
     assert snapshot(client.hub.store) == before
+
+
+def test_deriving_again_over_an_unchanged_store_writes_nothing(bundled_store, settings):
+    load_text(bundled_store, X15, "X/15")
+    first = refresh(bundled_store, settings)[1]
+    assert first.status == "loaded" and first.triples > 0
+    again = refresh(bundled_store, settings)[1]
+    assert again.status == "unchanged"
+    # a change that moves a status: only then is the graph replaced
+    load_text(bundled_store, X15.replace("2. Decides to retire decisions II/3 and III/4;\n", ""), "X/15")
+    changed = refresh(bundled_store, settings)[1]
+    assert changed.status == "replaced" and changed.removed > 0

@@ -25,7 +25,7 @@ from hub.web.routers.pages import build_pages
 from hub.web.routers.skosmos import build_skosmos
 from hub.web.routers.sparql import CachedQueries, build_router
 from hub.web.routers.tagging import build_tagging_router
-from hub.web.routers.tracking import build_tracking_router
+from hub.web.routers.tracking import build_tracking_router, warm_up as warm_tracking
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -39,6 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         hub.warm_up()  # the tagger's pipelines load in the background: the first submission does not wait
+        warm_tracking(hub)  # so does the decision-tracking index
         scheduler.start()  # opt-in: harvest_schedule
         yield
         scheduler.stop()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
+import threading
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -25,8 +27,25 @@ from ontology.errors import BadRequest
 from thesaurus import editing as ed
 from writes.update import apply_update
 
+log = logging.getLogger(__name__)
 MAX_ROWS = 5000
 FILTERS = ("meeting", "actor", "status", "subject", "target")
+
+
+def tracking_index(hub: Hub) -> tr.TrackingIndex:
+    """The index of this write generation; one that takes long to build (10k decisions: seconds) is
+    served from the previous generation while a background thread builds the new one."""
+    return hub.derived("tracking", lambda: tr.build_index(hub.store, hub.settings), stale_ok=True)
+
+
+def warm_up(hub: Hub) -> None:
+    """Build the tracking index in the background at start-up: the first /tracking does not wait."""
+    def run() -> None:
+        try:
+            tracking_index(hub)
+        except Exception as e:  # noqa: BLE001 - best effort: the first request builds it otherwise
+            log.info("tracking index warm-up skipped: %s", e)
+    threading.Thread(target=run, name="tracking-warm-up", daemon=True).start()
 
 
 def build_tracking_router(hub: Hub) -> APIRouter:
@@ -34,7 +53,7 @@ def build_tracking_router(hub: Hub) -> APIRouter:
     router = APIRouter()
 
     def index() -> tr.TrackingIndex:
-        return hub.derived("tracking", lambda: tr.build_index(hub.store, settings))
+        return tracking_index(hub)
 
     def chosen(request: Request) -> dict[str, str]:
         return {k: request.query_params.get(k, "")[:300] for k in FILTERS if request.query_params.get(k)}
