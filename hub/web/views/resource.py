@@ -105,8 +105,14 @@ def _order(predicate: str) -> tuple[int, str]:
 def describe(store: Store, iri: str, lang: str, meta_graph: str) -> ResourceView | None:
     node = str(ox.NamedNode(iri))  # validated IRI syntax, safe to place in the query text
     out_rows = store.select(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} FILTER (?g != <{meta_graph}>) }}", union=False)
+    # a decision's parts are its paragraph tree (decision_panels): not listed again as properties
+    parts = any(r["p"].value == RDF.type and r["o"].value == CHM.Decision for r in out_rows)
+    skip_in = " && ?p != " + str(ox.NamedNode(ELI.is_part_of)) if parts else ""
+    if parts:
+        out_rows = [r for r in out_rows if r["p"].value not in (ELI.has_part, CHM.statusAssessment)]
     in_rows = store.select(
-        f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {node} }} FILTER (?g != <{meta_graph}>) }} LIMIT {MAX_INCOMING}", union=False)
+        f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {node} }} FILTER (?g != <{meta_graph}>{skip_in}) }} LIMIT {MAX_INCOMING}",
+        union=False)
     if not out_rows and not in_rows:
         return None
     iris = {iri} | {r["o"].value for r in out_rows if isinstance(r["o"], ox.NamedNode)} | {r["s"].value for r in in_rows if isinstance(r["s"], ox.NamedNode)}
