@@ -133,8 +133,11 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
         wipe.update("DROP SILENT ALL")
         wipe.close()
     app = create_app(settings)
-    if load_bundled:
+    if load_bundled:  # as `chmkg build` leaves it: the bundled dataset and the statuses derived from it
+        from hub.tracking import refresh
+
         ingest(app.state.hub.store, read_bundled(base), settings.graph("bundled"), settings.meta_graph)
+        refresh(app.state.hub.store, settings)
     editor = app.state.hub.tokens.create("test-editor", "editor")
     reader = app.state.hub.tokens.create("test-reader", "reader")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))

@@ -92,7 +92,28 @@ def test_lineage_svg_nodes_are_links(live, page):
     assert page.url.endswith(".html") and page.errors == []
 
 
-@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/search?q=clearing-house",
+def test_tracking_dashboard_cell_leads_to_its_decisions_and_a_decision_filters_its_paragraphs(live, page):
+    page.goto(live.url + "/tracking")
+    cell = page.locator("table.tracking").first.locator("tbody tr", has_text="COP-10").locator("td a").first
+    count = int(cell.inner_text())
+    cell.click()
+    page.wait_for_load_state()
+    assert "/tracking/decisions?" in page.url and "meeting=COP-10" in page.url
+    assert int(page.locator("#total").inner_text()) == count
+    assert page.locator("table.decisions tbody tr").count() == count
+    page.locator("table.decisions tbody tr a").first.click()
+    page.wait_for_load_state()
+    assert page.locator(".decision-status .status").count() == 1  # its status and why
+    page.goto(live.url + "/decision/cop/15/16.html")
+    page.select_option("#e-act", "requests")
+    page.get_by_role("button", name="Apply").first.click()
+    page.wait_for_load_state()
+    assert "act=requests" in page.url
+    acts = page.locator("ol.tree .act").all_inner_texts()
+    assert acts and set(acts) == {"requests"} and page.errors == []
+
+
+@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/tracking", "/tracking/decisions?meeting=COP-15", "/search?q=clearing-house",
                                   "/instrument/cbd/article/18.html", "/work-programme/chm-wp-2024-2030.html", "/nothing-here"])
 def test_main_templates_pass_axe(live, page, path):
     from axe_playwright_python.sync_playwright import Axe
