@@ -68,3 +68,42 @@ def test_edit_refuse_publish_history_revert(live, page, browser):  # noqa: F811
     assert "version 2" in pub.locator("ol.history").inner_text() and "reverts" in pub.locator("ol.history").inner_text()
     context.close()
     assert [e for e in page.errors if "status of 422" not in e] == []  # the refused edit answered 422, as it should
+
+
+@pytest.fixture(scope="module")
+def live_decisions(tmp_path_factory):
+    hub, stop = start_live_hub(tmp_path_factory.mktemp("tracking-editor"), "embedded")
+    hub.hub.accounts.create("ines", "editor", "editor password 1")
+    hub.hub.accounts.create("paulo", "publisher", "publisher password 1")
+    yield hub
+    stop()
+
+
+def test_an_editor_records_a_status_a_publisher_publishes_it_and_the_page_says_why(live_decisions, page, browser):  # noqa: F811
+    live = live_decisions
+    _login(page, live, "ines", "editor password 1", "/decision/cop/15/16.html")
+    page.select_option("#rs-node", label="9 (f)")
+    page.select_option("#rs-status", "implemented")
+    page.get_by_label("Note").fill("the work programme was adopted (decision 16/11)")
+    page.get_by_role("button", name="Record a status").click()
+    assert "draft saved: implemented" in page.locator("#changes-message").inner_text()
+    assert page.get_by_role("button", name="Publish").count() == 0  # editors do not publish
+    context = browser.new_context(locale="en-GB")
+    pub = context.new_page()
+    _login(pub, live, "paulo", "publisher password 1", "/tracking/changes")
+    pub.get_by_role("button", name="Publish").click()
+    assert "publish: done" in pub.locator("#changes-message").inner_text()
+    pub.goto(live.url + "/decision/cop/15/16.html")
+    badge = pub.locator("ol.tree li", has_text="9 (f)").locator(".status")
+    assert badge.inner_text() == "implemented"
+    assert "recorded by paulo" in badge.get_attribute("title") and "decision 16/11" in badge.get_attribute("title")
+    # reverted (a draft that removes it), published: the derived status is back
+    pub.goto(live.url + "/tracking/changes?status=published")
+    pub.get_by_role("button", name="Revert").click()
+    assert "revert: done" in pub.locator("#changes-message").inner_text()
+    pub.goto(live.url + "/tracking/changes?status=draft")
+    pub.get_by_role("button", name="Publish").click()
+    pub.goto(live.url + "/decision/cop/15/16.html")
+    assert pub.locator("ol.tree li", has_text="9 (f)").locator(".status").inner_text() == "elapsed"
+    context.close()
+    assert page.errors == []

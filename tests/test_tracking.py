@@ -228,6 +228,15 @@ def test_hostile_values_on_every_tracking_route_are_answered_and_change_nothing(
         assert r.status_code in (201, 400, 422), r.text
     for action in ("publish", "reject", "revert"):
         assert client.post(f"/api/tracking/changes/{action}", json={"change": value}, headers=H(client, "publisher")).status_code in (400, 404, 422)
+    # the browser forms: a refusal comes back as a message on the changes page, escaped
+    r = client.post("/tracking/status", data={"node": value, "status": "active", "note": value}, headers=H(client, "editor"),
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/tracking/changes?")
+    r = client.post("/tracking/changes", data={"change": value, "action": "publish", "back": value}, headers=H(client, "publisher"),
+                    follow_redirects=False)
+    assert r.status_code == 303 and "status=draft" in r.headers["location"]
+    page = client.get("/tracking/changes", params={"status": value, "msg": value}, headers=H(client, "editor"))
+    assert page.status_code == 200 and "<script>" not in page.text
     assert store.select("SELECT ?s WHERE { GRAPH ?g { ?s ?p ?o } FILTER (CONTAINS(STR(?s), 'injected')) } LIMIT 1") == []
     assert {g for g in store.named_graphs()} >= {graph("bundled"), graph("tracking")}
     # a note is plain data: the only change a hostile value may make is a draft in the history graph

@@ -16,14 +16,14 @@ import threading
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from hub import tracking as tr
 from hub.auth import Forbidden, Principal
 from hub.service import Hub
-from hub.web.deps import require
+from hub.web.deps import closes_form, identify_quietly, require
 from hub.web.render import render
-from ontology.errors import BadRequest
+from ontology.errors import BadRequest, ChmError
 from thesaurus import editing as ed
 from writes.update import apply_update
 
@@ -211,5 +211,54 @@ def build_tracking_router(hub: Hub) -> APIRouter:
         body = await json_body(request, "change")
         iri = await asyncio.get_running_loop().run_in_executor(None, act, body["change"], action, who)
         return JSONResponse({"change": iri, "action": action})
+
+    # -- the same workflow in the browser (session, CSRF on every form) ----------------------------
+    def status_word(c) -> str:
+        """The status a change records (or removes), read from its triples."""
+        for line in c.added or c.removed:
+            return line.rsplit("/", 1)[-1].rstrip("> .")
+        return ""
+
+    @router.post("/tracking/status", include_in_schema=False)
+    @closes_form
+    async def status_form(request: Request) -> Response:
+        try:
+            who, form = await require(hub, request, "editor", "recording a decision status")
+            node, code = str(form.get("node", "")), str(form.get("status", ""))
+            note = str(form.get("note", ""))[:2000]
+            iri = await asyncio.get_running_loop().run_in_executor(None, propose, node, code, note, who)
+            msg = f"draft saved: {code} for {node} ({iri})"
+        except ChmError as e:
+            msg = f"[{e.code}] {e.message}"
+        return RedirectResponse("/tracking/changes?" + urlencode({"msg": msg}), status_code=303)
+
+    @router.get("/tracking/changes", include_in_schema=False)
+    def changes_page(request: Request, status: str = "draft", msg: str = "") -> Response:
+        ident = identify_quietly(hub, request)
+        if ident.who is None:
+            return RedirectResponse("/login?" + urlencode({"next": "/tracking/changes"}), status_code=303)
+        if not ident.who.can("editor"):
+            return render(hub, request, "not_found.html", status=403,
+                          message=f"{ident.who.name} has the {ident.who.role} role; recording statuses is for editors")
+        if status not in ("draft", "published", "rejected"):
+            status = "draft"
+        items = list(reversed(tr.status_changes(hub.store, settings, status=status)))
+        return render(hub, request, "tracking_changes.html", items=items, change_status=status, message=msg[:500],
+                      can_publish=ident.who.can("publisher"), recorded={c.iri: status_word(c) for c in items})
+
+    @router.post("/tracking/changes", include_in_schema=False)
+    @closes_form
+    async def changes_form(request: Request) -> Response:
+        form: dict = {}
+        try:
+            who, form = await require(hub, request, "editor", "acting on status changes")
+            action = str(form.get("action", ""))
+            await asyncio.get_running_loop().run_in_executor(None, act, str(form.get("change", "")), action, who)
+            msg = f"{action}: done"
+        except ChmError as e:
+            msg = f"[{e.code}] {e.message}"
+        back = str(form.get("back", "draft"))
+        return RedirectResponse("/tracking/changes?" + urlencode({"msg": msg, "status": back if back in ("draft", "published", "rejected") else "draft"}),
+                                status_code=303)
 
     return router

@@ -234,7 +234,7 @@ def lineage(store: Store, iri: str, lang: str, upward: bool) -> tuple[list[Edge]
 def decision_panels(store: Store, view: ResourceView, lang: str) -> None:
     """Lineage both ways, and the decision as a paragraph tree: each element with its acts, the
     actors addressed, deadlines, status and why, filtered by ``act``, ``actor`` and ``status``."""
-    from hub.tracking import elements_of
+    from hub.tracking import STATUSES, elements_of
 
     iri = view.iri
     view.extra["up"], view.extra["up_cut"] = lineage(store, iri, lang, upward=True)
@@ -283,6 +283,8 @@ def decision_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["element_filters"] = {"act": sorted(acts.items(), key=lambda kv: kv[1]),
                                       "actor": sorted(actors.items(), key=lambda kv: kv[1]), "status": sorted(statuses)}
     view.extra["chosen"] = {"act": want_act, "actor": want_actor, "status": want_status}
+    view.extra["statuses"] = STATUSES
+    view.extra["all_elements"] = [(el["iri"], el["number"]) for el in els]
 
 
 LINK_NAMES = {"cites": "recalls", "reaffirms": "reaffirms", "amends": "amends", "replaces": "supersedes", "repeals": "retires",
