@@ -292,7 +292,7 @@ def find_deadline(text: str, own_body: str = "cop") -> Deadline | None:
             before = list(_BODY_RE.finditer(text, sentence_start, m.start()))
             body = _body_of(before[-1]) if before else own_body
         return Deadline(meeting=(body, n), text=m.group(0))
-    m = _CODE_MEETING_RE.search(text) if "-" in text or " " in text else None
+    m = _CODE_MEETING_RE.search(text) if ("COP" in text or "SB" in text or "MOP" in text) else None
     if m:
         return Deadline(meeting=(m.group(1).lower(), int(m.group(2))), text=m.group(0))
     m = _YEAR_RE.search(text) if "20" in text else None
