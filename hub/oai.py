@@ -131,6 +131,11 @@ def build_index(store: Store, meta_graph: str) -> OaiIndex:
     return OaiIndex(items, found, {k: v for k, v in sorted(names.items()) if k in used}, [(i.datestamp, i.iri) for i in items])
 
 
+def shared_index(hub) -> OaiIndex:
+    """The index of this write generation, one per hub (OAI-PMH and the feeds' dates read it)."""
+    return hub.derived("oai", lambda: build_index(hub.store, hub.settings.meta_graph), stale_ok=True)
+
+
 # -- requests --------------------------------------------------------------------------------------
 def _date_arg(value: str, name: str, end: bool) -> tuple[str, str]:
     """(normalised datestamp, granularity) of a from/until argument."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hub.oai import OaiIndex, Provider, build_index
+from hub.oai import OaiIndex, Provider, shared_index
 from hub.service import Hub
 from hub.web.deps import form_of
 
@@ -16,7 +16,7 @@ def build_oai_router(hub: Hub) -> APIRouter:
     provider = Provider(hub.store, settings.base, settings.meta_graph, settings.admin_email)
 
     def index() -> OaiIndex:
-        return hub.derived("oai", lambda: build_index(hub.store, settings.meta_graph), stale_ok=True)
+        return shared_index(hub)
 
     def answer(params: list[tuple[str, str]]) -> Response:
         return Response(provider.respond(index(), params), media_type="text/xml; charset=utf-8")

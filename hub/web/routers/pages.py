@@ -21,7 +21,8 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from hub.web import i18n
+from hub.oai import shared_index
+from hub.web import feeds, i18n
 from hub.web.views import resource as views
 from hub.web.views.lineage_svg import lineage_svg
 from hub.web.views.search import SearchIndex
@@ -140,11 +141,17 @@ def build_pages(hub: Hub) -> APIRouter:
     def search(request: Request, q: str = "") -> Response:
         lang = lang_of(request)
         hits = index().search(q[:200], lang) if q.strip() else []
+        fmt = feeds.wanted(request)
+        if fmt:
+            stamps = shared_index(hub).by_iri
+            return feeds.respond(request, fmt, f"{i18n.UI[lang]['search']}: {q[:200]}",
+                                 [feeds.Entry(h.iri, h.label, page_href(h.iri), stamps[h.iri].datestamp if h.iri in stamps else "")
+                                  for h in hits])
         if request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", ""):
             from fastapi.responses import JSONResponse
 
             return JSONResponse([{"iri": h.iri, "label": h.label, "score": h.score, "matched": h.matched, "page": page_href(h.iri)} for h in hits])
-        return render(request, "search.html", q=q, hits=hits)
+        return render(request, "search.html", q=q, hits=hits, feeds=feeds.alternates(request) if q.strip() else [])
 
     @router.get("/sitemap.xml", include_in_schema=False)
     def sitemap() -> Response:
@@ -205,7 +212,14 @@ def build_pages(hub: Hub) -> APIRouter:
             params = {k: v for k, v in {**dict(request.query_params), **changes}.items() if v not in (None, "")}
             return request.url.path + ("?" + urlencode(params) if params else "")
 
-        return render(request, "index.html", spec=spec, title=i18n.UI[lang][spec.title_key], items=items, page=page, pages=pages,
+        fmt = feeds.wanted(request)
+        if fmt:
+            stamps = shared_index(hub).by_iri
+            title = i18n.UI[lang][spec.title_key] + "".join(f" · {k}: {v}" for k, v in active.items())
+            return feeds.respond(request, fmt, title, [feeds.Entry(i["iri"], i["label"], page_href(i["iri"]),
+                                                                   stamps[i["iri"]].datestamp if i["iri"] in stamps else "",
+                                                                   tags=[i["key"]] if i["key"] else []) for i in items])
+        return render(request, "index.html", feeds=feeds.alternates(request), spec=spec, title=i18n.UI[lang][spec.title_key], items=items, page=page, pages=pages,
                       total=total, sort=sort, desc=desc, facets=facets, active=active, link=link)
 
     def index_route(spec: IndexSpec):

@@ -21,8 +21,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from hub import tracking as tr
 from hub.auth import Forbidden, Principal
 from hub.service import Hub
+from hub.oai import shared_index
+from hub.web import feeds
 from hub.web.deps import closes_form, identify_quietly, require
-from hub.web.render import render
+from hub.web.render import local_href, render
 from ontology.errors import BadRequest, ChmError
 from thesaurus import editing as ed
 from writes.update import apply_update
@@ -93,10 +95,18 @@ def build_tracking_router(hub: Hub) -> APIRouter:
         except BadRequest as e:
             return render(hub, request, "not_found.html", status=400, message=f"[{e.code}] {e.message}")
         shown = rows[offset:offset + limit]
+        fmt = feeds.wanted(request)
+        if fmt:
+            stamps = shared_index(hub).by_iri
+            title = "Decisions" + "".join(f" · {k}: {idx.labels.get(v, v)}" for k, v in f.items())
+            return feeds.respond(request, fmt, title, [
+                feeds.Entry(r.iri, f"{r.symbol} {r.title}".strip(), local_href(hub, r.iri),
+                            stamps[r.iri].datestamp if r.iri in stamps else "", f"{r.status}: {r.reason}", [r.status])
+                for r in shown])
         nxt = "/tracking/decisions?" + urlencode({**f, "offset": offset + limit, "limit": limit}) if offset + limit < len(rows) else ""
         prev = "/tracking/decisions?" + urlencode({**f, "offset": max(0, offset - limit), "limit": limit}) if offset else ""
         export = {fmt: "/api/decisions?" + urlencode({**f, "format": fmt, "limit": MAX_ROWS}) for fmt in ("json", "csv")}
-        return render(hub, request, "tracking_list.html", rows=shown, total=len(rows), filters=f, labels=idx.labels,
+        return render(hub, request, "tracking_list.html", feeds=feeds.alternates(request), rows=shown, total=len(rows), filters=f, labels=idx.labels,
                       statuses=tr.STATUSES, next=nxt, prev=prev, export=export, offset=offset, cache="no-cache")
 
     # -- API ------------------------------------------------------------------------------------
