@@ -50,7 +50,8 @@ class Settings:
     harvest_urls: str = ""  # per-source base URL: "cbd-decisions=https://api.cbd.int,bioland=https://xx.example.org"
     harvest_options: str = ""  # per-source options: "bioland:country=XX,bioland:locales=en;fr"
     harvest_rate: float = 5.0  # requests per second per harvest (0: no limit)
-    admin_email: str = "chm-hub-admin@example.org"  # the contact OAI-PMH Identify gives harvesters
+    admin_email: str = "chm-hub-admin@example.org"
+    widget_origins: str = "*"  # who may frame /widget/… (CSP frame-ancestors): "https://chm.example.org https://…", "*" or "'none'"  # the contact OAI-PMH Identify gives harvesters
     sync_interval: float = -1.0  # seconds between looks for writes by other hub processes; -1: 1 s over a remote store, off embedded
 
     @property

@@ -441,6 +441,12 @@ class TrackingIndex:
                 "actors": top(by_actor), "subjects": top(by_subject), "targets": sorted(by_target.items())}
 
 
+def shared_index(hub) -> TrackingIndex:
+    """The index of this write generation, one per hub; one that takes long to build (10k decisions:
+    seconds) is served from the previous generation while a background thread builds the new one."""
+    return hub.derived("tracking", lambda: build_index(hub.store, hub.settings), stale_ok=True)
+
+
 def build_index(store: Store, settings) -> TrackingIndex:
     m = Minter(settings.base)
     status_prefix = m.scheme("decision-status") + "/"

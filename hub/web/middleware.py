@@ -43,6 +43,8 @@ class SecurityHeaders:
         async def with_headers(message):
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
+                if b"content-security-policy" in present:  # a response with its own policy (a widget) frames by it
+                    present.add(b"x-frame-options")
                 message["headers"] = list(message.get("headers", [])) + [(k, v) for k, v in HEADERS if k not in present]
             await send(message)
 

@@ -35,9 +35,7 @@ FILTERS = ("meeting", "actor", "status", "subject", "target")
 
 
 def tracking_index(hub: Hub) -> tr.TrackingIndex:
-    """The index of this write generation; one that takes long to build (10k decisions: seconds) is
-    served from the previous generation while a background thread builds the new one."""
-    return hub.derived("tracking", lambda: tr.build_index(hub.store, hub.settings), stale_ok=True)
+    return tr.shared_index(hub)
 
 
 def warm_up(hub: Hub) -> None:
