@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from hub.cli import backup, data, datafiles, harvest, serve, tagging, tokens, tracking, users, vocabularies
+from hub.cli import backup, data, datafiles, harvest, matching, serve, tagging, tokens, tracking, users, vocabularies
 from hub.cli.common import guard
 from hub.settings import load_settings
 
@@ -30,7 +30,7 @@ def main(
                                           remote_update_url=remote_update, base=base))
 
 
-for module in (data, harvest, tagging, tracking, backup, serve):
+for module in (data, harvest, tagging, tracking, matching, backup, serve):
     app.registered_commands.extend(module.commands.registered_commands)
 app.add_typer(vocabularies.thesaurus_app, name="thesaurus")
 app.add_typer(tokens.token_app, name="token")

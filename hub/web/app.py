@@ -21,6 +21,7 @@ from hub.web.routers import queries as named_queries
 from hub.web.routers.accounts import build_accounts_router
 from hub.web.routers.admin import build_admin_router
 from hub.web.routers.editing import build_editing_router
+from hub.web.routers.matchmaking import build_matchmaking_router
 from hub.web.routers.oai import build_oai_router
 from hub.web.routers.widgets import build_widgets_router
 from hub.web.routers.pages import build_pages
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(build_skosmos(hub))
     app.include_router(build_tracking_router(hub))
     app.include_router(build_oai_router(hub))
+    app.include_router(build_matchmaking_router(hub))
     app.include_router(build_widgets_router(hub))
     app.include_router(build_pages(hub))  # last: its catch-all dereferences every minted IRI
     return app

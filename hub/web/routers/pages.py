@@ -67,6 +67,10 @@ INDEXES = {
         IndexSpec("networks", "networks", f"?s a <{CHM.Network}> .", {"label": ""}, {}),
         IndexSpec("records", "records", f"?s a <{CHM.Record}> .", {"label": ""},
                   {"type": DCTERMS.type, "country": CHM.country, "subject": DCTERMS.subject}),
+        IndexSpec("needs", "needs", f"?s a <{CHM.Need}> .", {"label": "", "date": f"?s <{DCTERMS.created}>"},
+                  {"status": CHM.publicationStatus, "country": CHM.country, "support": CHM.supportKind, "subject": DCTERMS.subject}),
+        IndexSpec("offers", "offers", f"?s a <{CHM.Offer}> .", {"label": "", "date": f"?s <{DCTERMS.created}>"},
+                  {"status": CHM.publicationStatus, "region": CHM.region, "support": CHM.supportKind, "subject": DCTERMS.subject}),
     )
 }
 

@@ -1,0 +1,172 @@
+"""Matchmaking over HTTP: needs and offers (submitted → published → closed, validated by the shapes,
+their descriptions tagged), ranked matches with their reasons, and the decisions people take on them.
+
+Anyone with an account or token submits; editors publish or close; the people concerned (any
+account) accept or decline a match, which is recorded with who and when (PROV).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from hub import matching as mm
+from hub.auth import Principal
+from hub.service import Hub
+from hub.web.deps import closes_form, require
+from hub.web.render import local_href, render
+from ontology.errors import BadRequest, ChmError
+from writes.update import apply_update
+
+
+def build_matchmaking_router(hub: Hub) -> APIRouter:
+    settings = hub.settings
+    base = settings.base
+    router = APIRouter()
+
+    def matcher() -> mm.Matcher:
+        def build() -> mm.Matcher:
+            return mm.Matcher(mm.sides_from_store(hub.store, base), hub.derived("concept-graph", lambda: mm.graph_from_store(hub.store)))
+        return hub.derived("matcher", build)
+
+    def node_of(kind: str, ident: str) -> str:
+        iri = f"{base}{kind}/{ident}"
+        side = matcher().by_iri.get(iri)
+        if side is None or side.kind != kind:
+            raise NotFoundError(f"no {kind} {ident[:60]!r}")
+        return iri
+
+    def suggest(text: str, lang: str) -> list[str]:
+        try:
+            tagger, _ = hub.tagging()
+        except Exception:  # noqa: BLE001 - no vocabulary loaded: nothing suggested
+            return []
+        return [s.concept for s in tagger.suggest(text, lang, limit=5) if s.score >= 0.3]
+
+    async def body_of(request: Request) -> dict:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise BadRequest("the body must be JSON") from None
+        if not isinstance(body, dict):
+            raise BadRequest("send a JSON object")
+        return body
+
+    def write(update: str, who: Principal, what: str):
+        return hub.write(lambda: apply_update(hub.store, update, settings.meta_graph, who=who.name), who.name, what)
+
+    async def submit(request: Request, kind: str) -> JSONResponse:
+        who, _form = await require(hub, request, "reader", f"submitting an {kind}" if kind == "offer" else "submitting a need")
+        body = await body_of(request)
+
+        def run():
+            iri, update, tagged = mm.submission(kind, body, who.name, base, suggest)
+            write(update.text(), who, f"submit {kind} <{iri}>")
+            return iri, tagged
+        iri, tagged = await asyncio.get_running_loop().run_in_executor(None, run)
+        return JSONResponse({kind: iri, "status": "submitted", "tagged": tagged, "page": local_href(hub, iri)}, status_code=201,
+                            headers={"Location": iri})
+
+    @router.post("/api/needs", status_code=201, summary="Submit a need (validated; tagged; reviewed by editors)")
+    async def post_need(request: Request) -> JSONResponse:
+        return await submit(request, "need")
+
+    @router.post("/api/offers", status_code=201, summary="Submit an offer (validated; tagged; reviewed by editors)")
+    async def post_offer(request: Request) -> JSONResponse:
+        return await submit(request, "offer")
+
+    def side_json(side: mm.Side) -> dict:
+        return {"iri": side.iri, "kind": side.kind, "title": side.title, "description": side.description, "who": side.who,
+                "subjects": sorted(side.subjects), "targets": sorted(side.targets), "support": sorted(side.support),
+                "countries": sorted(side.countries), "regions": sorted(side.regions), "languages": sorted(side.languages),
+                "status": side.status}
+
+    def matches_of(kind: str, ident: str, k: int, text_only: bool) -> dict:
+        iri = node_of(kind, ident)
+        m = matcher()
+        decided = mm.decisions_in_store(hub.store, base)
+        out = []
+        for match in m.matches(iri, k=max(1, min(k, 100)), text_only=text_only):
+            pair = (iri, match.iri) if kind == "need" else (match.iri, iri)
+            other = m.by_iri[match.iri]
+            out.append({**match.to_dict(), "title": other.title, "who": other.who, "page": local_href(hub, match.iri),
+                        "decision": decided.get(pair)})
+        return {kind: iri, "title": m.by_iri[iri].title, "matches": out}
+
+    for kind in ("need", "offer"):
+        def make(kind: str):
+            async def get_one(ident: str) -> JSONResponse:
+                return JSONResponse(side_json(matcher().by_iri[node_of(kind, ident)]))
+
+            async def get_matches(ident: str, k: int = 10, text_only: bool = False) -> JSONResponse:
+                return JSONResponse(await asyncio.get_running_loop().run_in_executor(None, matches_of, kind, ident, k, text_only))
+
+            async def set_status(request: Request, ident: str) -> JSONResponse:
+                who, _form = await require(hub, request, "editor", f"publishing or closing an {kind}")
+                body = await body_of(request)
+                iri = node_of(kind, ident)
+                update = mm.status_update(base, iri, str(body.get("status", ""))[:20])
+                await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{body.get('status')} <{iri}>")
+                return JSONResponse({kind: iri, "status": body.get("status")})
+            router.add_api_route(f"/api/{kind}s/{{ident}}", get_one, methods=["GET"], summary=f"An {kind} as JSON")
+            router.add_api_route(f"/api/{kind}s/{{ident}}/matches", get_matches, methods=["GET"],
+                                 summary=f"Ranked matches for an {kind}, each with its score, parts and reasons")
+            router.add_api_route(f"/api/{kind}s/{{ident}}/status", set_status, methods=["POST"],
+                                 summary=f"Publish or close an {kind} (editors)")
+        make(kind)
+
+    @router.post("/api/matches", summary="Accept or decline a match (recorded with who and when)")
+    async def decide(request: Request) -> JSONResponse:
+        who, _form = await require(hub, request, "reader", "deciding on a match")
+        body = await body_of(request)
+        need, offer = str(body.get("need", "")), str(body.get("offer", ""))
+        m = matcher()
+        if m.by_iri.get(need, mm.Side("", "", "")).kind != "need" or m.by_iri.get(offer, mm.Side("", "", "")).kind != "offer":
+            raise BadRequest("need and offer name a need and an offer of the hub by their IRIs")
+        scored = m.score(m.by_iri[need], m.by_iri[offer], 0.0).score
+        iri, update = mm.decision_update(base, need, offer, str(body.get("decision", ""))[:20], who.name, scored, body.get("note", ""))
+        await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{body.get('decision')} match <{iri}>")
+        return JSONResponse({"match": iri, "decision": body.get("decision")}, status_code=201)
+
+    @router.post("/matches/decide", include_in_schema=False)
+    @closes_form
+    async def decide_form(request: Request) -> Response:
+        back = "/"
+        try:
+            who, form = await require(hub, request, "reader", "deciding on a match")
+            need, offer = str(form.get("need", "")), str(form.get("offer", ""))
+            back = str(form.get("back", "/"))
+            m = matcher()
+            if m.by_iri.get(need, mm.Side("", "", "")).kind != "need" or m.by_iri.get(offer, mm.Side("", "", "")).kind != "offer":
+                raise BadRequest("need and offer name a need and an offer of the hub")
+            scored = m.score(m.by_iri[need], m.by_iri[offer], 0.0).score
+            iri, update = mm.decision_update(base, need, offer, str(form.get("decision", ""))[:20], who.name, scored,
+                                             str(form.get("note", ""))[:2000])
+            await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{form.get('decision')} match <{iri}>")
+            msg = f"{form.get('decision')}: recorded"
+        except ChmError as e:
+            msg = f"[{e.code}] {e.message}"
+        if not back.startswith(("/needs/", "/offers/")) or "//" in back:
+            back = "/"
+        return RedirectResponse(back + "?" + urlencode({"msg": msg}), status_code=303)
+
+    @router.get("/needs/{ident}/matches", include_in_schema=False)
+    @router.get("/offers/{ident}/matches", include_in_schema=False)
+    def matches_page(request: Request, ident: str) -> Response:
+        kind = "need" if request.url.path.startswith("/needs/") else "offer"
+        try:
+            found = matches_of(kind, ident, 10, False)
+        except NotFoundError as e:
+            return render(hub, request, "not_found.html", status=404, message=e.message)
+        return render(hub, request, "matches.html", kind=kind, found=found, message=request.query_params.get("msg", "")[:300],
+                      back=request.url.path, cache="no-cache")
+
+    return router
+
+
+class NotFoundError(mm.MatchmakingError):
+    code = "E321"
+    http_status = 404
