@@ -139,6 +139,39 @@ class Matcher:
                 retriever = bm25s.BM25()
                 retriever.index([fold(f"{s.title} {s.description}") or ["empty"] for s in pool], show_progress=False)
                 self.bm25[kind] = retriever
+        # candidates by index lookups: a side is filed under its concepts, their broader concepts and
+        # theirs (the links ConceptGraph.link knows), and its targets; a query looks up the keys that
+        # meet those, and only the candidates found (with the best texts) are scored
+        self.keys: dict[str, dict[str, dict[str, set[int]]]] = {}
+        for kind, pool in self.pools.items():
+            index: dict[str, dict[str, set[int]]] = {"own": defaultdict(set), "parent": defaultdict(set), "grand": defaultdict(set),
+                                                     "target": defaultdict(set)}
+            for i, s in enumerate(pool):
+                for c in s.subjects:
+                    index["own"][c].add(i)
+                    for p in graph.broader.get(c, ()):
+                        index["parent"][p].add(i)
+                        for g in graph.broader.get(p, ()):
+                            index["grand"][g].add(i)
+                for t in s.targets:
+                    index["target"][t].add(i)
+            self.keys[kind] = index
+
+    def _candidates(self, item: Side, kind: str, text: list[float]) -> set[int]:
+        index, g = self.keys[kind], self.graph
+        found: set[int] = set()
+        for c in item.subjects:
+            up = g.broader.get(c, set())
+            grand = {x for p in up for x in g.broader.get(p, ())}
+            for key in {c} | g.mapped.get(c, set()) | up | g.related.get(c, set()) | grand:
+                found |= index["own"].get(key, set())
+            for key in {c} | up:
+                found |= index["parent"].get(key, set())
+            found |= index["grand"].get(c, set())
+        for t in item.targets:
+            found |= index["target"].get(t, set())
+        best = sorted((i for i, x in enumerate(text) if x > 0), key=lambda i: -text[i])[:200]
+        return found | set(best)
 
     def _concepts(self, a: Side, b: Side) -> tuple[float, list[str]]:
         if not a.subjects or not b.subjects:
@@ -211,8 +244,14 @@ class Matcher:
         other = "offer" if item.kind == "need" else "need"
         pool = self.pools[other]
         text = self._text_scores(item, other)
+        chosen = range(len(pool))
+        if not text_only:
+            found = self._candidates(item, other, text)
+            if len(found) >= 3 * k:  # enough candidates: the rest share nothing but region, language or kind
+                chosen = sorted(found)
         out = []
-        for s, t in zip(pool, text):
+        for i in chosen:
+            s, t = pool[i], text[i]
             if s.status != "published" and not include_unpublished:
                 continue
             if text_only:

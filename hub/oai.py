@@ -51,7 +51,7 @@ ARGS = {
     "ListRecords": ({"metadataPrefix"}, {"from", "until", "set", "resumptionToken"}),
     "GetRecord": ({"identifier", "metadataPrefix"}, set()),
 }
-for _prefix, _uri in (("oai", OAI), ("oai_dc", OAI_DC), ("dc", DC), ("xsi", XSI), ("rdf", RDF_NS)):
+for _prefix, _uri in (("", OAI), ("oai_dc", OAI_DC), ("dc", DC), ("xsi", XSI), ("rdf", RDF_NS)):
     ET.register_namespace(_prefix, _uri)
 
 ITEMS = prefixed("""SELECT ?x ?type ?g WHERE { GRAPH ?g { ?x a ?type }
