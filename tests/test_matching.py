@@ -142,7 +142,10 @@ def test_needs_and_offers_are_submitted_reviewed_matched_and_decided(client):
     # lists and feeds
     feed = feedparser.parse(client.get("/offers?format=atom").content)
     assert feed.bozo == 0 and {e.id for e in feed.entries} == {offer_iri, other}
-    assert client.get(f"/need/{nid}.html").status_code == 200
+    page = client.get(f"/need/{nid}.html")
+    assert page.status_code == 200 and '"@type": "Demand"' in page.text and '"areaServed": ["SN"]' in page.text
+    assert '"@type": "Offer"' in client.get(f"/offer/{oid}.html").text
+    assert f"/need/{nid}.html" in client.get("/sitemap.xml").text
 
 
 def test_bad_submissions_name_the_field_and_change_nothing(client):

@@ -172,8 +172,9 @@ def schema_org(view: ResourceView, types: set[str], grouped: dict[str, list[Valu
     """schema.org JSON-LD for the page (schema:Legislation for decisions)."""
     kind = {"decision": "Legislation", "article": "Legislation"}.get(view.kind)
     if kind is None:
-        kind = "Event" if CHM.Meeting in types else ("Organization" if view.kind == "actor" else
-                                                      ("DefinedTerm" if view.kind == "concept" else "Thing"))
+        kind = ("Demand" if CHM.Need in types else "Offer" if CHM.Offer in types else "Event" if CHM.Meeting in types else
+                "Organization" if view.kind == "actor" else "DefinedTerm" if view.kind == "concept" else
+                "CreativeWork" if CHM.Record in types or CHM.Document in types else "Thing")
     doc: dict = {"@context": "https://schema.org", "@type": kind, "@id": view.iri, "name": view.label, "url": view.iri}
     if CHM.symbol in grouped:
         doc["legislationIdentifier"] = grouped[CHM.symbol][0].text
@@ -185,6 +186,12 @@ def schema_org(view: ResourceView, types: set[str], grouped: dict[str, list[Valu
         doc["startDate"] = grouped[SCHEMA.startDate][0].text
     if DCTERMS.subject in grouped:
         doc["about"] = [{"@id": v.href, "name": v.text} for v in grouped[DCTERMS.subject] if v.href]
+    if DCTERMS.description in grouped:
+        doc["description"] = grouped[DCTERMS.description][0].text
+    if CHM.provider in grouped and grouped[CHM.provider][0].href:  # who makes an offer (schema:offeredBy)
+        doc["offeredBy"] = {"@id": grouped[CHM.provider][0].href, "name": grouped[CHM.provider][0].text}
+    if CHM.country in grouped:
+        doc["areaServed"] = [v.text for v in grouped[CHM.country]]
     doc["inLanguage"] = lang
     # "</" can never close the script element the JSON sits in
     return json.dumps(doc, ensure_ascii=False).replace("</", "<\\/")
