@@ -182,3 +182,23 @@ def test_hostile_values_on_the_matchmaking_routes(client, value):
     # the only change a hostile value may make is a need stored as plain data (title, description)
     changed = set(snapshot(store).split(b"\n")) ^ set(before.split(b"\n"))
     assert all(graph("matchmaking").encode() in line or META.encode() in line for line in changed)
+
+
+def test_the_forms_submit_and_the_review_page_publishes(client):
+    rd, ed = H(client, "reader"), H(client, "editor")
+    form = {"title": "Taxonomy training", "description": "We need training in plant identification.", "language": "en",
+            "who": "actor/parties", "subjects": "taxonomy\ninventory", "targets": "21", "support-training": "training",
+            "countries": "LA", "regions": "Asia-Pacific", "lang-en": "en"}
+    page = client.get("/needs/new", headers=rd)
+    assert page.status_code == 200 and 'name="support-training"' in page.text
+    r = client.post("/needs/new", data=form, headers=rd, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/needs/") and "/matches?msg=" in r.headers["location"]
+    bad = client.post("/needs/new", data={**form, "support-x": "cash"}, headers=rd)
+    assert bad.status_code == 400 and "support" in bad.text and "Taxonomy training" in bad.text  # the form comes back filled
+    review = client.get("/matchmaking/review", headers=ed)
+    assert review.status_code == 200 and "Taxonomy training" in review.text
+    assert client.get("/matchmaking/review", headers=rd).status_code == 403
+    node = client.app.state.hub.settings.base + r.headers["location"].split("/")[2].join(("need/", ""))
+    done = client.post("/matchmaking/review", data={"node": node, "status": "published"}, headers=ed, follow_redirects=False)
+    assert done.status_code == 303 and "published" in done.headers["location"]
+    assert "Taxonomy training" not in client.get("/matchmaking/review", headers=ed).text

@@ -153,6 +153,84 @@ def build_matchmaking_router(hub: Hub) -> APIRouter:
             back = "/"
         return RedirectResponse(back + "?" + urlencode({"msg": msg}), status_code=303)
 
+    # -- forms: submit, and the editors' review -------------------------------------------------------
+    def form_body(form: dict, kind: str) -> dict:
+        def items(name: str) -> list[str]:
+            return [x.strip() for x in str(form.get(name, "")).replace(",", "\n").splitlines() if x.strip()]
+        body = {"title": str(form.get("title", "")), "description": str(form.get("description", "")),
+                "language": str(form.get("language", "en")), "who": str(form.get("who", "")), "subjects": items("subjects"),
+                "targets": items("targets"), "support": [str(v) for k, v in form.items() if k.startswith("support-")],
+                "countries": items("countries"), "regions": items("regions"),
+                "languages": [str(v) for k, v in form.items() if k.startswith("lang-")]}
+        if kind == "offer" and str(form.get("capacity", "")).strip():
+            try:
+                body["capacity"] = int(str(form["capacity"]))
+            except ValueError:
+                raise mm.MatchmakingError("capacity is a whole number") from None
+        return body
+
+    def identity_or_login(request: Request, role: str, path: str) -> Principal | Response:
+        from hub.web.deps import identify_quietly
+
+        ident = identify_quietly(hub, request)
+        if ident.who is None:
+            return RedirectResponse("/login?" + urlencode({"next": path}), status_code=303)
+        if not ident.who.can(role):
+            return render(hub, request, "not_found.html", status=403, message=f"{ident.who.name} has the {ident.who.role} role")
+        return ident.who
+
+    for kind in ("need", "offer"):
+        def make_form(kind: str):
+            def new_page(request: Request) -> Response:
+                who = identity_or_login(request, "reader", f"/{kind}s/new")
+                if isinstance(who, Response):
+                    return who
+                return render(hub, request, "need_form.html", kind=kind, supports=mm.SUPPORT, langs=mm.LANGS, problems=[],
+                              submitted={}, msg="")
+
+            async def new_submit(request: Request) -> Response:
+                form: dict = {}
+                try:
+                    who, form = await require(hub, request, "reader", f"submitting an {kind}")
+                    body = form_body(form, kind)
+
+                    def run():
+                        iri, update, _tagged = mm.submission(kind, body, who.name, base, suggest)
+                        write(update.text(), who, f"submit {kind} <{iri}>")
+                        return iri
+                    iri = await asyncio.get_running_loop().run_in_executor(None, run)
+                except ChmError as e:
+                    return render(hub, request, "need_form.html", status=e.http_status, kind=kind, supports=mm.SUPPORT, langs=mm.LANGS,
+                                  problems=[f"[{e.code}] {e.message.splitlines()[0]}"], submitted=form, msg="")
+                return RedirectResponse(f"/{kind}s/{iri.rsplit('/', 1)[-1]}/matches?" + urlencode({"msg": f"{kind} submitted: an editor will review it"}),
+                                        status_code=303)
+            router.add_api_route(f"/{kind}s/new", new_page, methods=["GET"], include_in_schema=False)
+            router.add_api_route(f"/{kind}s/new", closes_form(new_submit), methods=["POST"], include_in_schema=False)
+        make_form(kind)
+
+    @router.get("/matchmaking/review", include_in_schema=False)
+    def review_page(request: Request, msg: str = "") -> Response:
+        who = identity_or_login(request, "editor", "/matchmaking/review")
+        if isinstance(who, Response):
+            return who
+        pending = [s for s in mm.sides_from_store(hub.store, base) if s.status == "submitted"]
+        return render(hub, request, "matchmaking_review.html", pending=pending, message=msg[:300])
+
+    @router.post("/matchmaking/review", include_in_schema=False)
+    @closes_form
+    async def review_submit(request: Request) -> Response:
+        try:
+            who, form = await require(hub, request, "editor", "publishing or closing needs and offers")
+            node, status = str(form.get("node", "")), str(form.get("status", ""))
+            if matcher().by_iri.get(node) is None:
+                raise mm.MatchmakingError("no such need or offer")
+            update = mm.status_update(base, node, status)
+            await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{status} <{node}>")
+            msg = f"{status}: done"
+        except ChmError as e:
+            msg = f"[{e.code}] {e.message}"
+        return RedirectResponse("/matchmaking/review?" + urlencode({"msg": msg}), status_code=303)
+
     @router.get("/needs/{ident}/matches", include_in_schema=False)
     @router.get("/offers/{ident}/matches", include_in_schema=False)
     def matches_page(request: Request, ident: str) -> Response:
