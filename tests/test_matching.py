@@ -139,6 +139,8 @@ def test_needs_and_offers_are_submitted_reviewed_matched_and_decided(client):
     assert client.get(f"/api/offers/{oid}/matches").json()["matches"] == []  # the need is still submitted
     page = client.get(f"/needs/{nid}/matches")
     assert page.status_code == 200 and "(narrower)" in page.text and "accepted" in page.text
+    mine = feedparser.parse(client.get(f"/needs/{nid}/matches", params={"format": "atom"}).content)  # matches for my need
+    assert mine.bozo == 0 and mine.entries[0].id == offer_iri and "(narrower)" in mine.entries[0].summary
     # lists and feeds
     feed = feedparser.parse(client.get("/offers?format=atom").content)
     assert feed.bozo == 0 and {e.id for e in feed.entries} == {offer_iri, other}

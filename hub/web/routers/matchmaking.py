@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from hub import matching as mm
 from hub.auth import Principal
 from hub.service import Hub
+from hub.web import feeds
 from hub.web.deps import closes_form, require
 from hub.web.render import local_href, render
 from ontology.errors import BadRequest, ChmError
@@ -239,8 +240,13 @@ def build_matchmaking_router(hub: Hub) -> APIRouter:
             found = matches_of(kind, ident, 10, False)
         except NotFoundError as e:
             return render(hub, request, "not_found.html", status=404, message=e.message)
+        fmt = feeds.wanted(request)
+        if fmt:  # "matches for my need" as a feed: an entry per match, its reasons as the summary
+            return feeds.respond(request, fmt, f"{found['title']}: matches", [
+                feeds.Entry(m["iri"], f"{m['title']} ({m['score']:.2f})", m["page"], "", "; ".join(m["reasons"]),
+                            [m["decision"]["decision"]] if m["decision"] else []) for m in found["matches"]])
         return render(hub, request, "matches.html", kind=kind, found=found, message=request.query_params.get("msg", "")[:300],
-                      back=request.url.path, cache="no-cache")
+                      back=request.url.path, feeds=feeds.alternates(request), cache="no-cache")
 
     return router
 
