@@ -62,6 +62,7 @@ def missing_readers(shared_data: Path) -> list[str]:
 
 def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True) -> Iterator[Callable[[], ParsedSource]]:
     """Readers for the default build, in load order (each is called lazily)."""
+    yield read_ontology
     yield lambda: read_bundled(base)
     if shared_data is None or not Path(shared_data).is_dir():
         return
@@ -164,3 +165,16 @@ def read_seed_documents(folder: Path, store, base: str) -> ParsedSource:
     return ParsedSource(name="seeds", reader="seeds", location=str(Path(folder).resolve()),
                         checksum="sha256:" + hashlib.sha256(digest.hexdigest().encode() + body).hexdigest(), ntriples=body,
                         title=f"The {len(files)} seed documents: titles, languages, references and suggested subjects")
+
+
+def read_ontology() -> ParsedSource:
+    """The hub's vocabulary (``ontology/chm.ttl``: its classes and properties, and the reused
+    vocabularies' terms it labels) as graph ``ontology``: every term the pages show dereferences."""
+    from importlib.resources import files
+
+    from loaders.rdf import read_rdf
+
+    path = Path(str(files("ontology").joinpath("chm.ttl")))
+    source = read_rdf(path, name="ontology")
+    source.title = "The CHM Knowledge Hub ontology: classes and properties with labels in en/fr/es, definitions, domains and ranges"
+    return source

@@ -134,8 +134,10 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
         wipe.close()
     app = create_app(settings)
     if load_bundled:  # as `chmkg build` leaves it: the bundled dataset and the statuses derived from it
+        from hub.build import read_ontology
         from hub.tracking import refresh
 
+        ingest(app.state.hub.store, read_ontology(), settings.graph("ontology"), settings.meta_graph)
         ingest(app.state.hub.store, read_bundled(base), settings.graph("bundled"), settings.meta_graph)
         refresh(app.state.hub.store, settings)
     editor = app.state.hub.tokens.create("test-editor", "editor")

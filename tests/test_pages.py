@@ -173,3 +173,23 @@ def test_rendered_pages_are_cached_until_the_next_write(live_hub):
     assert r.status_code == 201
     after = httpx.get(url)
     assert after.headers.get("x-cache") is None and "A note written just now" in after.text
+
+
+def test_every_property_on_a_page_dereferences_to_a_term_page(live_hub):
+    """The vocabulary is in the store (graph ontology): a property name on a page opens the term's
+    page with its label, definition, domain and range, and where the hub uses it."""
+    import re
+    from html import unescape
+
+    page = httpx.get(live_hub.url + "/decision/cop/15/16.html", timeout=60).text
+    links = sorted({unescape(h) for h in re.findall(r'<dt><a href="(/resource\?iri=[^"]+)"', page)})
+    assert len(links) >= 5
+    for href in links:
+        r = httpx.get(live_hub.url + href, headers={"Accept": "text/html"}, timeout=60)
+        assert r.status_code == 200, href
+    cls = httpx.get(live_hub.url + "/resource", params={"iri": "https://w3id.org/chmkg/ns#Decision"}, headers={"Accept": "text/html"})
+    assert cls.status_code == 200 and "decision" in cls.text.lower()
+    uses = int(re.search(r'<p id="use-count">(\d+)', cls.text).group(1))
+    assert uses >= 400  # the bundled decisions
+    ttl = httpx.get(live_hub.url + "/resource", params={"iri": "https://w3id.org/chmkg/ns#addressee", "format": "ttl"})
+    assert ttl.status_code == 200 and ("rdfs:range" in ttl.text or "rdf-schema#range" in ttl.text)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from hub.web.i18n import pick, term_label
-from ontology import CHM, DCTERMS, ELI, PROV, RDF, SCHEMA, SKOS
+from ontology import CHM, DCTERMS, ELI, OWL, PROV, RDF, SCHEMA, SKOS
 from sparql import queries
 from sparql.store import Store
 
@@ -154,7 +154,12 @@ def describe(store: Store, iri: str, lang: str, meta_graph: str) -> ResourceView
     return view
 
 
+TERM_TYPES = {OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, "http://www.w3.org/1999/02/22-rdf-syntax-ns#Property"}
+
+
 def _kind(types: set[str], grouped: dict) -> str:
+    if types & TERM_TYPES:
+        return "term"
     if CHM.Decision in types:
         return "decision"
     if CHM.Article in types:
@@ -319,4 +324,27 @@ def programme_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["actions"] = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
 
 
-PANELS = {"decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
+USE_OF_CLASS = "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?t } GROUP BY ?t"
+USE_OF_PROPERTY = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
+EXAMPLES_OF_CLASS = "SELECT DISTINCT ?t ?s WHERE { ?s a ?t } LIMIT 10"
+EXAMPLES_OF_PROPERTY = "SELECT DISTINCT ?p ?s WHERE { ?s ?p ?o } LIMIT 10"
+
+
+def term_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """A class or property of the vocabulary: how often the hub uses it, and some of its uses."""
+    node = ox.NamedNode(view.iri)
+    is_class = any(t.href == OWL.Class for t in view.types)
+    if is_class:
+        rows = store.select(USE_OF_CLASS, {"t": node})
+        examples = store.select(EXAMPLES_OF_CLASS, {"t": node})
+    else:
+        rows = store.select(USE_OF_PROPERTY, {"p": node})
+        examples = store.select(EXAMPLES_OF_PROPERTY, {"p": node})
+    subjects = [r["s"].value for r in examples if isinstance(r["s"], ox.NamedNode)]
+    labels = _labels(store, set(subjects), lang)
+    view.extra["is_class"] = is_class
+    view.extra["uses"] = int(rows[0]["n"].value) if rows else 0
+    view.extra["examples"] = [Value(labels.get(x, x), href=x) for x in subjects]
+
+
+PANELS = {"term": term_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
