@@ -193,3 +193,16 @@ def test_every_property_on_a_page_dereferences_to_a_term_page(live_hub):
     assert uses >= 400  # the bundled decisions
     ttl = httpx.get(live_hub.url + "/resource", params={"iri": "https://w3id.org/chmkg/ns#addressee", "format": "ttl"})
     assert ttl.status_code == 200 and ("rdfs:range" in ttl.text or "rdf-schema#range" in ttl.text)
+
+
+def test_footer_links_work_in_a_browser_wherever_the_hub_is_served(live_hub):
+    # the SPARQL link sends a browser to the editor on the host it asked (not the configured base)
+    r = httpx.get(live_hub.url + "/sparql", headers={"Accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/editor"
+    # the data catalogue is readable in a browser tab; RDF clients still negotiate
+    cat = httpx.get(live_hub.url + "/catalog", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert cat.headers["content-type"].startswith("text/plain") and "dcat:" in cat.text
+    assert httpx.get(live_hub.url + "/catalog", headers={"Accept": "application/rdf+xml"}).headers["content-type"].startswith("application/rdf+xml")
+    # the saved queries page has the site's stylesheet and header
+    q = httpx.get(live_hub.url + "/queries").text
+    assert '<link rel="stylesheet" href="/static/hub.css">' in q and "open-requests" in q

@@ -235,13 +235,17 @@ def build_router(hub: Hub) -> APIRouter:
 
     async def description(request: Request) -> Response:
         if "text/html" in request.headers.get("accept", "") and "turtle" not in request.headers.get("accept", ""):
-            return RedirectResponse(settings.base + "editor", status_code=303)
+            return RedirectResponse("/editor", status_code=303)  # relative: right wherever the hub is served
         ttl = hub.derived("sd", lambda: describe.service_description(
             settings.base, endpoint, hub.stats(), updates=True, timeout=settings.query_timeout, row_cap=settings.row_cap))
         return rdf_response(request, ttl)
 
     def rdf_response(request: Request, turtle: str, pairs: list[tuple[str, str]] | None = None) -> Response:
         override = next((v for k, v in (pairs or list(request.query_params.multi_items())) if k in OVERRIDES and v), None)
+        accept = request.headers.get("accept", "")
+        if override is None and "text/html" in accept and not any(t in accept for t in ("turtle", "rdf+xml", "ld+json", "n-triples")):
+            # a browser: the Turtle, readable in the tab (an RDF media type would be downloaded)
+            return Response(turtle.encode(), media_type="text/plain; charset=utf-8", headers={"Vary": "Accept"})
         offer = negotiate("graph", request.headers.get("accept"), override)
         if offer.media_type == "text/turtle":
             body = turtle.encode()
