@@ -206,3 +206,15 @@ def test_footer_links_work_in_a_browser_wherever_the_hub_is_served(live_hub):
     # the saved queries page has the site's stylesheet and header
     q = httpx.get(live_hub.url + "/queries").text
     assert '<link rel="stylesheet" href="/static/hub.css">' in q and "open-requests" in q
+
+
+def test_targets_are_in_natural_order_with_aichi_and_kmgbf_apart(live_hub):
+    import re
+
+    html = httpx.get(live_hub.url + "/targets").text
+    keys = re.findall(r'<span class="muted">((?:AICHI|GBF|KMGBF)[^<]*)</span>', html)
+    assert keys and keys == sorted(keys)
+    labels = re.findall(r'<li><a href="[^"]+">([^<]+)</a>', html)
+    targets = [lbl for lbl in labels if lbl.startswith("Target ")]
+    numbers = [int(re.match(r"Target (\d+)", t).group(1)) for t in targets]
+    assert numbers[:10] == sorted(numbers[:10])  # Target 2 before Target 10, not after Target 19

@@ -61,7 +61,8 @@ INDEXES = {
         IndexSpec("articles", "articles", f"?s a <{CHM.Article}> .", {"number": f"?s <{ELI.number}>", "label": ""}, {}),
         IndexSpec("targets", "targets_index",
                   f"?s a <{SKOS.Concept}> ; <{SKOS.inScheme}> ?scheme . FILTER (STRENDS(STR(?scheme), \"-targets\"))",
-                  {"label": ""}, {"scheme": SKOS.inScheme}),
+                  # by code first: Aichi and KMGBF apart, goals before targets, Target 2 before Target 10 (zero-padded codes)
+                  {"code": f"?s <{SKOS.notation}>", "label": ""}, {"scheme": SKOS.inScheme}),
         IndexSpec("programmes", "programmes", f"?s a <{CHM.WorkProgramme}> .", {"label": ""}, {}),
         IndexSpec("actors", "actors", "?s a <http://xmlns.com/foaf/0.1/Agent> .", {"label": ""}, {}),
         IndexSpec("networks", "networks", f"?s a <{CHM.Network}> .", {"label": ""}, {}),
