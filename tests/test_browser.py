@@ -150,3 +150,14 @@ def test_query_editor_runs_a_saved_query_without_the_network(live, page):
     assert any(u.startswith(live.url + "/sparql") for u in requests)
     assert all(u.startswith(live.url) or u.startswith("data:") for u in requests), [u for u in requests if not u.startswith(live.url)]
     assert missing == [] and page.errors == [], missing
+
+
+@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/tracking", "/targets", "/needs"])
+def test_pages_do_not_overflow_sideways_on_a_phone(live, browser, path):
+    context = browser.new_context(locale="en-GB", viewport={"width": 375, "height": 800})
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT_MS)
+    pg.goto(live.url + path)
+    overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    context.close()
+    assert overflow <= 0, f"{path} is {overflow} px wider than a 375 px screen"

@@ -218,3 +218,10 @@ def test_targets_are_in_natural_order_with_aichi_and_kmgbf_apart(live_hub):
     targets = [lbl for lbl in labels if lbl.startswith("Target ")]
     numbers = [int(re.match(r"Target (\d+)", t).group(1)) for t in targets]
     assert numbers[:10] == sorted(numbers[:10])  # Target 2 before Target 10, not after Target 19
+
+
+def test_lineage_and_link_kinds_are_in_the_page_language(live_hub):
+    fr = httpx.get(live_hub.url + "/decision/cop/15/16.html", params={"lang": "fr"}).text
+    es = httpx.get(live_hub.url + "/decision/cop/15/16.html", params={"lang": "es"}).text
+    assert "— rappelle →" in fr and "— recalls →" not in fr
+    assert "— recuerda →" in es and "— recalls →" not in es
