@@ -13,12 +13,8 @@
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,11 +24,21 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-BIN = Path(sys.executable).parent
+sys.path.insert(0, str(HERE))
 BASE = "http://bench.example.org/"
 WORDS = ("marine protected area coral reef forest restoration invasive species taxonomy wetland soil pollinator "
          "biosafety access benefit sharing genetic resources indicators monitoring training finance data urban "
          "fisheries mangrove drylands traditional knowledge").split()
+
+
+from serving import served  # noqa: E402
+
+
+def next_token(xml: bytes) -> str:
+    import xml.etree.ElementTree as ET
+
+    el = ET.fromstring(xml).find(".//{http://www.openarchives.org/OAI/2.0/}resumptionToken")
+    return el.text or "" if el is not None else ""
 
 
 def pct(values: list[float], p: float) -> float:
@@ -75,7 +81,7 @@ def matching(n_offers: int) -> list[str]:
             row(f"ranked matches for one need ({n_offers:,} offers)", times, "p95 < 50")]
 
 
-def served(n_records: int) -> list[str]:
+def feeds_and_oai(n_records: int) -> list[str]:
     from hub.settings import Settings
     from loaders.bundled import read_bundled
     from sparql.store import EmbeddedStore
@@ -101,24 +107,7 @@ def served(n_records: int) -> list[str]:
         ingest(store, ParsedSource("bench-records", "bench", "generated", checksum(nt), nt, "bench records"),
                settings.graph("bench-records"), settings.meta_graph)
         store.close()
-        port = socket.socket()
-        port.bind(("127.0.0.1", 0))
-        free = port.getsockname()[1]
-        port.close()
-        proc = subprocess.Popen([str(BIN / "chmkg"), "--store", path, "--base", BASE, "serve", "--port", str(free), "--no-build-if-missing"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "CHMKG_RATE_LIMIT": "0"})
-        url = f"http://127.0.0.1:{free}"
-        try:
-            deadline = time.monotonic() + 120
-            while True:  # bounded wait for the server
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("the hub did not start")
-                time.sleep(0.2)
+        with served(path, BASE, wait=120) as url:
             with httpx.Client(base_url=url, timeout=120) as c:
                 t0 = time.perf_counter()
                 first = c.get("/oai", params={"verb": "ListRecords", "metadataPrefix": "oai_dc"})
@@ -129,19 +118,15 @@ def served(n_records: int) -> list[str]:
                     r = c.get("/tracking/decisions", params={"limit": 100, "format": "atom"})
                     feed.append((time.perf_counter() - t0) * 1000)
                     assert r.status_code == 200 and r.text.count("<entry>") == 100
-                token = first.text.split('cursor="0">', 1)[1].split("<", 1)[0]
+                token = next_token(first.content)
                 for _ in range(100):
                     t0 = time.perf_counter()
                     r = c.get("/oai", params={"verb": "ListRecords", "resumptionToken": token})
                     oai.append((time.perf_counter() - t0) * 1000)
+                    token = next_token(r.content)
+                    if not token:  # the last page
+                        break
                     assert r.text.count("<record>") == 100, r.text[:500]
-                    token = r.text.rsplit("<resumptionToken", 1)[1].split(">", 1)[1].split("<", 1)[0]
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     out.append(f"(OAI index over {n_records:,} records + bundled built on the first request: {index_build * 1000:.0f} ms)")
     out.append(row("Atom feed of 100 entries (tracking list)", feed, "p95 < 30"))
     out.append(row("OAI-PMH ListRecords page of 100 (resumed)", oai, "p95 < 100"))
@@ -150,7 +135,7 @@ def served(n_records: int) -> list[str]:
 
 if __name__ == "__main__":
     args = [int(a) for a in sys.argv[1:]]
-    lines = matching(args[0] if args else 10_000) + served(args[1] if len(args) > 1 else 20_000)
+    lines = matching(args[0] if args else 10_000) + feeds_and_oai(args[1] if len(args) > 1 else 20_000)
     print(f"{'what':46} | {'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7} | {'mean ms':>7} | target")
     print("-" * 96)
     for line in lines:

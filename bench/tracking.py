@@ -17,12 +17,8 @@ p95 < 30 ms; segmentation and classification >= 20k paragraphs/s.
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,19 +27,15 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serving import served  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-BIN = Path(sys.executable).parent
 BASE = "http://bench.example.org/"
 FIRST_MEETING = 17  # after the bundled meetings
 ACTS = ["requests", "invites", "urges", "encourages", "decides", "welcomes", "notes", "recalls"]
 N = 200
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -195,22 +187,7 @@ def main(decisions: int, per: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = f"{tmp}/store"
         triples, loaded, derived, tracking_triples = load(store, decisions, per)
-        port = free_port()
-        proc = subprocess.Popen([str(BIN / "chmkg"), "--store", store, "--base", BASE, "serve", "--port", str(port),
-                                 "--no-build-if-missing"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                env={**os.environ, "CHMKG_RATE_LIMIT": "0"})
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while True:  # bounded wait for the server
-                try:
-                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("the hub did not start")
-                time.sleep(0.2)
+        with served(store, BASE) as url:
             meetings = max(1, decisions // 200)
             with httpx.Client(base_url=url, timeout=120) as client:
                 t0 = time.perf_counter()
@@ -227,12 +204,6 @@ def main(decisions: int, per: int) -> None:
                 repeated = timed(client, big[:1])
                 elements = timed(client, [f"/api/decisions/{FIRST_MEETING + i % meetings}/{i // meetings + 1}/elements"
                                           for i in range(1, decisions, max(1, decisions // N))])
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     rows += [("/tracking (dashboard)", dash, "p95 < 50"), ("/api/decisions?meeting=&status=", by_meeting, "p95 < 50"),
              ("/api/decisions?actor=&status=", by_actor, "p95 < 50"), ("/tracking/decisions?meeting= (HTML)", lists, ""),
              ("decision page, 60 elements, first view", first, "p95 < 30"), ("decision page, 60 elements, repeated", repeated, "p95 < 30"),

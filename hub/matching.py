@@ -374,6 +374,12 @@ STATUSES = ("submitted", "published", "closed")
 LANGS = ("ar", "zh", "en", "fr", "ru", "es", "pt")
 
 
+def _graph(base: str) -> ox.NamedNode:
+    from ontology.iris import Minter
+
+    return ox.NamedNode(Minter(base).graph(GRAPH))
+
+
 class MatchmakingError(ChmError):
     code = "E320"
     http_status = 400
@@ -426,7 +432,7 @@ def submission(kind: str, body: dict, submitter: str, base: str, suggest=None) -
     languages = _strings(body, "languages", 7, choices=LANGS)
     ident = _uuid.uuid4().hex[:12]
     node = ox.NamedNode(f"{base}{kind}/{ident}")
-    g = ox.NamedNode(f"{base}graph/{GRAPH}")
+    g = _graph(base)
     now = _datetime.now(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     t: list[tuple] = [(node, ox.NamedNode(RDF.type), ox.NamedNode(CHM.Need if kind == "need" else CHM.Offer)),
                       (node, ox.NamedNode(RDF.type), ox.NamedNode(CHM.Record)),
@@ -470,7 +476,7 @@ def submission(kind: str, body: dict, submitter: str, base: str, suggest=None) -
 def status_update(base: str, node: str, status: str) -> Update:
     if status not in STATUSES:
         raise MatchmakingError(f"status is one of {', '.join(STATUSES)}")
-    g, n = ox.NamedNode(f"{base}graph/{GRAPH}"), _iri(node, "need or offer")
+    g, n = _graph(base), _iri(node, "need or offer")
     return Update().delete_values(g, n, ox.NamedNode(CHM.publicationStatus)).insert_data(
         g, [(n, ox.NamedNode(CHM.publicationStatus), _lit(status))])
 
@@ -486,7 +492,7 @@ def decision_update(base: str, need: str, offer: str, decision: str, who: str, s
         raise MatchmakingError("decision is accepted or declined")
     if not isinstance(note, str) or len(note) > 2000:
         raise MatchmakingError("note is a text of at most 2,000 characters")
-    g = ox.NamedNode(f"{base}graph/{GRAPH}")
+    g = _graph(base)
     m = ox.NamedNode(match_iri(base, need, offer))
     now = _datetime.now(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     t = [(m, ox.NamedNode(RDF.type), ox.NamedNode(CHM.Match)), (m, ox.NamedNode(CHM.matchNeed), _iri(need, "need")),
@@ -508,7 +514,7 @@ DECISIONS = prefixed("""SELECT ?g ?m ?need ?offer ?decision ?who ?at WHERE { GRA
 def sides_from_store(store, base: str) -> list[Side]:
     found: dict[str, Side] = {}
     targets = (f"{base}scheme/gbf-targets/", f"{base}scheme/aichi-targets/")
-    for r in store.select(SIDES, {"g": ox.NamedNode(f"{base}graph/{GRAPH}")}, union=False):
+    for r in store.select(SIDES, {"g": _graph(base)}, union=False):
         x = r["x"].value
         s = found.setdefault(x, Side(x, "need" if r["type"].value == CHM.Need else "offer", ""))
         p, o = r["p"].value, r["o"]
@@ -536,4 +542,4 @@ def sides_from_store(store, base: str) -> list[Side]:
 def decisions_in_store(store, base: str) -> dict[tuple[str, str], dict]:
     return {(r["need"].value, r["offer"].value): {"match": r["m"].value, "decision": r["decision"].value, "by": r["who"].value,
                                                  "at": r["at"].value}
-            for r in store.select(DECISIONS, {"g": ox.NamedNode(f"{base}graph/{GRAPH}")}, union=False)}
+            for r in store.select(DECISIONS, {"g": _graph(base)}, union=False)}

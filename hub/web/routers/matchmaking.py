@@ -65,7 +65,7 @@ def build_matchmaking_router(hub: Hub) -> APIRouter:
 
         def run():
             iri, update, tagged = mm.submission(kind, body, who.name, base, suggest)
-            write(update.text(), who, f"submit {kind} <{iri}>")
+            write(update.text(), who, f"submit {kind} {iri}")
             return iri, tagged
         iri, tagged = await asyncio.get_running_loop().run_in_executor(None, run)
         return JSONResponse({kind: iri, "status": "submitted", "tagged": tagged, "page": local_href(hub, iri)}, status_code=201,
@@ -110,7 +110,7 @@ def build_matchmaking_router(hub: Hub) -> APIRouter:
                 body = await body_of(request)
                 iri = node_of(kind, ident)
                 update = mm.status_update(base, iri, str(body.get("status", ""))[:20])
-                await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{body.get('status')} <{iri}>")
+                await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{body.get('status')} {iri}")
                 return JSONResponse({kind: iri, "status": body.get("status")})
             router.add_api_route(f"/api/{kind}s/{{ident}}", get_one, methods=["GET"], summary=f"An {kind} as JSON")
             router.add_api_route(f"/api/{kind}s/{{ident}}/matches", get_matches, methods=["GET"],
@@ -129,7 +129,7 @@ def build_matchmaking_router(hub: Hub) -> APIRouter:
             raise BadRequest("need and offer name a need and an offer of the hub by their IRIs")
         scored = m.score(m.by_iri[need], m.by_iri[offer], 0.0).score
         iri, update = mm.decision_update(base, need, offer, str(body.get("decision", ""))[:20], who.name, scored, body.get("note", ""))
-        await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{body.get('decision')} match <{iri}>")
+        await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{body.get('decision')} match {iri}")
         return JSONResponse({"match": iri, "decision": body.get("decision")}, status_code=201)
 
     @router.post("/matches/decide", include_in_schema=False)
@@ -146,7 +146,7 @@ def build_matchmaking_router(hub: Hub) -> APIRouter:
             scored = m.score(m.by_iri[need], m.by_iri[offer], 0.0).score
             iri, update = mm.decision_update(base, need, offer, str(form.get("decision", ""))[:20], who.name, scored,
                                              str(form.get("note", ""))[:2000])
-            await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{form.get('decision')} match <{iri}>")
+            await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{form.get('decision')} match {iri}")
             msg = f"{form.get('decision')}: recorded"
         except ChmError as e:
             msg = f"[{e.code}] {e.message}"
@@ -197,7 +197,7 @@ def build_matchmaking_router(hub: Hub) -> APIRouter:
 
                     def run():
                         iri, update, _tagged = mm.submission(kind, body, who.name, base, suggest)
-                        write(update.text(), who, f"submit {kind} <{iri}>")
+                        write(update.text(), who, f"submit {kind} {iri}")
                         return iri
                     iri = await asyncio.get_running_loop().run_in_executor(None, run)
                 except ChmError as e:
@@ -226,7 +226,7 @@ def build_matchmaking_router(hub: Hub) -> APIRouter:
             if matcher().by_iri.get(node) is None:
                 raise mm.MatchmakingError("no such need or offer")
             update = mm.status_update(base, node, status)
-            await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{status} <{node}>")
+            await asyncio.get_running_loop().run_in_executor(None, write, update.text(), who, f"{status} {node}")
             msg = f"{status}: done"
         except ChmError as e:
             msg = f"[{e.code}] {e.message}"

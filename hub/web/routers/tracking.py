@@ -159,7 +159,7 @@ def build_tracking_router(hub: Hub) -> APIRouter:
         def run() -> str:
             apply_update(hub.store, make, settings.meta_graph, who=who.name)
             return made["iri"]
-        return hub.write(run, who.name, f"draft status {code} of <{node}>")
+        return hub.write(run, who.name, f"draft status {code} of {node}")
 
     def act(change: str, action: str, who: Principal) -> str:
         if action in ("publish", "reject") and not who.can("publisher"):
@@ -170,12 +170,12 @@ def build_tracking_router(hub: Hub) -> APIRouter:
                              settings.meta_graph, who=who.name)
                 tr.refresh(hub.store, settings)
                 return change
-            return hub.write(run, who.name, f"publish status change <{change}>")
+            return hub.write(run, who.name, f"publish status change {change}")
         if action == "reject":
             def run_reject() -> str:
                 apply_update(hub.store, lambda: tr.reject_status_update(settings, one(change), who.name), settings.meta_graph, who=who.name)
                 return change
-            return hub.write(run_reject, who.name, f"reject status change <{change}>")
+            return hub.write(run_reject, who.name, f"reject status change {change}")
         if action == "revert":
             def run_revert() -> str:
                 made: dict[str, str] = {}
@@ -185,7 +185,7 @@ def build_tracking_router(hub: Hub) -> APIRouter:
                     return update
                 apply_update(hub.store, make, settings.meta_graph, who=who.name)
                 return made["iri"]
-            return hub.write(run_revert, who.name, f"revert status change <{change}> (as a draft)")
+            return hub.write(run_revert, who.name, f"revert status change {change} (as a draft)")
         raise BadRequest(f"unknown action {action[:40]!r} (publish, reject or revert)")
 
     async def json_body(request: Request, *keys: str) -> dict:
