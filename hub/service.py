@@ -29,6 +29,7 @@ import pyoxigraph as ox
 from hub.accounts import Accounts, Sessions, load_secret
 from hub.auth import TokenStore
 from hub.settings import Settings
+from ontology.errors import ChmError
 from sparql import describe
 from sparql.store import Store
 from writes.commit import WriterLock
@@ -255,9 +256,20 @@ class Hub:
         stamp = tuple(sorted((r["g"].value, r["m"].value) for r in self.store.select(
             f"SELECT ?g ?m WHERE {{ GRAPH <{self.settings.meta_graph}> {{ ?g <http://purl.org/dc/terms/modified> ?m }} }}",
             union=False) if r["g"].value in graphs)) + tuple(graphs)
+        from tagging.model import current_model_path, load_model, models_dir
+
+        model_path = current_model_path(models_dir(self.settings.state_path))
+        if model_path is not None:
+            stamp += (str(model_path), model_path.stat().st_mtime_ns)
         with self._tagger_lock:
             if self._tagger is None or self._tagger[0] != stamp:
-                self._tagger = (stamp, Tagger(load_vocabulary(self.store, graphs)))
+                tagger = Tagger(load_vocabulary(self.store, graphs))
+                if model_path is not None:  # the trained model (chmkg train-tagger) re-scores its vocabulary
+                    try:
+                        tagger = load_model(model_path, self.store, tagger)
+                    except ChmError as e:
+                        log.warning("tagger model not used: %s", e)
+                self._tagger = (stamp, tagger)
             tagger = self._tagger[1]
         resolver = self.derived("resolver", lambda: Resolver(minter, known_iris(self.store)))
         return tagger, resolver

@@ -11,11 +11,13 @@ writes them ("X/15", "15/16 para 9 (f)", "Article 18.3", "GBF target 3", "COP-12
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ontology.errors import SourceError
+from tagging.model import label_key
 from tagging.references import extract_references
 from tagging.tagger import Tagger
 
@@ -53,18 +55,32 @@ def read_gold(path: Path) -> list[GoldItem]:
 
 @dataclass
 class Scores:
+    """Scores at a cut-off k, named as Annif reports them: micro averages count every
+    (suggestion, gold) pair over all documents; document averages score each document, then average."""
+
     k: int
     documents: int
-    precision: float
-    recall: float
-    f1: float
     micro_precision: float
     micro_recall: float
     micro_f1: float
+    doc_precision: float
+    doc_recall: float
+    doc_f1: float
+    ndcg: float
+    suggestions: int = 0
     per_document: list[dict] = field(default_factory=list)
+
+    NAMES = {"micro_precision": "P@{k} (micro)", "micro_recall": "R@{k} (micro)", "micro_f1": "F1@{k} (micro)",
+             "doc_precision": "P@{k} (doc avg)", "doc_recall": "R@{k} (doc avg)", "doc_f1": "F1@{k} (doc avg)",
+             "ndcg": "nDCG@{k}"}
+
+    def metrics(self) -> dict[str, float]:
+        """The scores under their reported names ("F1@5 (micro)", "nDCG@5", …)."""
+        return {name.format(k=self.k): getattr(self, attr) for attr, name in self.NAMES.items()}
 
     def to_dict(self, details: bool = False) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k != "per_document"}
+        d["metrics"] = self.metrics()
         if details:
             d["per_document"] = self.per_document
         return d
@@ -74,37 +90,101 @@ def _f1(p: float, r: float) -> float:
     return 0.0 if p + r == 0 else 2 * p * r / (p + r)
 
 
-def evaluate_tagging(tagger: Tagger, gold: list[GoldItem], k: int = 5) -> Scores:
-    """Precision, recall and F1 at k, averaged over documents (macro) and over all pairs (micro).
-
-    Gold concepts given as labels are matched against the suggested concept's preferred label and
-    every label the tagger knows for it, case-folded.
-    """
-    labels_of: dict[str, set[str]] = defaultdict(set)
-    for entries in tagger.vocab.labels.values():
-        for e in entries:
-            labels_of[e.concept].add(e.label.casefold())
-    ps, rs, rows = [], [], []
+def score_rankings(rankings: list[tuple[list[bool], int]], k: int, rows: list[dict] | None = None) -> Scores:
+    """Scores of ranked suggestions: each item is (hit or not for each suggestion in rank order, the
+    number of gold concepts). Only the first k suggestions count."""
     tp_all = sugg_all = gold_all = 0
-    for item in gold:
-        wanted = {g.casefold() if not g.startswith(("http://", "https://")) else g for g in item.concepts}
-        suggestions = tagger.suggest(item.text, item.language, limit=k)
-        hits = set()
-        for s in suggestions:
-            names = {s.concept} | labels_of.get(s.concept, set())
-            hits |= names & wanted
-        tp = len(hits)
-        p = tp / len(suggestions) if suggestions else 0.0
-        r = tp / len(wanted) if wanted else 0.0
+    ps, rs, fs, ns = [], [], [], []
+    for hits, n_gold in rankings:
+        hits = hits[:k]
+        tp = sum(hits)
+        p = tp / len(hits) if hits else 0.0
+        r = tp / n_gold if n_gold else 0.0
         ps.append(p)
         rs.append(r)
-        tp_all, sugg_all, gold_all = tp_all + tp, sugg_all + len(suggestions), gold_all + len(wanted)
-        rows.append({"id": item.id, "gold": sorted(wanted), "suggested": [s.label for s in suggestions], "hits": sorted(hits)})
-    n = len(gold)
-    p, r = sum(ps) / n, sum(rs) / n
+        fs.append(_f1(p, r))
+        dcg = sum(1.0 / math.log2(i + 2) for i, h in enumerate(hits) if h)
+        ideal = sum(1.0 / math.log2(i + 2) for i in range(min(n_gold, k)))
+        ns.append(dcg / ideal if ideal else 0.0)
+        tp_all, sugg_all, gold_all = tp_all + tp, sugg_all + len(hits), gold_all + n_gold
+    n = max(len(rankings), 1)
     mp = tp_all / sugg_all if sugg_all else 0.0
     mr = tp_all / gold_all if gold_all else 0.0
-    return Scores(k, n, round(p, 4), round(r, 4), round(_f1(p, r), 4), round(mp, 4), round(mr, 4), round(_f1(mp, mr), 4), rows)
+    return Scores(k, len(rankings), round(mp, 4), round(mr, 4), round(_f1(mp, mr), 4), round(sum(ps) / n, 4),
+                  round(sum(rs) / n, 4), round(sum(fs) / n, 4), round(sum(ns) / n, 4), sugg_all, rows or [])
+
+
+def gold_keys(tagger, concepts: list[str]) -> set[str]:
+    """Gold concepts as matching keys: IRIs as they are, labels as :func:`tagging.model.label_key`."""
+    return {g if g.startswith(("http://", "https://")) else label_key(g) for g in concepts}
+
+
+def concept_keys(tagger) -> dict[str, set[str]]:
+    """Each concept's matching keys: its IRI and every label's key."""
+    keys: dict[str, set[str]] = defaultdict(set)
+    for entries in tagger.vocab.labels.values():
+        for e in entries:
+            keys[e.concept].add(label_key(e.label))
+    for c in list(keys):
+        keys[c].add(c)
+    return keys
+
+
+def evaluate_tagging(tagger: Tagger, gold: list[GoldItem], k: int = 5) -> Scores:
+    """The tagger's top-k suggestions against a gold set.
+
+    Gold concepts given as labels match a suggested concept by any of its labels (case and plural
+    "s" aside, :func:`tagging.model.label_key`); gold IRIs match the concept's IRI.
+    """
+    keys = concept_keys(tagger)
+    rankings, rows = [], []
+    for item in gold:
+        wanted = gold_keys(tagger, item.concepts)
+        suggestions = tagger.suggest(item.text, item.language, limit=k)
+        hit_keys: set[str] = set()
+        hits = []
+        for s in suggestions:
+            matched = (keys.get(s.concept, set()) | {s.concept}) & wanted - hit_keys
+            hits.append(bool(matched))
+            hit_keys |= matched
+        rankings.append((hits, len(wanted)))
+        rows.append({"id": item.id, "gold": sorted(wanted), "suggested": [s.label for s in suggestions],
+                     "scores": [s.score for s in suggestions], "hits": sorted(hit_keys)})
+    return score_rankings(rankings, k, rows)
+
+
+def cross_validate(trainer, docs: list, folds: int = 5, repeats: int = 3, ks: tuple[int, ...] = (1, 3, 5),
+                   seed: int = 0) -> dict:
+    """k-fold cross-validation of the learned tagger: every document is scored by a model trained
+    without it, ``repeats`` times with different shuffles; the lexical matcher alone is scored on the
+    same documents. Returns {"model": {k: Scores}, "lexical": {k: Scores}} averaged over the repeats."""
+    from tagging.model import split
+
+    if len(docs) < folds:
+        raise SourceError(f"{len(docs)} documents cannot be split into {folds} folds")
+    runs: dict[str, dict[int, list[Scores]]] = {"model": defaultdict(list), "lexical": defaultdict(list)}
+    kmax = max(ks)
+    for r in range(repeats):
+        ranked_model, ranked_lex = [], []
+        for train, test in split(docs, folds, seed + r):
+            model = trainer.train(train, seed=seed + r)
+            for d in test:
+                gold = set(d.concepts)
+                got = [c for c, _p in model.rank(d.text, d.language, trainer.lexical(d), kmax)]
+                ranked_model.append(([c in gold for c in got], len(gold)))
+                lex = [s.concept for s in trainer.lexical(d) if s.concept in model.concepts][:kmax]
+                ranked_lex.append(([c in gold for c in lex], len(gold)))
+        for k in ks:
+            runs["model"][k].append(score_rankings(ranked_model, k))
+            runs["lexical"][k].append(score_rankings(ranked_lex, k))
+    out: dict[str, dict[int, Scores]] = {}
+    for name, by_k in runs.items():
+        out[name] = {}
+        for k, scores in by_k.items():
+            avg = {a: round(sum(getattr(s, a) for s in scores) / len(scores), 4) for a in Scores.NAMES}
+            out[name][k] = Scores(k, scores[0].documents, suggestions=round(sum(s.suggestions for s in scores) / len(scores)),
+                                  **avg)
+    return out
 
 
 @dataclass

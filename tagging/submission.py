@@ -99,13 +99,14 @@ class Analysis:
     words: int
     seconds: float
     id: str = ""
+    tagger_version: str = TAGGER_VERSION
 
     def to_dict(self) -> dict:
         d = self.document
         return {
             "id": self.id, "title": d.title, "language": d.language, "language_detected": d.language_detected,
             "format": d.format, "filename": d.filename, "bytes": d.size, "words": self.words, "seconds": round(self.seconds, 4),
-            "tagger_version": TAGGER_VERSION,
+            "tagger_version": self.tagger_version,
             "suggestions": [s.to_dict() for s in self.suggestions],
             "references": [{k: v for k, v in asdict(r).items() if k != "parts"} for r in self.references],
         }
@@ -121,7 +122,8 @@ def analyse(doc: Document, tagger: Tagger, resolver: Resolver, limit: int = 15, 
     references = resolver.resolve(extract_references(doc.text))
     words = len(re.findall(r"\w+", doc.text))
     return Analysis(doc, suggestions, references, words, time.perf_counter() - t0,
-                    document_id(data if data is not None else doc.text.encode()))
+                    document_id(data if data is not None else doc.text.encode()),
+                    getattr(tagger, "version_label", TAGGER_VERSION))
 
 
 def _lit(value: str, lang: str | None = None, datatype: str | None = None) -> ox.Literal:
@@ -169,7 +171,7 @@ def submission_update(a: Analysis, minter: Minter, submitter: str, now: datetime
     sug = [(activity, _n(RDF.type), _n(PROV.Activity)),
            (activity, _n(PROV.used), record),
            (activity, _n(PROV.wasAssociatedWith), tool),
-           (activity, _n(CHM.taggerVersion), _lit(TAGGER_VERSION)),
+           (activity, _n(CHM.taggerVersion), _lit(a.tagger_version)),
            (activity, _n(PROV.endedAtTime), stamp),
            (tool, _n(RDF.type), _n(PROV.SoftwareAgent)),
            (tool, _n(SKOS.prefLabel), _lit("CHM KG concept tagger", "en"))]

@@ -38,8 +38,15 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
-TAGGER_VERSION = "1.0.0"
+TAGGER_VERSION = "1.1.0"
 KIND_WEIGHT = {"pref": 1.0, "alt": 0.85, "hidden": 0.7}
+# Spellings the Convention's texts use for a word thesaurus labels spell the other way: a label with
+# one is also matched with the other ("forest biodiversity" in "forest biological diversity").
+SPELLINGS = {
+    "en": (("biodiversity", "biological diversity"),),
+    "fr": (("biodiversité", "diversité biologique"),),
+    "es": (("biodiversidad", "diversidad biológica"),),
+}
 
 if not Doc.has_extension("chmkg_concepts"):
     Doc.set_extension("chmkg_concepts", default=None)
@@ -136,6 +143,11 @@ class ConceptTagger:
             words = entry.label.split()
             if 1 < len(words) <= 3:  # "capacity building" is also written "capacity-building"
                 forms.append("-".join(words))
+            low = entry.label.casefold()
+            for a, b in SPELLINGS.get(nlp.lang, ()):
+                for x, y in ((a, b), (b, a)):
+                    if x in low and (x != b or a not in low):
+                        forms.append(low.replace(x, y))
             for form in forms:
                 doc = nlp.make_doc(form)
                 for proc in before:

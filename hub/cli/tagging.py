@@ -129,38 +129,153 @@ def tag(
         raise typer.Exit(1)
 
 
+DEV_SPLIT = ("gold-tagging", "informea-leo", "cbd_decisions_informea_tags.dev.json")
+
+
+def _gold_path(s, gold: Path | None) -> Path:
+    return gold or Path(s.shared_data).joinpath(*DEV_SPLIT)
+
+
+def _training(s, store, gold: Path, scheme: str, c: float = 1.0, k: int = 5):
+    """(trainer, training documents, gold labels the vocabulary does not know) for ``scheme``."""
+    from ontology.iris import Minter
+    from tagging.evaluation import read_gold
+    from tagging.model import label_index, trainer_for, training_docs
+    from tagging.submission import tagging_graphs
+
+    graph = tagging_graphs(store, Minter(s.base), [scheme])[0]
+    trainer = trainer_for(store, graph, c=c, k=k)
+    docs, unknown = training_docs(read_gold(gold), label_index(trainer.tagger, set(trainer.concept_texts)))
+    return trainer, docs, unknown
+
+
+def _scores_table(title: str, columns: list[tuple[str, list]]) -> Table:
+    """One row per metric ("F1@5 (micro)"), one column per tagger, for every k."""
+    t = Table("metric", *(name for name, _ in columns), title=title)
+    for i, sc in enumerate(columns[0][1]):
+        for name in sc.metrics():
+            t.add_row(name, *(f"{col[i].metrics()[name]:.3f}" for _n, col in columns))
+        t.add_row(f"suggestions (k = {sc.k})", *(str(col[i].suggestions) for _n, col in columns), end_section=True)
+    return t
+
+
 @commands.command("eval-tagging")
 def eval_tagging(
     ctx: typer.Context,
     gold: Annotated[Path | None, typer.Argument(help="Gold set (JSON); default: the InforMEA dev split in ../shared.")] = None,
     k: Annotated[list[int], typer.Option("--k", help="Cut-offs (repeatable).")] = [1, 3, 5],  # noqa: B006
-    scheme: Annotated[list[str], typer.Option("--scheme", help="Vocabularies (default: informea).")] = ["informea"],  # noqa: B006
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with per-document details).")] = False,
+    scheme: Annotated[list[str], typer.Option("--scheme", help="Vocabularies (repeatable); the learned model "
+                                                               "is cross-validated on the first.")] = ["informea"],  # noqa: B006
+    folds: Annotated[int, typer.Option("--folds", help="Cross-validate the learned tagger with this many folds; "
+                                                       "0: score the hub's current tagger on the gold set as it is.")] = 5,
+    repeats: Annotated[int, typer.Option("--repeats", help="Cross-validation runs with different shuffles.")] = 3,
+    c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength of the model cross-validated.")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with per-document details without --folds).")] = False,
 ) -> None:
-    """Precision, recall and F1 at k of the tagger against a gold set of (document, concepts)."""
-    from tagging.evaluation import evaluate_tagging, read_gold
+    """Precision, recall, F1 and nDCG at k, micro and document-averaged, as Annif reports them.
+
+    By default the learned tagger is cross-validated on the gold set (every document scored by a model
+    trained without it) beside the lexical matcher alone. With --folds 0 the hub's current tagger
+    (the trained model if there is one) is scored on the gold set: use that for a held-out set."""
+    from tagging.evaluation import cross_validate, evaluate_tagging, read_gold
 
     s = settings_of(ctx)
-    path = gold or Path(s.shared_data) / "gold-tagging" / "informea-leo" / "cbd_decisions_informea_tags.dev.json"
+    path = _gold_path(s, gold)
 
     def run():
-        items = read_gold(path)
         store = open_configured_store(s)
         try:
-            tagger, _resolver, _m = _tagging(s, store, scheme)
+            if folds:
+                trainer, docs, unknown = _training(s, store, path, scheme[0], c=c, k=max(k))
+                return "cv", cross_validate(trainer, docs, folds, repeats, tuple(sorted(set(k)))), unknown
+            tagger, _r, _m = _tagging(s, store, scheme)
+            model = _current_model(s, store, tagger)
+            return "direct", [evaluate_tagging(model or tagger, read_gold(path), n) for n in k], \
+                (model.version if model else "lexical")
         finally:
             store.close()
-        return [evaluate_tagging(tagger, items, n) for n in k]
 
-    scores = guard(run)
-    if as_json:
-        out.print_json(data=[sc.to_dict(details=True) for sc in scores])
+    mode, scores, extra = guard(run)
+    if mode == "cv":
+        if as_json:
+            out.print_json(data={"gold": str(path), "folds": folds, "repeats": repeats, "unknown_gold_labels": extra,
+                                 **{name: {str(n): sc.to_dict() for n, sc in by_k.items()} for name, by_k in scores.items()}})
+            return
+        ks = sorted(scores["model"])
+        out.print(_scores_table(f"{path.name}: {folds}-fold cross-validation × {repeats}",
+                                [("learned model", [scores["model"][n] for n in ks]),
+                                 ("lexical matcher", [scores["lexical"][n] for n in ks])]))
+        if extra:
+            out.print(f"  gold labels not in the vocabulary (always missed): {', '.join(extra)}", highlight=False, markup=False)
         return
-    t = Table("k", "documents", "P@k", "R@k", "F1@k", "micro P", "micro R", "micro F1", title=f"tagging vs {path.name}")
-    for sc in scores:
-        t.add_row(str(sc.k), str(sc.documents), f"{sc.precision:.3f}", f"{sc.recall:.3f}", f"{sc.f1:.3f}",
-                  f"{sc.micro_precision:.3f}", f"{sc.micro_recall:.3f}", f"{sc.micro_f1:.3f}")
-    out.print(t)
+    if as_json:
+        out.print_json(data={"gold": str(path), "tagger": extra, "scores": [sc.to_dict(details=True) for sc in scores]})
+        return
+    out.print(_scores_table(f"{path.name}: the hub's tagger", [(extra, scores)]))
+
+
+def _current_model(s, store, tagger):
+    """The trained tagger model the hub serves, over ``tagger`` for other vocabularies, or None."""
+    from tagging.model import current_model_path, load_model, models_dir
+
+    path = current_model_path(models_dir(s.state_path))
+    return load_model(path, store, tagger) if path else None
+
+
+@commands.command("train-tagger")
+def train_tagger(
+    ctx: typer.Context,
+    gold: Annotated[Path | None, typer.Argument(help="Human-tagged documents (JSON); default: the InforMEA dev split.")] = None,
+    scheme: Annotated[str, typer.Option("--scheme", help="The vocabulary of the gold set.")] = "informea",
+    folds: Annotated[int, typer.Option("--folds", help="Folds of the cross-validation reported in the model card.")] = 5,
+    repeats: Annotated[int, typer.Option("--repeats", help="Cross-validation runs with different shuffles.")] = 3,
+    c: Annotated[float, typer.Option("--c", help="Inverse regularisation strength of the logistic regression.")] = 1.0,
+    k: Annotated[int, typer.Option("--k", help="Suggestions the threshold is tuned for.")] = 5,
+    to: Annotated[Path | None, typer.Option("--to", help="Models folder (default: models/tagger in the store's folder).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Train the tagger on human-tagged documents, cross-validate it, write a versioned model with its
+    model card beside the store and make it the one the hub serves."""
+    from datetime import UTC, datetime
+
+    from tagging.evaluation import cross_validate
+    from tagging.model import FEATURES, models_dir, save_model
+
+    s = settings_of(ctx)
+    path = _gold_path(s, gold)
+
+    def run():
+        store = open_configured_store(s)
+        try:
+            trainer, docs, unknown = _training(s, store, path, scheme, c=c, k=k)
+        finally:
+            store.close()
+        cv = cross_validate(trainer, docs, folds, repeats, (k,)) if folds else None
+        model = trainer.train(docs)
+        card = {
+            "trained": datetime.now(UTC).isoformat(timespec="seconds"),
+            "data": {"gold set": str(path), "documents": len(docs), "gold pairs": sum(len(d.concepts) for d in docs),
+                     "vocabulary": trainer.graph, "concepts (pseudo-documents)": len(trainer.concept_texts),
+                     "gold labels not in the vocabulary": ", ".join(unknown) or "none"},
+            "parameters": {"model": "logistic regression (scikit-learn), balanced classes, standardised features",
+                           "C": c, "k": k, "threshold (inner 4-fold CV)": model.threshold,
+                           "features": ", ".join(FEATURES)},
+            "weights": {f: round(float(w), 4) for f, w in zip(FEATURES, model.coef, strict=True)},
+        }
+        if cv:
+            card["cross_validation"] = {"folds": folds, "repeats": repeats, "seed": 0,
+                                        "model": cv["model"][k].metrics(), "lexical": cv["lexical"][k].metrics()}
+        target = save_model(model, to or models_dir(s.state_path), card)
+        return model, target, card, cv
+
+    model, target, card, cv = guard(run)
+    if as_json:
+        out.print_json(data={"version": model.version, "path": str(target), "card": card})
+        return
+    out.print(f"tagger model {model.version} → {target} (now the hub's tagger)", highlight=False, markup=False)
+    if cv:
+        out.print(_scores_table(f"{folds}-fold cross-validation × {repeats}",
+                                [("learned model", [cv["model"][k]]), ("lexical matcher", [cv["lexical"][k]])]))
 
 
 @commands.command("eval-references")

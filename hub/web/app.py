@@ -28,6 +28,7 @@ from hub.web.routers.pages import build_pages
 from hub.web.routers.skosmos import build_skosmos
 from hub.web.routers.sparql import CachedQueries, build_router
 from hub.web.routers.tagging import build_tagging_router
+from hub.web.routers.annif import build_annif_router
 from hub.web.routers.tracking import build_tracking_router, warm_up as warm_tracking
 
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(build_accounts_router(hub))
     app.include_router(build_admin_router(hub))
     app.include_router(build_tagging_router(hub))
+    app.include_router(build_annif_router(hub))
     app.include_router(build_editing_router(hub))
     app.include_router(build_skosmos(hub))
     app.include_router(build_tracking_router(hub))
