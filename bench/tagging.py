@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import re
 import resource
+import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the hub's packages before this folder (whose tagging.py shadows the package)
 
 
 def main(shared: Path, mb: float) -> None:
@@ -64,6 +66,22 @@ def main(shared: Path, mb: float) -> None:
         refs += len(resolver.resolve(extract_references(doc.text)))
     end_to_end = time.perf_counter() - t0
 
+    # the same with the learned model (chmkg train-tagger) re-scoring the InforMEA concepts
+    from tagging.evaluation import read_gold
+    from tagging.model import LearnedTagger, label_index, trainer_for, training_docs
+
+    trainer = trainer_for(store, m.graph("thesaurus-informea"))
+    gold = shared / "gold-tagging" / "informea-leo" / "cbd_decisions_informea_tags.dev.json"
+    train_docs, _unknown = training_docs(read_gold(gold), label_index(trainer.tagger, set(trainer.concept_texts)))
+    learned = LearnedTagger(trainer.tagger, trainer.train(train_docs).data, tagger)
+    learned.suggest("warm up the model", "en")
+    t0 = time.perf_counter()
+    for n, data in enumerate(docs):
+        doc = extract(data, f"doc{n}.txt", language="en")
+        learned.suggest(doc.text, "en", title=doc.title)
+        resolver.resolve(extract_references(doc.text))
+    with_model = time.perf_counter() - t0
+
     texts = [d.decode() for d in docs]
     spacy_docs = [nlp.make_doc(t) for t in texts]
     lemmatiser = nlp.get_pipe("chmkg_lookup_lemmas")
@@ -88,11 +106,13 @@ def main(shared: Path, mb: float) -> None:
           f"{len(nlp.get_pipe('chmkg_concept_tagger').entries):,} label patterns (InforMEA, en)\n")
     print("| step | seconds | words/s |")
     print("|---|---|---|")
-    for name, secs in (("end to end (read → tag → extract → resolve)", end_to_end), ("tokenise (spaCy blank en)", tokenise_s),
+    for name, secs in (("end to end (read → tag → extract → resolve)", end_to_end),
+                       ("end to end with the learned model", with_model), ("tokenise (spaCy blank en)", tokenise_s),
                        ("lookup lemmas", lemma_s), ("PhraseMatcher alone", matcher_s), ("reference extractor alone", refs_s)):
         print(f"| {name} | {secs:.3f} | {words / secs:,.0f} |")
     print(f"\nsuggestions {suggestions:,}, references {refs:,}, matches {matches:,}; peak memory (max RSS) {peak:,.0f} MB")
-    print(f"target ≥ 200,000 words/s end to end: {'met' if words / end_to_end >= 200_000 else 'NOT met'}")
+    for name, secs in (("matcher", end_to_end), ("learned model", with_model)):
+        print(f"target ≥ 200,000 words/s end to end ({name}): {'met' if words / secs >= 200_000 else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -219,7 +219,12 @@ class LearnedTagger:
         return (self.others or self.tagger).pipeline(lang)
 
     def suggest(self, text: str, lang: str, title: str = "", limit: int = 20) -> list[Suggestion]:
-        lexical = self.tagger.suggest(text, lang, title=title, limit=LEXICAL_POOL * 3)
+        if self.others is not None:  # one pass of the pipeline serves both: the model's vocabulary ranked alone, and all
+            doc, title_chars = self.others.analyse(text, lang, title)
+            lexical = self.others.rank_doc(doc, lang, title_chars, LEXICAL_POOL * 3, only=self.concepts)
+            rest = self.others.rank_doc(doc, lang, title_chars, limit * 2)
+        else:
+            lexical, rest = self.tagger.suggest(text, lang, title=title, limit=LEXICAL_POOL * 3), []
         basis = f"{title}\n{text}" if title and not text.startswith(title) else text
         by_concept = {s.concept: s for s in lexical}
         out: list[Suggestion] = []
@@ -228,9 +233,9 @@ class LearnedTagger:
             label = self.tagger.vocab.pref.get((c, lang)) or self.tagger.vocab.pref.get((c, "en")) or c
             out.append(Suggestion(c, label, round(p, 4), s.count if s else 0, s.first if s else -1,
                                   s.matched if s else []))
-        if self.others is not None:  # other vocabularies keep the matcher's scores, after the model's choices
+        if rest:  # other vocabularies keep the matcher's scores, after the model's choices
             seen = {s.label.casefold() for s in out}
-            for s in self.others.suggest(text, lang, title=title, limit=limit * 2):
+            for s in rest:
                 if len(out) >= limit:
                     break
                 if s.concept not in self.concepts and s.label.casefold() not in seen:

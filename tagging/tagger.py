@@ -283,9 +283,13 @@ def _depths(broader: dict[str, set[str]]) -> dict[str, int]:
 
 
 def rank(doc: Doc, vocab: Vocabulary, lang: str, title_chars: int = 0, limit: int = 20,
-         entries: list[LabelEntry] | None = None, weights: list[float] | None = None) -> list[Suggestion]:
-    """Ranked suggestions from a tagged document (see the module docstring for the weights)."""
+         entries: list[LabelEntry] | None = None, weights: list[float] | None = None,
+         only: set[str] | None = None) -> list[Suggestion]:
+    """Ranked suggestions from a tagged document (see the module docstring for the weights);
+    ``only``: rank these concepts alone, as a tagger over their vocabulary would."""
     matches = doc._.chmkg_concepts or []
+    if only is not None:
+        matches = [m for m in matches if m[0] in only]
     if not matches:
         return []
     entries = entries if entries is not None else []
@@ -353,10 +357,17 @@ class Tagger:
                 nlp = self._nlp[lang] = build_pipeline(lang, self.vocab.labels.get(lang, []))
             return nlp
 
-    def suggest(self, text: str, lang: str, title: str = "", limit: int = 20) -> list[Suggestion]:
-        nlp = self.pipeline(lang)
+    def analyse(self, text: str, lang: str, title: str = "") -> tuple[Doc, int]:
+        """The text (after its title, when the text does not start with it) through the pipeline, and
+        the length of the title part."""
         head = f"{title}\n\n" if title and not text.startswith(title) else ""
-        doc = nlp(head + text)
-        tagger = nlp.get_pipe("chmkg_concept_tagger")
-        return rank(doc, self.vocab, lang, title_chars=len(head) or len(title), limit=limit, entries=tagger.entries,
-                    weights=tagger.weights)
+        return self.pipeline(lang)(head + text), len(head) or len(title)
+
+    def rank_doc(self, doc: Doc, lang: str, title_chars: int, limit: int = 20, only: set[str] | None = None) -> list[Suggestion]:
+        tagger = self.pipeline(lang).get_pipe("chmkg_concept_tagger")
+        return rank(doc, self.vocab, lang, title_chars=title_chars, limit=limit, entries=tagger.entries,
+                    weights=tagger.weights, only=only)
+
+    def suggest(self, text: str, lang: str, title: str = "", limit: int = 20) -> list[Suggestion]:
+        doc, title_chars = self.analyse(text, lang, title)
+        return self.rank_doc(doc, lang, title_chars, limit)
