@@ -18,6 +18,7 @@ from ontology.errors import SourceError
 from ontology.iris import Minter
 
 _PARAGRAPH = re.compile(r"(?m)^\s*(\d+)\.\s+")
+_LETTERED = re.compile(r"(?m)^\s*\(?([a-z])\)\s*")
 
 
 def _json(path: Path) -> object:
@@ -57,10 +58,13 @@ def read_targets(folder: Path, base: str) -> ParsedSource:
 
 
 def split_paragraphs(text: str) -> list[tuple[str, str]]:
-    """Numbered paragraphs ``1.  …`` of an article text; [] when the article has none."""
+    """Numbered paragraphs ``1.  …`` of an article text, else its lettered items ``a) …`` (Article 8(j)
+    is item j of Article 8); [] when the article has neither."""
     starts = list(_PARAGRAPH.finditer(text))
     if not starts or starts[0].group(1) != "1":
-        return []
+        starts = list(_LETTERED.finditer(text))
+        if not starts or starts[0].group(1) != "a":
+            return []
     out = []
     for i, match in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
