@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,8 +197,9 @@ class ReferenceScores:
     precision: float
     recall: float
     f1: float
-    per_kind: dict[str, dict] = field(default_factory=dict)
+    per_kind: dict[str, dict] = field(default_factory=dict)  # per category
     misses: list[dict] = field(default_factory=list)
+    per_language: dict[str, dict] = field(default_factory=dict)
 
 
 def read_annotated(path: Path) -> list[dict]:
@@ -211,42 +213,56 @@ def read_annotated(path: Path) -> list[dict]:
 
 
 def evaluate_references(items: list[dict]) -> ReferenceScores:
+    """Precision and recall of the extractor, overall and per category (:func:`category`)."""
     expected = found = correct = 0
     kinds: dict[str, dict[str, int]] = defaultdict(lambda: {"expected": 0, "found": 0, "correct": 0})
+    langs: dict[str, dict[str, int]] = defaultdict(lambda: {"expected": 0, "found": 0, "correct": 0})
     misses = []
     for item in items:
-        refs = extract_references(item["text"])
-        got = {r.key: r.kind for r in refs}
+        got = {r.key for r in extract_references(item["text"])}
         want = set(item["references"])
+        lang = langs[str(item.get("language", "en"))]
+        lang["expected"], lang["found"], lang["correct"] = lang["expected"] + len(want), lang["found"] + len(got), \
+            lang["correct"] + len(want & got)
         expected, found = expected + len(want), found + len(got)
-        correct += len(want & set(got))
-        for key, kind in got.items():
-            kinds[kind]["found"] += 1
-            kinds[kind]["correct"] += key in want
+        correct += len(want & got)
+        for key in got:
+            kinds[category(key)]["found"] += 1
+            kinds[category(key)]["correct"] += key in want
         for key in want:
-            kinds[got.get(key, _kind_of(key))]["expected"] += 1
-        if want != set(got):
-            misses.append({"text": item["text"][:120], "missing": sorted(want - set(got)), "extra": sorted(set(got) - want)})
+            kinds[category(key)]["expected"] += 1
+        if want != got:
+            misses.append({"text": item["text"][:120], "missing": sorted(want - got), "extra": sorted(got - want)})
     p = correct / found if found else 0.0
     r = correct / expected if expected else 0.0
-    per_kind = {k: {**v, "precision": round(v["correct"] / v["found"], 4) if v["found"] else 0.0,
-                    "recall": round(min(v["correct"], v["expected"]) / v["expected"], 4) if v["expected"] else 0.0}
-                for k, v in sorted(kinds.items())}
-    return ReferenceScores(len(items), expected, found, correct, round(p, 4), round(r, 4), round(_f1(p, r), 4), per_kind, misses)
+    def rates(counts: dict[str, dict[str, int]]) -> dict[str, dict]:
+        return {k: {**v, "precision": round(v["correct"] / v["found"], 4) if v["found"] else 0.0,
+                    "recall": round(v["correct"] / v["expected"], 4) if v["expected"] else 0.0}
+                for k, v in sorted(counts.items())}
+
+    return ReferenceScores(len(items), expected, found, correct, round(p, 4), round(r, 4), round(_f1(p, r), 4),
+                           rates(kinds), misses, rates(langs))
 
 
-def _kind_of(key: str) -> str:
+_DECISION_KEY = re.compile(r"^(?:(?:BS|CP|NP)-)?(?:[IVX]+|\d{1,2})/\d{1,3}")
+
+
+def category(key: str) -> str:
+    """The category a reference key belongs to: decision, decision paragraph, annex, article, article
+    paragraph, target, meeting, document or recommendation."""
     if key.startswith("Article"):
-        return "article"
+        return "article paragraph" if re.match(r"Article \d+[.(]", key) else "article"
     if "target" in key.lower():
         return "target"
+    if key.startswith("recommendation") or "/REC/" in key or re.fullmatch(r"(?:SBSTTA|SBI|WGRI|WG8J)-\d+/\d+", key):
+        return "recommendation"
     if key.startswith(("CBD/", "UNEP/")):
         return "document"
-    if key.startswith(("COP-", "SBI-", "SBSTTA-", "WGRI-", "CP-MOP-", "NP-MOP-")) and "/" not in key:
+    if re.fullmatch(r"[A-Z0-9]+(?:-MOP)?-\d+", key):
         return "meeting"
-    if key.startswith(("recommendation", "SBI-", "SBSTTA-", "WGRI-")):
-        return "recommendation"
-    return "decision"
+    if _DECISION_KEY.match(key):
+        return "annex" if " annex" in key else "decision paragraph" if " para " in key else "decision"
+    return "other"
 
 
 # -- decision elements: act, actors and deadline of each annotated element ----------------------

@@ -160,26 +160,26 @@ PATTERNS: list[tuple[str, re.Pattern[str] | Anchored]] = [
     # decision 15/16, paragraph 9  /  decision X/2, annex, paragraph 22 (annex paragraphs stay at the decision)
     ("decision-then-paragraphs", re.compile(rf"{_DEC_WORD}\s+(?P<sym>{_SYM}),\s*{_PARA_WORD}\s+(?P<paras>{_PARA_LIST})")),
     # decisions 15/8 and 15/14; decision X/15; COP decision 14/8
-    ("decisions", re.compile(rf"{_DEC_WORD}\s+(?P<syms>{_SYM}(?:{_AND}{_SYM})*)\b")),
+    ("decisions", re.compile(rf"{_DEC_WORD}\s+(?P<syms>{_SYM}(?:\s[A-H](?![\w/]))?(?:{_AND}{_SYM}(?:\s[A-H](?![\w/]))?)*)\b")),
     # a symbol standing alone in a form that cannot be a date or a fraction
     ("decision-symbol", Anchored("/", re.compile(_SYM_STRONG), 12, 6)),
     # paragraph 3 of Article 18
     ("paragraph-of-article", Anchored(r"[Aa]rt[ií]", re.compile(
         rf"{_PARA_WORD}\s+(?P<para>\d{{1,2}}){_OF}[Aa]rt[ií]?[ck]?[uú]?l[eo]s?\s+(?P<art>\d{{1,2}})"
-        r"(?:\s+of\s+the\s+(?P<instr>Cartagena|Nagoya)\s+Protocol)?"), 40)),
+        r"(?:\s+(?:of\s+the|du|del)\s+(?P<instr>Cartagena|Nagoya)\s+Protocol[eo]?|\s+(?:du\s+Protocole|del\s+Protocolo)\s+de\s+(?P<instr2>Cartagena|Nagoya))?"), 40)),
     # Article 18.3; Article 18(3); Article 8(j); Article 18, paragraph 3; Articles 16 to 19
     ("article", re.compile(
-        r"\b(?:[Aa]rticles?|[Aa]rt[ií]culos?|[Aa]rt\.)\s+(?P<list>\d{1,2}(?:[.(]\s?[0-9a-z]{1,2}\)?|\s[a-z]\))?"
-        r"(?:(?:\s*(?:–|—|to|à|a)\s*|\s*,\s*(?:and\s+)?|\s+(?:and|et|y)\s+)\d{1,2}(?:[.(]\s?[0-9a-z]{1,2}\)?|\s[a-z]\))?)*)"
-        r"(?:,\s*(?:paragraph|paragraphe|p[aá]rrafo)\s+(?P<para>\d{1,2}))?"
-        r"(?:\s+of\s+the\s+(?P<instr>Cartagena|Nagoya)\s+Protocol)?")),
+        r"\b(?:[Aa]rticles?|[Aa]rt[ií]culos?|[Aa]rt\.)\s+(?P<list>\d{1,2}(?:[.(]\s?[0-9a-z]{1,2}\)?|\s[a-z]\)|\s\(\d{1,2}\))?"
+        r"(?:(?:\s*(?:–|—|to|à|a)\s*|\s*,\s*(?:and\s+)?|\s+(?:and|et|y)\s+)\d{1,2}(?:[.(]\s?[0-9a-z]{1,2}\)?|\s[a-z]\)|\s\(\d{1,2}\))?)*)"
+        r"(?:,\s*(?:paragraph|paragraphe|p[aá]rrafo)\s+(?P<para>\d{1,2}),?)?"
+        r"(?:\s+(?:of\s+the|du|del)\s+(?P<instr>Cartagena|Nagoya)\s+Protocol[eo]?|\s+(?:du\s+Protocole|del\s+Protocolo)\s+de\s+(?P<instr2>Cartagena|Nagoya))?")),
     # Aichi Biodiversity Target 11; Aichi Targets 5 and 15; objectif d'Aichi 11; meta de Aichi 11
     ("aichi", Anchored(r"Aichi", re.compile(r"\b(?:Aichi\s+(?:Biodiversity\s+)?[Tt]argets?|[Oo]bjectifs?\s+d['’]Aichi(?:\s+pour\s+la\s+biodiversit[ée])?"
                          r"|[Mm]etas?\s+de\s+Aichi(?:\s+para\s+la\s+Diversidad\s+Biol[oó]gica)?)\s+(?P<list>\d{1,2}(?:(?:\s*,\s*|\s+(?:and|et|y|to|à|a)\s+|\s*–\s*)\d{1,2})*)"), 40)),
     # GBF/KMGBF target 3; target 3 of the Kunming-Montreal Global Biodiversity Framework
     ("gbf", Anchored(r"GBF|Framework", re.compile(r"\b(?:K?M?GBF|Global\s+Biodiversity\s+Framework)\s+[Tt]argets?\s+(?P<list>\d{1,2}(?:(?:\s*,\s*|\s+(?:and|to)\s+|\s*–\s*)\d{1,2})*)"), 32)),
     ("gbf-of", Anchored(r"Framework|Cadre|Marco", re.compile(r"\b(?:[Tt]argets?|[Oo]bjectifs?|[Mm]etas?)\s+(?P<list>\d{1,2}(?:(?:\s*,\s*|\s+(?:and|et|y|to|à|a)\s+|\s*–\s*)\d{1,2})*)"
-                          r"\s+(?:of\s+the|du|del)\s+(?:Kunming[-‑–]Montr[eé]al\s+)?(?:Global\s+Biodiversity\s+Framework|Cadre\s+mondial|Marco\s+Mundial)"), 60)),
+                          r"\s+(?:of\s+the|du|del)\s+(?:Kunming[-‑–]Montr[eé]al\s+)?(?:Global\s+Biodiversity\s+Framework|Cadre\s+mondial|Marco\s+Mundial)"), 140)),
     # COP 12, COP-15, COP15, SBI-4, SBSTTA 25, CP-MOP 10, NP-MOP 4
     ("meeting-code", re.compile(r"\b(?P<body>COP[- ]MOP|CP[- ]MOP|NP[- ]MOP|COP|SBSTTA|SBI|WGRI)[- ]?(?P<n>\d{1,2})\b(?!\s*/|\s+decision)")),
     # the fifth meeting of the Working Group on Review of Implementation; the seventeenth meeting of SBSTTA;
@@ -318,13 +318,13 @@ def _read(name: str, m: re.Match[str]) -> list[Reference]:
         sym = _decision(text)
         return [Reference("decision", sym, text, start, end, {"symbol": sym})] if sym else []
     if name == "article":
-        instr = INSTRUMENTS.get((m.group("instr") or "convention").lower(), "cbd")
+        instr = INSTRUMENTS.get((m.group("instr") or m.group("instr2") or "convention").lower(), "cbd")
         refs = []
-        item_re = r"\d{1,2}(?:[.(]\s?[0-9a-z]{1,2}\)?|\s[a-z]\))?"
+        item_re = r"\d{1,2}(?:[.(]\s?[0-9a-z]{1,2}\)?|\s[a-z]\)|\s\(\d{1,2}\))?"
         items = re.findall(item_re, m.group("list"))
         numbers = _expand(m.group("list"), item_re) if len(items) > 1 else items
         for item in numbers:
-            a = re.match(r"(\d{1,2})(?:[.(\s]\s?([0-9a-z]{1,2})\)?)?", item)
+            a = re.match(r"(\d{1,2})(?:\s?[.(\s]\s?([0-9a-z]{1,2})\)?)?", item)
             assert a is not None
             number, para = int(a.group(1)), a.group(2) or (m.group("para") if len(numbers) == 1 else None)
             key = f"Article {number}" + ((f".{para}" if para.isdigit() else f"({para})") if para else "")
@@ -333,7 +333,7 @@ def _read(name: str, m: re.Match[str]) -> list[Reference]:
             refs.append(Reference("article", key, text, start, end, {"article": number, "paragraph": para or "", "instrument": instr}))
         return refs
     if name == "paragraph-of-article":
-        instr = INSTRUMENTS.get((m.group("instr") or "convention").lower(), "cbd")
+        instr = INSTRUMENTS.get((m.group("instr") or m.group("instr2") or "convention").lower(), "cbd")
         number, para = int(m.group("art")), m.group("para")
         key = f"Article {number}.{para}" + (f" of the {instr.capitalize()} Protocol" if instr != "cbd" else "")
         return [Reference("article", key, text, start, end, {"article": number, "paragraph": para, "instrument": instr})]
@@ -358,7 +358,7 @@ def _read(name: str, m: re.Match[str]) -> list[Reference]:
         return [Reference("meeting", f"{body.upper()}-{n}", text, start, end, {"body": body, "number": n})]
     if name == "recommendation":
         named = m.group("pre") or m.group("body2") or m.group("body3")
-        body = _body_key(named) if named else _body_before(m.string, start)
+        body = _body_key(named) if named else _body_before(m.string, start) or _body_after(m.string, end)
         if body not in ("sbi", "sbstta", "wgri", "wg8j"):
             body = ""
         if not body:  # the body is not named: kept, but it cannot be resolved
@@ -396,14 +396,19 @@ _BODY_BEFORE = re.compile(rf"(?P<body>{_BODY})(?:\s*\([A-Za-z0-9 -]{{2,12}}\))?\
 _BODY_AFTER = re.compile(rf"\s*,?\s*(?:[^.;]{{0,60}}?,\s*)?(?:the|la|el|le|l['’])\s*(?P<body>{_BODY})\b", re.IGNORECASE)
 
 
+def _body_after(text: str, end: int) -> str:
+    """The body named right after ("in its recommendation 3/13, the Subsidiary Body on Implementation"), or ""."""
+    after = _BODY_AFTER.match(text, end, min(len(text), end + 400))
+    return _body_key(after.group("body")) if after else ""
+
+
 def _body_next_to(text: str, start: int, end: int) -> str:
     """The body whose meeting "at its … meeting" is: named right before ("the Conference of the Parties,
     at its …") or right after ("At its second meeting, in its decision II/3, the Conference of the Parties")."""
     before = _BODY_BEFORE.search(text[max(0, start - 320):start])
     if before:
         return _body_key(before.group("body"))
-    after = _BODY_AFTER.match(text, end, min(len(text), end + 400))
-    return _body_key(after.group("body")) if after else ""
+    return _body_after(text, end)
 
 
 def _roman(text: str) -> int:

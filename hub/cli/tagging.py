@@ -281,7 +281,8 @@ def train_tagger(
 @commands.command("eval-references")
 def eval_references(
     ctx: typer.Context,
-    annotated: Annotated[Path, typer.Argument(help="Annotated texts (JSON list of {text, references}).")],
+    annotated: Annotated[Path | None, typer.Argument(help="Annotated texts (JSON list of {text, language, references}); "
+                                                          "default: the hub's own set (tests/data/references_annotated.json).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with misses).")] = False,
 ) -> None:
     """Precision and recall of the reference extractor against annotated texts."""
@@ -289,14 +290,19 @@ def eval_references(
 
     from tagging.evaluation import evaluate_references, read_annotated
 
+    if annotated is None:
+        annotated = Path(__file__).resolve().parents[2] / "tests" / "data" / "references_annotated.json"
     sc = guard(lambda: evaluate_references(read_annotated(annotated)))
     if as_json:
         out.print_json(data=asdict(sc))
         return
-    t = Table("kind", "expected", "found", "correct", "precision", "recall", title=f"references vs {annotated.name}")
+    t = Table("category", "expected", "found", "correct", "precision", "recall", title=f"references vs {annotated.name}")
     for kind, v in sc.per_kind.items():
         t.add_row(kind, str(v["expected"]), str(v["found"]), str(v["correct"]), f"{v['precision']:.3f}", f"{v['recall']:.3f}")
-    t.add_row("all", str(sc.expected), str(sc.found), str(sc.correct), f"{sc.precision:.3f}", f"{sc.recall:.3f}")
+    t.add_row("all", str(sc.expected), str(sc.found), str(sc.correct), f"{sc.precision:.3f}", f"{sc.recall:.3f}", end_section=True)
+    if len(sc.per_language) > 1:
+        for lang, v in sc.per_language.items():
+            t.add_row(f"language {lang}", str(v["expected"]), str(v["found"]), str(v["correct"]), f"{v['precision']:.3f}", f"{v['recall']:.3f}")
     out.print(t)
     for miss in sc.misses[:10]:
         out.print(f"  {miss['text']!r}: missing {miss['missing']}, extra {miss['extra']}", highlight=False, markup=False)
