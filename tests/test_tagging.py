@@ -211,11 +211,13 @@ def test_every_decision_symbol_in_the_seeds_is_found_and_resolved(seed, tagging)
 
 @needs_shared
 def test_paragraph_level_resolution_and_article_fallback(tagging):
-    refs = tagging[1].resolve(extract_references("paragraph 1 of decision I/3, Article 18.3, Article 8(j), Aichi Biodiversity Target 19, COP 10"))
+    refs = tagging[1].resolve(extract_references("paragraph 1 of decision I/3, Article 18.3, Article 8(j), Article 20.9, "
+                                                 "Aichi Biodiversity Target 19, COP 10"))
     by_key = {r.key: r for r in refs}
     assert by_key["I/3 para 1"].iri == M.decision_paragraph("I/3", "1")
     assert by_key["Article 18.3"].iri == M.article(18, 3)
-    assert by_key["Article 8(j)"].iri == M.article(8) and "not in the hub" in by_key["Article 8(j)"].note
+    assert by_key["Article 8(j)"].iri == M.article(8, "j")  # the Convention's lettered items are its paragraphs
+    assert by_key["Article 20.9"].iri == M.article(20) and "not in the hub" in by_key["Article 20.9"].note
     assert by_key["Aichi Biodiversity Target 19"].iri == M.concept("aichi-targets", "target-19")
     assert by_key["COP-10"].iri == M.meeting("cop", 10)
 
