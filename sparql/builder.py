@@ -66,34 +66,55 @@ class Update:
 
     def __init__(self) -> None:
         self._ops: list[str] = []
+        # the operations as data while they are all INSERT DATA / DELETE DATA of ground triples
+        self._data: list[tuple[str, ox.NamedNode, list[tuple]]] | None = []
 
     def __bool__(self) -> bool:
         return bool(self._ops)
 
+    def _record(self, verb: str, graph: ox.NamedNode, triples: list[tuple]) -> None:
+        if self._data is not None:
+            if any(isinstance(t, ox.BlankNode) for triple in triples for t in triple):
+                self._data = None
+            else:
+                self._data.append((verb, graph, triples))
+
     def insert_data(self, graph: ox.NamedNode, triples: Iterable[TripleTerms]) -> Update:
+        triples = [tuple(t) for t in triples]
         body = _block(triples)
         if body:
             self._ops.append("INSERT DATA { GRAPH " + term_text(graph) + " {\n" + body + " .\n} }")
+            self._record("insert", graph, triples)
         return self
 
     def delete_data(self, graph: ox.NamedNode, triples: Iterable[TripleTerms]) -> Update:
+        triples = [tuple(t) for t in triples]
         body = _block(triples)
         if body:
             self._ops.append("DELETE DATA { GRAPH " + term_text(graph) + " {\n" + body + " .\n} }")
+            self._record("delete", graph, triples)
         return self
+
+    def data_changes(self) -> list[tuple[str, ox.NamedNode, list[tuple]]] | None:
+        """("insert" | "delete", graph, triples) in order, when the update is only ground INSERT DATA /
+        DELETE DATA (its effect is then known without running it); None otherwise."""
+        return list(self._data) if self._data is not None else None
 
     def delete_values(self, graph: ox.NamedNode, subject: Term, predicate: ox.NamedNode) -> Update:
         """Remove every ``subject predicate ?o`` triple of ``graph``."""
+        self._data = None
         self._ops.append("DELETE WHERE { GRAPH " + term_text(graph) + " { " + term_text(subject) + " "
                          + term_text(predicate) + " ?o } }")
         return self
 
     def delete_subject(self, graph: ox.NamedNode, subject: Term) -> Update:
         """Remove every triple of ``graph`` whose subject is ``subject``."""
+        self._data = None
         self._ops.append("DELETE WHERE { GRAPH " + term_text(graph) + " { " + term_text(subject) + " ?p ?o } }")
         return self
 
     def drop_graph(self, graph: ox.NamedNode) -> Update:
+        self._data = None
         self._ops.append("DROP SILENT GRAPH " + term_text(graph))
         return self
 
@@ -103,11 +124,13 @@ class Update:
             raise ValueError(verb)
         body = b"\n".join(lines).decode()
         if body:
+            self._data = None
             self._ops.append(verb + " { GRAPH " + term_text(graph) + " {\n" + body + "\n} }")
         return self
 
     def extend(self, other: Update) -> Update:
         self._ops.extend(other._ops)
+        self._data = None if self._data is None or other._data is None else self._data + other._data
         return self
 
     def text(self) -> str:

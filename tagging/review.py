@@ -32,7 +32,7 @@ SUGGESTION = prefixed("SELECT ?s ?g ?r ?c ?st WHERE { GRAPH ?g { ?s chm:suggeste
 RECORD_GRAPH = prefixed("SELECT ?g ?r WHERE { GRAPH ?g { ?r a chm:Record } }")
 
 
-def review_update(store: Store, suggestion: str, action: str, reviewer: str, now: datetime | None = None) -> str:
+def review_update(store: Store, suggestion: str, action: str, reviewer: str, now: datetime | None = None) -> Update:
     """accept → the concept becomes dcterms:subject of the record; reject → marked rejected."""
     if action not in ("accept", "reject"):
         raise ReviewError(f"unknown review action {action!r} (accept or reject)")
@@ -52,7 +52,7 @@ def review_update(store: Store, suggestion: str, action: str, reviewer: str, now
                                (node, ox.NamedNode(DCTERMS.modified), stamp)]))
     if action == "accept":
         update.insert_data(iri(record_graph(store, record.value)), [(record, ox.NamedNode(DCTERMS.subject), concept)])
-    return update.text()
+    return update
 
 
 def record_graph(store: Store, record: str) -> str:
@@ -62,11 +62,11 @@ def record_graph(store: Store, record: str) -> str:
     return rows[0]["g"].value
 
 
-def add_subject_update(store: Store, record: str, concept: str) -> str:
+def add_subject_update(store: Store, record: str, concept: str) -> Update:
     """An editor adds a subject the tagger did not suggest (validated: it must be a skos:Concept)."""
     subject = iri(concept, "concept")
     return Update().insert_data(iri(record_graph(store, record)),
-                                [(iri(record, "record"), ox.NamedNode(DCTERMS.subject), subject)]).text()
+                                [(iri(record, "record"), ox.NamedNode(DCTERMS.subject), subject)])
 
 
 QUEUE = prefixed("""SELECT ?s ?r ?title ?c ?label ?score ?rank ?status WHERE {

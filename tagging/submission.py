@@ -139,7 +139,7 @@ class SubmissionGraphs:
     record: str
     record_graph: str
     suggestions_graph: str
-    update: str
+    update: Update  # ground INSERT DATA: applied without a staged copy of the store
     links: list[str] = field(default_factory=list)
 
 
@@ -187,4 +187,4 @@ def submission_update(a: Analysis, minter: Minter, submitter: str, now: datetime
     update = Update().insert_data(iri(rg), rec)
     if a.suggestions:
         update.insert_data(iri(sg), sug)
-    return SubmissionGraphs(record_iri, rg, sg, update.text(), links)
+    return SubmissionGraphs(record_iri, rg, sg, update, links)

@@ -31,20 +31,28 @@ def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[by
 
     Both are canonical N-Triples lines. The report's focus nodes are IRIs as strings; nothing is written.
     """
-    add = [q.triple if isinstance(q, ox.Quad) else q for q in _parse(added)]
-    rem = {q.triple if isinstance(q, ox.Quad) else q for q in _parse(removed)}
-    g = iri(graph)
+    return validate_changes(store, meta_graph, {graph: (added, removed)})
+
+
+def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Iterable[bytes], Iterable[bytes]]]) -> Report:
+    """:func:`validate_delta` for changes to several graphs at once: graph → (added lines, removed lines)."""
+    add: list[ox.Triple] = []
+    rem: set[tuple[ox.NamedNode, ox.Triple]] = set()
+    for graph, (added, removed) in changes.items():
+        add += [q.triple if isinstance(q, ox.Quad) else q for q in _parse(added)]
+        g = iri(graph)
+        rem |= {(g, q.triple if isinstance(q, ox.Quad) else q) for q in _parse(removed)}
     staging = ox.Store()
     new_graph, ctx_graph = ox.NamedNode(NEW), ox.NamedNode(CONTEXT)
     staging.extend(ox.Quad(t.subject, t.predicate, t.object, new_graph) for t in add)
     added_subjects = {t.subject.value for t in add if isinstance(t.subject, ox.NamedNode)}
-    removed_subjects = {t.subject.value for t in rem if isinstance(t.subject, ox.NamedNode)}
+    removed_subjects = {t.subject.value for _g, t in rem if isinstance(t.subject, ox.NamedNode)}
     objects = {t.object.value for t in add if isinstance(t.object, ox.NamedNode)}
     nodes = sorted(added_subjects | removed_subjects | objects)
     ctx: list[ox.Quad] = []
 
     def keep(s, p, o, gr) -> bool:
-        return not (gr == g and ox.Triple(s, p, o) in rem)
+        return not rem or (gr, ox.Triple(s, p, o)) not in rem
 
     others = (meta_graph,)
     for s, p, o, gr in store.quads_touching(nodes, exclude=others):

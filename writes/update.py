@@ -31,7 +31,7 @@ from ontology.errors import ChmError, QueryError, ShapeViolation
 from shapes.report import Report
 from shapes.validate import validate_store
 from sparql.lexer import add_using, names_own_dataset
-from sparql.builder import fill
+from sparql.builder import Update, fill, prefixed, term_text
 from sparql.store import LOAD_STATE, EmbeddedStore, Store
 from writes import commit
 
@@ -87,7 +87,7 @@ def stage(store: Store, meta_graph: str) -> ox.Store:
 
 def apply_update(
     store: Store,
-    update: str | Callable[[], str],
+    update: str | Update | Callable[[], str | Update],
     meta_graph: str,
     *,
     using: list[str] | None = None,
@@ -101,9 +101,96 @@ def apply_update(
     version check, a duplicate check): it runs again, with the validation, whenever another process
     committed first (:func:`writes.commit.run`), so its checks hold for the state it commits over.
     """
-    return commit.run(store, meta_graph, lambda c: _plan(store, update() if callable(update) else update, meta_graph, c,
-                                                         using=using, using_named=using_named, base_iri=base_iri, who=who),
-                      "the update")
+    def plan(c: commit.Guarded) -> UpdateResult:
+        u = update() if callable(update) else update
+        if isinstance(u, Update):
+            changes = u.data_changes() if not (using or using_named) else None
+            if changes is not None:
+                return _plan_data(store, changes, meta_graph, c, who=who)
+            u = u.text()
+        return _plan(store, u, meta_graph, c, using=using, using_named=using_named, base_iri=base_iri, who=who)
+
+    return commit.run(store, meta_graph, plan, "the update")
+
+
+def _line(triple: tuple) -> bytes:
+    return (" ".join(term_text(t) for t in triple) + " .").encode()
+
+
+def _plan_data(store: Store, changes: list[tuple[str, ox.NamedNode, list[tuple]]], meta_graph: str,
+               guarded: commit.Guarded, *, who: str) -> UpdateResult:
+    """An update of ground INSERT DATA / DELETE DATA only: its effect is read from the store where it
+    touches (no staged copy), validated where it touches (:func:`writes.delta.validate_changes`) and
+    committed like any other update."""
+    from writes.delta import validate_changes
+
+    if any(g.value == meta_graph for _v, g, _t in changes):
+        raise ForbiddenWrite(f"the meta graph <{meta_graph}> is kept by the hub and cannot be updated; nothing was written")
+    graphs = {g.value for _v, g, _t in changes}
+    subjects = sorted({t[0].value for _v, _g, ts in changes for t in ts if isinstance(t[0], ox.NamedNode)})
+    present = {(q[3].value, _line(q[:3])) for q in store.quads_touching(subjects) if q[3].value in graphs}
+    state = set(present)
+    for verb, g, triples in changes:  # in order: a later operation sees what the earlier ones did
+        for t in triples:
+            (state.add if verb == "insert" else state.discard)((g.value, _line(t)))
+    added, removed = state - present, present - state
+    changed = sorted({g for g, _l in added | removed})
+    if not changed:
+        return UpdateResult()
+    delta = {g: (sorted(line for gg, line in added if gg == g), sorted(line for gg, line in removed if gg == g)) for g in changed}
+    report = validate_changes(store, meta_graph, delta)
+    if not report.conforms:
+        raise ShapeViolation(f"the update breaks the shapes; nothing was written.\n{report.summary()}", report)
+    counts = _triple_counts(store, meta_graph, changed)
+    for g in changed:
+        come, gone = delta[g]
+        guarded.delete_lines(g, gone)
+        guarded.insert_lines(g, come)
+        existed = counts.get(g) is not None or store.graph_exists(g)
+        after = (counts[g] if counts.get(g) is not None else _count(store, g)) + len(come) - len(gone)
+        _provenance(guarded, meta_graph, g, existed, after, who)
+    return UpdateResult(len(added), len(removed), changed, report)
+
+
+TRIPLE_COUNTS = prefixed("SELECT ?g ?n ?meta WHERE { GRAPH ?meta { ?g chm:tripleCount ?n } }")
+COUNT = "SELECT (COUNT(*) AS ?n) ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+def _triple_counts(store: Store, meta_graph: str, graphs: list[str]) -> dict[str, int | None]:
+    """The triple counts the meta graph records for ``graphs`` (None where it has none)."""
+    wanted = set(graphs)
+    out: dict[str, int | None] = dict.fromkeys(graphs)
+    for r in store.select(TRIPLE_COUNTS, {"meta": ox.NamedNode(meta_graph)}, union=False):
+        if r["g"].value in wanted:
+            out[r["g"].value] = int(r["n"].value)
+    return out
+
+
+def _count(store: Store, graph: str) -> int:
+    rows = store.select(COUNT, {"g": ox.NamedNode(graph)}, union=False)
+    return int(rows[0]["n"].value) if rows else 0
+
+
+def _provenance(guarded: commit.Guarded, meta_graph: str, g: str, existed: bool, count: int, who: str) -> None:
+    """The meta graph's record of a graph an update changed: no longer a loaded source's copy."""
+    n_ = ox.NamedNode
+    now = ox.Literal(datetime.now(timezone.utc).isoformat(timespec="seconds"), datatype=n_(XSD.dateTime))
+    for predicate in (CHM.checksum, CHM.tripleCount, DCTERMS.modified, LOAD_STATE):
+        guarded.delete_values(meta_graph, g, predicate)
+    if count <= 0:
+        guarded.delete_values(meta_graph, g)
+        return
+    gi = n_(g)
+    facts = [(gi, n_(RDF.type), n_(VOID.Dataset)),
+             (gi, n_(CHM.tripleCount), ox.Literal(str(count), datatype=n_(XSD.integer))),
+             (gi, n_(DCTERMS.modified), now)]
+    if who:
+        facts.append((gi, n_(DCTERMS.contributor), ox.Literal(who)))
+    if not existed:
+        facts += [(gi, n_(CHM.reader), ox.Literal("sparql-update")),
+                  (gi, n_(DCTERMS.title), ox.Literal("graph written by SPARQL update")),
+                  (gi, n_(PROV.generatedAtTime), now)]
+    guarded.insert_terms(meta_graph, facts)
 
 
 def _plan(store: Store, update: str, meta_graph: str, guarded: commit.Guarded, *, using: list[str] | None,
@@ -153,8 +240,6 @@ def _plan(store: Store, update: str, meta_graph: str, guarded: commit.Guarded, *
     if not report.conforms:
         raise ShapeViolation(f"the update breaks the shapes; nothing was written.\n{report.summary()}", report)
     added = removed = 0
-    now = ox.Literal(datetime.now(timezone.utc).isoformat(timespec="seconds"), datatype=ox.NamedNode(XSD.dateTime))
-    n_ = ox.NamedNode
     for g in changed:
         o, n = old.get(g, set()), new.get(g, set())
         gone, come = sorted(o - n), sorted(n - o)
@@ -166,20 +251,5 @@ def _plan(store: Store, update: str, meta_graph: str, guarded: commit.Guarded, *
             guarded.delete_lines(g, gone)
             guarded.insert_lines(g, come)
         # provenance: the graph no longer equals a loaded source, so its checksum goes
-        for predicate in (CHM.checksum, CHM.tripleCount, DCTERMS.modified, LOAD_STATE):
-            guarded.delete_values(meta_graph, g, predicate)
-        if n:
-            gi = n_(g)
-            facts = [(gi, n_(RDF.type), n_(VOID.Dataset)),
-                     (gi, n_(CHM.tripleCount), ox.Literal(str(len(n)), datatype=n_(XSD.integer))),
-                     (gi, n_(DCTERMS.modified), now)]
-            if who:
-                facts.append((gi, n_(DCTERMS.contributor), ox.Literal(who)))
-            if not o:
-                facts += [(gi, n_(CHM.reader), ox.Literal("sparql-update")),
-                          (gi, n_(DCTERMS.title), ox.Literal("graph written by SPARQL update")),
-                          (gi, n_(PROV.generatedAtTime), now)]
-            guarded.insert_terms(meta_graph, facts)
-        else:
-            guarded.delete_values(meta_graph, g)
+        _provenance(guarded, meta_graph, g, bool(o), len(n), who)
     return UpdateResult(added, removed, changed, report)
