@@ -28,31 +28,64 @@ class StaleReview(ChmError):
     http_status = 409
 
 
+class BatchTooLarge(ChmError):
+    code = "E610"
+    http_status = 413
+
+
+MAX_BATCH = 500  # suggestions reviewed in one request
+
+
 SUGGESTION = prefixed("SELECT ?s ?g ?r ?c ?st WHERE { GRAPH ?g { ?s chm:suggestedFor ?r ; chm:suggestedConcept ?c ; chm:reviewStatus ?st } }")
 RECORD_GRAPH = prefixed("SELECT ?g ?r WHERE { GRAPH ?g { ?r a chm:Record } }")
 
 
 def review_update(store: Store, suggestion: str, action: str, reviewer: str, now: datetime | None = None) -> Update:
     """accept → the concept becomes dcterms:subject of the record; reject → marked rejected."""
-    if action not in ("accept", "reject"):
-        raise ReviewError(f"unknown review action {action!r} (accept or reject)")
-    node = iri(suggestion, "suggestion")
-    rows = store.select(SUGGESTION, {"s": node}, union=False)
-    if not rows:
-        raise ReviewError(f"no suggestion {suggestion}")
-    g, record, concept, status = rows[0]["g"], rows[0]["r"], rows[0]["c"], rows[0]["st"].value
-    if status != "pending":
-        raise StaleReview(f"the suggestion was already {status} by another editor; reload the queue")
+    return batch_review_update(store, [(suggestion, action)], reviewer, now)
+
+
+def batch_review_update(store: Store, items: list[tuple[str, str]], reviewer: str, now: datetime | None = None) -> Update:
+    """One update for several (suggestion, "accept" | "reject") pairs, across records: all or nothing."""
+    if not items:
+        raise ReviewError("no suggestions to review")
+    if len(items) > MAX_BATCH:
+        raise BatchTooLarge(f"{len(items)} suggestions in one review; at most {MAX_BATCH}")
     stamp = literal((now or datetime.now(UTC)).isoformat(timespec="seconds"), datatype=XSD.dateTime)
-    new = "accepted" if action == "accept" else "rejected"
-    update = (Update()
-              .delete_data(g, [(node, ox.NamedNode(CHM.reviewStatus), literal("pending"))])
-              .insert_data(g, [(node, ox.NamedNode(CHM.reviewStatus), literal(new)),
+    update = Update()
+    graphs: dict[str, str] = {}
+    seen: set[str] = set()
+    for suggestion, action in items:
+        if action not in ("accept", "reject"):
+            raise ReviewError(f"unknown review action {action!r} (accept or reject)")
+        if suggestion in seen:
+            raise ReviewError(f"the suggestion {suggestion} is reviewed twice in one request")
+        seen.add(suggestion)
+        node = iri(suggestion, "suggestion")
+        rows = store.select(SUGGESTION, {"s": node}, union=False)
+        if not rows:
+            raise ReviewError(f"no suggestion {suggestion}")
+        g, record, concept, status = rows[0]["g"], rows[0]["r"], rows[0]["c"], rows[0]["st"].value
+        if status != "pending":
+            raise StaleReview(f"the suggestion {suggestion} was already {status} by another editor; reload the queue")
+        new = "accepted" if action == "accept" else "rejected"
+        update.delete_data(g, [(node, ox.NamedNode(CHM.reviewStatus), literal("pending"))])
+        update.insert_data(g, [(node, ox.NamedNode(CHM.reviewStatus), literal(new)),
                                (node, ox.NamedNode(DCTERMS.contributor), literal(reviewer)),
-                               (node, ox.NamedNode(DCTERMS.modified), stamp)]))
-    if action == "accept":
-        update.insert_data(iri(record_graph(store, record.value)), [(record, ox.NamedNode(DCTERMS.subject), concept)])
+                               (node, ox.NamedNode(DCTERMS.modified), stamp)])
+        if action == "accept":
+            if record.value not in graphs:
+                graphs[record.value] = record_graph(store, record.value)
+            update.insert_data(iri(graphs[record.value]), [(record, ox.NamedNode(DCTERMS.subject), concept)])
     return update
+
+
+PENDING_OF_RECORD = prefixed("SELECT ?s ?r WHERE { ?s chm:suggestedFor ?r ; chm:reviewStatus \"pending\" }")
+
+
+def pending_of(store: Store, record: str) -> list[str]:
+    """The record's suggestions still pending review."""
+    return sorted(r["s"].value for r in store.select(PENDING_OF_RECORD, {"r": iri(record, "record")}))
 
 
 def record_graph(store: Store, record: str) -> str:

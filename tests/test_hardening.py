@@ -189,6 +189,11 @@ def _hostile_requests(base: str) -> list[tuple[str, str, dict]]:
             ("GET", "/rest/v1/" + quote(h, safe="") + "/topConcepts", {}),
             ("GET", "/decision/" + quote(h, safe="/"), {}),
             ("POST", "/api/review", {"action": "add", "record": h, "concept": concept}),
+            ("POST", "/api/review", {"action": "reject", "record": h}),
+            ("POST", "/api/review", {"action": "accept", "suggestions": [h]}),
+            ("POST", "/api/review", {"actions": [{"action": "accept", "suggestion": h}]}),
+            ("POST", "/v1/projects/" + quote(h, safe="") + "/suggest", {"text": h}),
+            ("POST", "/v1/projects/chm-en/suggest-batch", {"documents": [{"text": h, "document_id": h}]}),
             ("POST", "/api/thesaurus/changes/publish", {"change": h}),
             ("POST", "/api/thesaurus/changes/revert", {"change": h}),
         ]

@@ -373,6 +373,47 @@ def test_submit_through_the_api_then_review(client):
 
 
 @needs_shared
+def test_several_suggestions_are_reviewed_in_one_call_all_or_nothing(client):
+    ed = _auth(client, "editor")
+    records = []
+    for name, text in (("a.txt", "Marine protected areas\n\nMarine protected areas, invasive species and the budget."),
+                       ("b.txt", "Forest biodiversity\n\nForest biodiversity, gender and capacity building.")):
+        r = client.post("/api/documents", files={"file": (name, text.encode(), "text/plain")}, headers=_auth(client, "reader"))
+        assert r.status_code == 201, r.text
+        records.append(r.json()["record"])
+    queue = client.get("/api/review", headers=ed).json()
+    of = {rec: [q for q in queue if q["record"] == rec] for rec in records}
+    assert all(len(v) >= 2 for v in of.values())
+    store = client.hub.store
+    # across records, one commit: two accepts of a and one reject of b
+    a1, a2, b1 = of[records[0]][0], of[records[0]][1], of[records[1]][0]
+    r = client.post("/api/review", json={"actions": [{"action": "accept", "suggestion": a1["suggestion"]},
+                                                     {"action": "accept", "suggestion": a2["suggestion"]},
+                                                     {"action": "reject", "suggestion": b1["suggestion"]}]}, headers=ed)
+    assert r.status_code == 200 and r.json()["reviewed"] == 3, r.text
+    assert store.ask(f"ASK {{ <{records[0]}> <{DCTERMS.subject}> <{a1['concept']}>, <{a2['concept']}> }}")
+    # a stale item spoils the whole batch: nothing of it is written
+    before = snapshot(store)
+    b2 = of[records[1]][1]
+    r = client.post("/api/review", json={"action": "accept", "suggestions": [b2["suggestion"], a1["suggestion"]]}, headers=ed)
+    assert r.status_code == 409 and a1["suggestion"] in r.json()["detail"] and snapshot(store) == before
+    r = client.post("/api/review", json={"action": "accept", "suggestions": [b2["suggestion"], b2["suggestion"]]}, headers=ed)
+    assert r.status_code == 404 and "twice" in r.json()["detail"] and snapshot(store) == before
+    r = client.post("/api/review", json={"action": "accept", "suggestions": ["http://x/s"] * 501}, headers=ed)
+    assert r.status_code == 413 and snapshot(store) == before
+    for hostile in hostile_iris(b2["suggestion"]):
+        r = client.post("/api/review", json={"action": "accept", "suggestions": [b2["suggestion"], hostile]}, headers=ed)
+        assert r.status_code in (400, 404) and snapshot(store) == before
+        r = client.post("/api/review", json={"action": "reject", "record": hostile}, headers=ed)
+        assert r.status_code in (200, 400, 404) and snapshot(store) == before, r.text
+    # everything still pending for record b, at once
+    r = client.post("/api/review", json={"action": "reject", "record": records[1]}, headers=ed)
+    assert r.status_code == 200 and r.json()["reviewed"] == len(of[records[1]]) - 1
+    assert not [q for q in client.get("/api/review", headers=ed).json() if q["record"] == records[1]]
+    assert client.post("/api/review", json={"action": "reject", "record": records[1]}, headers=ed).status_code == 404
+
+
+@needs_shared
 def test_bad_submissions_store_nothing(client):
     store = client.hub.store
     before = snapshot(store)

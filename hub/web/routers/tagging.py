@@ -23,7 +23,7 @@ from writes.update import apply_update
 from ontology.errors import ChmError
 from ontology.iris import Minter
 from tagging.documents import DocumentTooLarge, extract
-from tagging.review import ReviewError, add_subject_update, review_queue, review_update
+from tagging.review import ReviewError, add_subject_update, batch_review_update, pending_of, review_queue
 from tagging.submission import AlreadySubmitted, analyse, submission_update
 
 
@@ -122,27 +122,50 @@ def build_tagging_router(hub: Hub) -> APIRouter:
     async def review_form(request: Request) -> Response:
         try:
             who, form = await require(hub, request, "editor", "reviewing suggestions")
-            await asyncio.get_running_loop().run_in_executor(None, review_action, form, who.name)
-            msg = "saved"
+            form["selected"] = (await request.form()).getlist("selected")
+            _result, reviewed = await asyncio.get_running_loop().run_in_executor(None, review_action, form, who.name)
+            msg = f"saved ({reviewed} reviewed)" if reviewed > 1 else "saved"
         except ChmError as e:
             msg = f"[{e.code}] {e.message}"
             if e.http_status in (401, 403) and e.code != "E503":
-                return render(hub, request, "not_found.html", status=e.http_status, message=msg)
+                return render(hub, request, "not_found.html", status=403 if e.http_status == 403 else e.http_status, message=msg)
         return RedirectResponse("/review?" + urlencode({"msg": msg}), status_code=303)
+
+    def review_items(form: dict) -> list[tuple[str, str]]:
+        """(suggestion, action) pairs from any of the request shapes (see review_api's summary)."""
+        act = str(form.get("act", ""))
+        if act:  # the page's buttons: "accept|<suggestion>", "reject-selected", "accept-record|<record>"
+            verb, _, target = act.partition("|")
+            action = verb.split("-")[0]
+            if verb.endswith("-selected"):
+                return [(str(x), action) for x in form.get("selected") or []]
+            if verb.endswith("-record"):
+                return [(x, action) for x in pending_of(hub.store, target)]
+            return [(target, action)]
+        if isinstance(form.get("actions"), list):
+            return [(str(a.get("suggestion", "")), str(a.get("action", ""))) for a in form["actions"] if isinstance(a, dict)]
+        action = str(form.get("action", ""))
+        if isinstance(form.get("suggestions"), list):
+            return [(str(x), action) for x in form["suggestions"]]
+        if form.get("record") and action in ("accept", "reject"):
+            return [(x, action) for x in pending_of(hub.store, str(form["record"]))]
+        return [(str(form.get("suggestion", "")), action)]
 
     def review_action(form: dict, reviewer: str):
         action = str(form.get("action", ""))
-        if action in ("accept", "reject"):
-            suggestion = str(form.get("suggestion", ""))
-            return hub.write(lambda: apply_update(hub.store, lambda: review_update(hub.store, suggestion, action, reviewer),
-                                                  settings.meta_graph, who=reviewer), reviewer, f"{action} suggestion <{suggestion}>")
         if action == "add":
             record, concept = str(form.get("record", "")), str(form.get("concept", "")).strip()
             if not concept.startswith(("http://", "https://")):
                 raise ReviewError("give the concept's IRI (the thesaurus browser shows it on each concept page)")
             return hub.write(lambda: apply_update(hub.store, lambda: add_subject_update(hub.store, record, concept),
-                                                  settings.meta_graph, who=reviewer), reviewer, f"add subject <{concept}> to <{record}>")
-        raise ReviewError(f"unknown review action {action!r} (accept, reject or add)")
+                                                  settings.meta_graph, who=reviewer), reviewer, f"add subject {concept} to {record}"), 0
+        items = review_items(form)
+        if not items:
+            raise ReviewError("nothing selected to review")
+        what = (f"{items[0][1]} suggestion {items[0][0]}" if len(items) == 1
+                else f"review {len(items)} suggestions ({', '.join(sorted({a for _s, a in items}))})")
+        return hub.write(lambda: apply_update(hub.store, lambda: batch_review_update(hub.store, items, reviewer),
+                                              settings.meta_graph, who=reviewer), reviewer, what), len(items)
 
     # -- API ----------------------------------------------------------------------------------
     @router.post("/api/documents", status_code=201, summary="Submit a document: tag it, resolve its references, store it as a record")
@@ -168,7 +191,8 @@ def build_tagging_router(hub: Hub) -> APIRouter:
         await require(hub, request, "editor", "the review queue")
         return JSONResponse(review_queue(hub.store, status))
 
-    @router.post("/api/review", summary="Accept or reject a suggestion, or add a subject")
+    @router.post("/api/review", summary="Accept or reject suggestions (one, several, a record's, or a list of "
+                 "actions, in one commit), or add a subject")
     @closes_form
     async def review_api(request: Request) -> Response:
         who, form = await require(hub, request, "editor", "reviewing suggestions")
@@ -176,10 +200,12 @@ def build_tagging_router(hub: Hub) -> APIRouter:
             try:
                 form = await request.json()
             except ValueError:
-                raise BadSubmission("send JSON {\"action\": \"accept\"|\"reject\"|\"add\", \"suggestion\"|\"record\"+\"concept\": …}") from None
+                raise BadSubmission("send JSON {\"action\": \"accept\"|\"reject\", \"suggestion\": …} (or \"suggestions\": […], "
+                                    "or \"record\": …), {\"actions\": [{\"action\", \"suggestion\"}, …]}, or "
+                                    "{\"action\": \"add\", \"record\", \"concept\"}") from None
             if not isinstance(form, dict):
                 raise BadSubmission("the body must be a JSON object")
-        result = await asyncio.get_running_loop().run_in_executor(None, review_action, form, who.name)
-        return JSONResponse({"status": "committed", "added": result.added, "removed": result.removed})
+        result, reviewed = await asyncio.get_running_loop().run_in_executor(None, review_action, form, who.name)
+        return JSONResponse({"status": "committed", "added": result.added, "removed": result.removed, "reviewed": reviewed})
 
     return router
