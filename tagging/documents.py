@@ -135,7 +135,7 @@ def _markdown(text: str) -> tuple[str, str]:
             parts.append(content)
         elif tok.type in ("fence", "code_block"):
             parts.append(tok.content)
-    return "\n".join(parts), title
+    return "\n\n".join(parts), title
 
 
 def _html(text: str) -> tuple[str, str]:
@@ -209,6 +209,43 @@ def _docx(data: bytes, filename: str) -> tuple[str, str]:
     return "\n".join(paragraphs), title
 
 
+def first_paragraph(text: str) -> str:
+    """The first line with words in it, continued by the next lines while they carry on its phrase
+    (a Markdown hard break, or a next line starting in lower case: "Regional Workshop for Asia /
+    on the Clearing-House Mechanism")."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if not re.search(r"\w{3,}", line):
+            continue
+        block, previous = [line.strip()], line
+        for nxt in lines[i + 1:]:
+            follow = nxt.strip()
+            carries_on = previous.endswith("  ") or _MARKUP.sub("", follow)[:1].islower()
+            if not follow or not carries_on:
+                break
+            block.append(follow)
+            previous = nxt
+        return " ".join(block)
+    return ""
+
+
+_MARKUP = re.compile(r"(?<!\w)[*_]{1,3}|[*_]{1,3}(?!\w)|^#{1,6}\s+|`+|\[\^?\d+\]")
+TITLE_MAX = 200
+
+
+def clean_title(title: str) -> str:
+    """A title as a reader should see it: without Markdown marks (emphasis, heading hashes, footnote
+    marks), on one line, and, when too long, cut after a sentence or clause or between words (…)."""
+    t = " ".join(_MARKUP.sub("", " ".join(title.split())).split()).strip(" -–—:;,")
+    if len(t) <= TITLE_MAX:
+        return t
+    head = t[:TITLE_MAX]
+    cut = max(head.rfind(". "), head.rfind(": "), head.rfind("; "), head.rfind(" – "))
+    if cut >= 12:
+        return head[:cut].rstrip(" .:;–")
+    return head[:head.rfind(" ")].rstrip(" ,;:–") + "…"
+
+
 _identifier = None
 
 
@@ -249,8 +286,8 @@ def extract(data: bytes, filename: str, media_type: str | None = None, language:
     if not re.search(r"\w{2,}", text):
         raise EmptyDocument(f"{name}: no text could be extracted (a scanned PDF needs OCR first)")
     if not title:
-        title = next((line.strip() for line in text.splitlines() if re.search(r"\w{3,}", line)), name)
-    title = " ".join(title.split())[:300]
+        title = first_paragraph(text) or name
+    title = clean_title(title) or name
     detected = language is None
     if language is None:
         language, _prob = detect_language(text)

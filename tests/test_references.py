@@ -82,3 +82,25 @@ def test_the_convention_text_carries_article_8_items_as_paragraphs():
     nt = read_convention(shared, "http://127.0.0.1:8000/").ntriples.decode()
     for letter in "abcdefghijklm":
         assert f"<{M.article(8, letter)}>" in nt
+
+
+# -- titles of submitted documents (they become record titles) -------------------------------------
+@pytest.mark.parametrize("name,text,title", [
+    ("w.txt", "\n\n*Regional Workshop for Asia  \non the Clearing-House Mechanism (CHM)*\n\n*29 January 2018*\n", "Regional Workshop for Asia on the Clearing-House Mechanism (CHM)"),
+    ("d.txt", "Draft work programme (2024–2030)\nNote by the Secretariat\n\nIntroduction", "Draft work programme (2024–2030)"),
+    ("e.md", "**Decision II/3** on the _clearing-house_\n\nbody text", "Decision II/3 on the clearing-house"),
+    ("h.md", "# The *clearing-house* mechanism[^1]\n\ntext", "The clearing-house mechanism"),
+    ("s.txt", "snake_case_name stays whole\n\nx", "snake_case_name stays whole"),
+    ("l.txt", "A first paragraph that goes on " + "and on " * 40 + "without a stop.\n\nmore", None),
+    ("c.txt", "Scope of the review: what the clearing-house mechanism does, " + "and more " * 30 + "\n\nx", "Scope of the review"),
+])
+def test_titles_come_from_the_first_heading_or_lines_without_markup_and_are_cut_between_words(name, text, title):
+    from tagging.documents import TITLE_MAX, extract
+
+    got = extract(text.encode(), name).title
+    if title is not None:
+        assert got == title
+    else:
+        assert len(got) <= TITLE_MAX + 1 and got.endswith("…") and got[:-1] == got[:-1].rstrip() and " an…" not in got
+        assert text.startswith(got[:-1])  # cut between words: the kept part is a prefix of whole words
+        assert text[len(got) - 1] == " "
