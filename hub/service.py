@@ -232,45 +232,33 @@ class Hub:
         append_audit(self.settings.audit_path, who, what, outcome, detail)
 
     # -- tagging --------------------------------------------------------------------------
-    def warm_up(self) -> None:
-        """Build the tagger (lemma tables, label patterns) in a background thread, if there is a vocabulary."""
+    def warm_up(self) -> threading.Thread:
+        """Build the tagger (lemma tables, label patterns; loaded from the cache the build or an earlier
+        run left) in a thread, if there is a vocabulary; the start-up waits for it (see the app's lifespan)."""
         def run() -> None:
             try:
                 tagger, _ = self.tagging()
-                for lang in tagger.vocab.labels:
+                for lang in sorted(tagger.vocab.labels, key=lambda x: (x != "en", x)):  # English first: most submissions
                     tagger.pipeline(lang)
             except Exception as e:  # noqa: BLE001 - best effort: the first submission builds it otherwise
                 log.info("tagger warm-up skipped: %s", e)
 
-        threading.Thread(target=run, name="tagger-warm-up", daemon=True).start()
+        thread = threading.Thread(target=run, name="tagger-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def tagging(self):
         """(Tagger, Resolver) for the current data; the tagger is rebuilt only when a vocabulary changes."""
         from ontology.iris import Minter
         from tagging.references import Resolver
-        from tagging.submission import known_iris, load_vocabulary, tagging_graphs
-        from tagging.tagger import Tagger
+        from tagging.submission import known_iris
 
-        minter = Minter(self.settings.base)
-        graphs = tagging_graphs(self.store, minter, self.settings.tag_scheme_list or None)
-        stamp = tuple(sorted((r["g"].value, r["m"].value) for r in self.store.select(
-            f"SELECT ?g ?m WHERE {{ GRAPH <{self.settings.meta_graph}> {{ ?g <http://purl.org/dc/terms/modified> ?m }} }}",
-            union=False) if r["g"].value in graphs)) + tuple(graphs)
-        from tagging.model import current_model_path, load_model, models_dir
-
-        model_path = current_model_path(models_dir(self.settings.state_path))
-        if model_path is not None:
-            stamp += (str(model_path), model_path.stat().st_mtime_ns)
+        stamp, graphs, model_path = tagger_state(self.store, self.settings)
         with self._tagger_lock:
             if self._tagger is None or self._tagger[0] != stamp:
-                tagger = Tagger(load_vocabulary(self.store, graphs))
-                if model_path is not None:  # the trained model (chmkg train-tagger) re-scores its vocabulary
-                    try:
-                        tagger = load_model(model_path, self.store, tagger)
-                    except ChmError as e:
-                        log.warning("tagger model not used: %s", e)
-                self._tagger = (stamp, tagger)
+                self._tagger = (stamp, make_tagger(self.store, self.settings, stamp, graphs, model_path))
             tagger = self._tagger[1]
+        minter = Minter(self.settings.base)
         resolver = self.derived("resolver", lambda: Resolver(minter, known_iris(self.store)))
         return tagger, resolver
 
@@ -372,3 +360,51 @@ class Hub:
 
     def close(self) -> None:
         self.store.close()
+
+
+VOCABULARY_STAMPS = "SELECT ?g ?m ?meta WHERE { GRAPH ?meta { ?g <http://purl.org/dc/terms/modified> ?m } }"
+
+
+def tagger_state(store: Store, settings: Settings) -> tuple[tuple, list[str], Path | None]:
+    """What the tagger depends on: the vocabularies' graphs and when each last changed, and the
+    trained model (``chmkg train-tagger``) if there is one."""
+    from ontology.iris import Minter
+    from tagging.model import current_model_path, models_dir
+    from tagging.submission import tagging_graphs
+
+    graphs = tagging_graphs(store, Minter(settings.base), settings.tag_scheme_list or None)
+    rows = store.select(VOCABULARY_STAMPS, {"meta": ox.NamedNode(settings.meta_graph)}, union=False)
+    stamp = tuple(sorted((r["g"].value, r["m"].value) for r in rows if r["g"].value in graphs)) + tuple(graphs)
+    model_path = current_model_path(models_dir(settings.state_path))
+    if model_path is not None:
+        stamp += (str(model_path), model_path.stat().st_mtime_ns)
+    return stamp, graphs, model_path
+
+
+def make_tagger(store: Store, settings: Settings, stamp: tuple, graphs: list[str], model_path: Path | None):
+    """The hub's tagger: the matcher over the vocabularies (its label patterns cached in the store's
+    folder under the vocabularies' state), re-scored by the trained model when there is one."""
+    from tagging.model import load_model
+    from tagging.submission import load_vocabulary
+    from tagging.tagger import TAGGER_VERSION, Tagger
+
+    key = hashlib.sha256(repr((TAGGER_VERSION, stamp[:-2] if model_path else stamp)).encode()).hexdigest()[:16]
+    tagger = Tagger(load_vocabulary(store, graphs), cache=settings.state_path / "cache" / "tagger", key=key)
+    if model_path is not None:
+        try:
+            return load_model(model_path, store, tagger)
+        except ChmError as e:
+            log.warning("tagger model not used: %s", e)
+    return tagger
+
+
+def prepare_tagger(store: Store, settings: Settings) -> list[str]:
+    """Build the tagger's pipelines once so a served hub loads them from the cache; the languages built."""
+    stamp, graphs, model_path = tagger_state(store, settings)
+    if not graphs:
+        return []
+    tagger = make_tagger(store, settings, stamp, graphs, model_path)
+    langs = sorted(tagger.vocab.labels)
+    for lang in langs:
+        tagger.pipeline(lang)
+    return langs

@@ -42,6 +42,7 @@ class Settings:
     secret_file: str = ""  # default: secret.key in the store's state folder (signs session cookies)
     session_max_age: int = 8 * 3600  # seconds a browser session lasts
     max_document_bytes: int = 10_000_000  # submitted documents (tagging)
+    warm_up_seconds: float = 120.0  # the start-up waits this long at most for the tagger's pipelines
     tag_schemes: str = ""  # comma-separated vocabularies the tagger uses (informea, ecolex, gemet); empty: all imported
     audit_file: str = ""  # default: audit.log in the store's state folder (one JSON line per write)
     rate_limit: float = 100.0  # requests per second per client (API token, else address); 0: off

@@ -150,6 +150,7 @@ class LearnedTagger:
         self.scale = np.array(data["scaler_scale"], dtype=float)
         self.threshold = float(data["threshold"])
         self.docs = [TrainingDoc(**d) for d in data["documents"]]
+        self.languages = set(data.get("languages") or {d.language for d in self.docs} or {"en"})
         self.stats = Statistics(Counter(data["prior"]), Counter(data["suggested"]), Counter(data["right"]))
         names = sorted(self.concepts)
         self._names = names
@@ -219,6 +220,8 @@ class LearnedTagger:
         return (self.others or self.tagger).pipeline(lang)
 
     def suggest(self, text: str, lang: str, title: str = "", limit: int = 20) -> list[Suggestion]:
+        if lang not in self.languages:  # trained on texts of other languages: the matcher alone
+            return (self.others or self.tagger).suggest(text, lang, title=title, limit=limit)
         if self.others is not None:  # one pass of the pipeline serves both: the model's vocabulary ranked alone, and all
             doc, title_chars = self.others.analyse(text, lang, title)
             lexical = self.others.rank_doc(doc, lang, title_chars, LEXICAL_POOL * 3, only=self.concepts)

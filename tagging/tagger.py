@@ -20,6 +20,7 @@ a concept gains part of the score of its matched narrower concepts). Scores are 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import threading
@@ -33,12 +34,13 @@ import numpy as np
 import spacy
 from spacy.attrs import LEMMA, ORTH
 from spacy.language import Language
-from spacy.lookups import load_lookups
 from spacy.matcher import PhraseMatcher
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
-TAGGER_VERSION = "1.1.0"
+log = logging.getLogger(__name__)
+
+TAGGER_VERSION = "1.2.0"
 KIND_WEIGHT = {"pref": 1.0, "alt": 0.85, "hidden": 0.7}
 # Spellings the Convention's texts use for a word thesaurus labels spell the other way: a label with
 # one is also matched with the other ("forest biodiversity" in "forest biological diversity").
@@ -72,6 +74,47 @@ class Suggestion:
         return asdict(self)
 
 
+_STOPS: dict[str, frozenset[str]] = {}
+
+
+def stop_words(lang: str) -> frozenset[str]:
+    """spaCy's stop words for ``lang``, read from its ``stop_words.py`` alone (importing the language
+    package would load its tokenizer exceptions too: seconds for French); empty when there is none."""
+    if lang not in _STOPS:
+        import importlib.util
+
+        import spacy as _spacy
+
+        path = Path(_spacy.__file__).parent / "lang" / lang / "stop_words.py"
+        words: frozenset[str] = frozenset()
+        if path.is_file():
+            spec = importlib.util.spec_from_file_location(f"_chmkg_stop_words_{lang}", path)
+            if spec and spec.loader:
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                words = frozenset(w.casefold() for w in getattr(module, "STOP_WORDS", ()))
+        _STOPS[lang] = words
+    return _STOPS[lang]
+
+
+_TABLES: dict[tuple[str, str], dict] = {}
+_TABLES_LOCK = threading.Lock()
+
+
+def lookup_table(lang: str, table: str) -> dict:
+    """A table of spacy-lookups-data as a plain dict, read once per process (spaCy's own Table hashes
+    every key again on load: seconds for the lemma tables of three languages)."""
+    with _TABLES_LOCK:
+        if (lang, table) not in _TABLES:
+            from spacy.util import load_language_data, registry
+
+            files = registry.lookups.get(lang) if lang in registry.lookups else {}
+            if table not in files:
+                raise ValueError(f"spacy-lookups-data has no {table} table for {lang!r}")
+            _TABLES[(lang, table)] = dict(load_language_data(files[table]))
+        return _TABLES[(lang, table)]
+
+
 @Language.factory("chmkg_lookup_lemmas", default_config={"table": "lemma_lookup"})
 def make_lookup_lemmas(nlp: Language, name: str, table: str) -> LookupLemmas:
     return LookupLemmas(nlp, table)
@@ -82,7 +125,7 @@ class LookupLemmas:
 
     def __init__(self, nlp: Language, table: str) -> None:
         self.vocab = nlp.vocab
-        self.table = load_lookups(nlp.lang, [table]).get_table(table)
+        self.table = lookup_table(nlp.lang, table)
         self._cache: dict[int, int] = {}
         self._lock = threading.Lock()
 
@@ -136,8 +179,11 @@ class ConceptTagger:
             if proc is self:
                 break
             before.append(proc)
+        stops = stop_words(nlp.lang)
         for entry in entries:
             if len(entry.label.strip()) < self.min_label_chars:
+                continue
+            if entry.label.strip().casefold() in stops:  # French GEMET "son" (sound) is also "his": never a subject
                 continue
             forms = [entry.label]
             words = entry.label.split()
@@ -216,7 +262,7 @@ def rarity_weight(lang: str, words: list[str]) -> float:
     """
     if lang not in _PROBS:
         try:
-            _PROBS[lang] = load_lookups(lang, ["lexeme_prob"]).get_table("lexeme_prob")
+            _PROBS[lang] = lookup_table(lang, "lexeme_prob")
         except (ValueError, KeyError):
             _PROBS[lang] = None
     probs = _PROBS[lang]
@@ -243,8 +289,21 @@ def create_simple_tokenizer():
     return make
 
 
+_LANGUAGES: dict[str, type[Language]] = {}
+
+
+def _language(lang: str) -> type[Language]:
+    """A bare Language class for ``lang``: the tagger brings its own tokenizer and lemma tables, so
+    spaCy's language modules (French tokenizer exceptions alone take seconds to import) are not needed."""
+    from spacy.language import BaseDefaults
+
+    if lang not in _LANGUAGES:
+        _LANGUAGES[lang] = type(f"Chmkg{lang.capitalize()}", (Language,), {"lang": lang, "Defaults": BaseDefaults})
+    return _LANGUAGES[lang]
+
+
 def build_pipeline(lang: str, entries: Iterable[LabelEntry]) -> Language:
-    nlp = spacy.blank(lang, config={"nlp": {"tokenizer": {"@tokenizers": "chmkg.simple_tokenizer.v1"}}})
+    nlp = _language(lang).from_config({"nlp": {"lang": lang, "tokenizer": {"@tokenizers": "chmkg.simple_tokenizer.v1"}}})
     nlp.max_length = 50_000_000
     nlp.add_pipe("chmkg_lookup_lemmas")
     tagger = nlp.add_pipe("chmkg_concept_tagger")
@@ -345,17 +404,55 @@ def rank(doc: Doc, vocab: Vocabulary, lang: str, title_chars: int = 0, limit: in
 class Tagger:
     """Pipelines per language over one :class:`Vocabulary`, built on first use (thread-safe)."""
 
-    def __init__(self, vocab: Vocabulary) -> None:
+    def __init__(self, vocab: Vocabulary, cache: Path | None = None, key: str = "") -> None:
+        """``cache``: a folder where the built label patterns are kept under ``key`` (which names the
+        vocabularies' state), so a restarted hub loads them instead of lemmatising every label again."""
         self.vocab = vocab
         self._nlp: dict[str, Language] = {}
         self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self.cache, self.key = (Path(cache), key) if cache is not None and key else (None, "")
 
     def pipeline(self, lang: str) -> Language:
-        with self._lock:
+        nlp = self._nlp.get(lang)
+        if nlp is not None:
+            return nlp
+        with self._lock:  # one lock per language: English is not kept waiting while French is built
+            lock = self._locks.setdefault(lang, threading.Lock())
+        with lock:
             nlp = self._nlp.get(lang)
             if nlp is None:
-                nlp = self._nlp[lang] = build_pipeline(lang, self.vocab.labels.get(lang, []))
+                nlp = self._nlp[lang] = self._cached(lang) or self._build(lang)
             return nlp
+
+    def _cached(self, lang: str) -> Language | None:
+        if self.cache is None:
+            return None
+        path = self.cache / f"{self.key}-{lang}.json"
+        if not path.is_file():
+            return None
+        try:
+            nlp = build_pipeline(lang, [])
+            nlp.get_pipe("chmkg_concept_tagger").from_bytes(path.read_bytes())
+            return nlp
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            log.info("tagger cache %s not used: %s", path, e)
+            return None
+
+    def _build(self, lang: str) -> Language:
+        nlp = build_pipeline(lang, self.vocab.labels.get(lang, []))
+        if self.cache is not None:
+            try:
+                self.cache.mkdir(parents=True, exist_ok=True)
+                for old in self.cache.glob(f"*-{lang}.json"):  # patterns of vocabularies as they were
+                    if not old.name.startswith(self.key + "-"):
+                        old.unlink(missing_ok=True)
+                tmp = self.cache / f"{self.key}-{lang}.json.tmp"
+                tmp.write_bytes(nlp.get_pipe("chmkg_concept_tagger").to_bytes())
+                tmp.replace(self.cache / f"{self.key}-{lang}.json")
+            except OSError as e:
+                log.info("tagger cache not written: %s", e)
+        return nlp
 
     def analyse(self, text: str, lang: str, title: str = "") -> tuple[Doc, int]:
         """The text (after its title, when the text does not start with it) through the pipeline, and

@@ -244,3 +244,36 @@ def test_annif_client_lists_projects_suggests_learns_and_gets_errors_as_annif_gi
         assert "tagger trained on 3 more documents" in audit
     finally:
         stop()
+
+
+def test_the_label_patterns_are_cached_per_vocabulary_state_and_a_broken_cache_is_rebuilt(tmp_path):
+    trainer, docs = _world()
+    vocab = trainer.tagger.vocab
+    cache = tmp_path / "cache"
+    first = Tagger(vocab, cache=cache, key="k1")
+    want = [(s.concept, s.score) for s in first.suggest("Wetland and migratory species", "en")]
+    written = cache / "k1-en.json"
+    assert written.is_file() and want
+    again = Tagger(vocab, cache=cache, key="k1")
+    assert [(s.concept, s.score) for s in again.suggest("Wetland and migratory species", "en")] == want
+    assert "wetland" in written.read_text()
+    written.write_text("{broken")
+    rebuilt = Tagger(vocab, cache=cache, key="k1")
+    assert [(s.concept, s.score) for s in rebuilt.suggest("Wetland and migratory species", "en")] == want
+    newer = Tagger(vocab, cache=cache, key="k2")  # the vocabularies changed: the old patterns go
+    newer.pipeline("en")
+    assert sorted(p.name for p in cache.iterdir()) == ["k2-en.json"]
+
+
+def test_labels_that_are_stop_words_of_their_language_never_match_and_the_model_keeps_to_its_languages():
+    vocab = Vocabulary({"fr": [LabelEntry(EX + "sound", "son"), LabelEntry(EX + "noise", "bruit")],
+                        "en": [LabelEntry(EX + "noise", "noise")]},
+                       {(EX + "sound", "fr"): "son", (EX + "noise", "fr"): "bruit", (EX + "noise", "en"): "noise"}, {})
+    found = [s.concept for s in Tagger(vocab).suggest("Son rapport sur le bruit des navires", "fr")]
+    assert found == [EX + "noise"]  # "son" (his) is a French stop word: GEMET's "son" (sound) is not suggested
+    trainer, docs = _world()
+    model = trainer.train(docs)
+    assert model.languages == {"en"}
+    # a French text: the English-trained model stands aside and the matcher answers alone
+    assert model.suggest("Coopération avec les autres conventions: rapport", "fr") == []
+    assert EX + "synergy" in [s.concept for s in model.suggest("Cooperation with other conventions: progress report 9", "en")]

@@ -95,6 +95,9 @@ def build(
             if seeds.is_dir():
                 results += _load_all(store, [lambda: read_seed_documents(seeds, store, s.base)], s, force)
             results.append(_derive_tracking(store, s))
+            from hub.service import prepare_tagger
+
+            prepare_tagger(store, s)  # the served hub then loads the tagger's label patterns instead of building them
         finally:
             store.close()
         return results

@@ -3,6 +3,7 @@ the one error model, and one router per concern (pages last: it dereferences eve
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -42,7 +43,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        hub.warm_up()  # the tagger's pipelines load in the background: the first submission does not wait
+        warming = hub.warm_up()  # the tagger's pipelines: loaded before the first request, so the first submission
+        # and every answer meanwhile run at full speed (bounded: past it, they finish in the background)
+        await asyncio.get_running_loop().run_in_executor(None, warming.join, settings.warm_up_seconds)
         warm_tracking(hub)  # so does the decision-tracking index
         scheduler.start()  # opt-in: harvest_schedule
         yield
