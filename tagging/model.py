@@ -358,13 +358,12 @@ def trainer_for(store: Store, graph: str, c: float = 1.0, k: int = 5, lang: str 
     return Trainer(Tagger(load_vocabulary(store, [graph])), texts, graph, c=c, k=k)
 
 
-def learn(store: Store, folder: Path, graph: str, documents: list[dict], lang: str, base_gold: Path | None = None) -> str:
+def learn(store: Store, folder: Path, graph: str, documents: list[dict], lang: str, base: list | None = None,
+          base_name: str = "") -> str:
     """Train the model again with ``documents`` (Annif's learn shape: ``{"text", "subjects": [{"uri",
-    "label"}]}``) added to what it learned before and to ``base_gold``; make it current; its version.
-
-    Every subject must be a concept of ``graph`` (by IRI, or by label); nothing changes otherwise."""
-    from tagging.evaluation import read_gold
-
+    "label"}]}``) added to what it learned before and to ``base`` (gold items, :func:`tagging.evaluation.read_gold`);
+    make it current; its version. Every subject must be a concept of ``graph`` (by IRI, or by label);
+    nothing changes otherwise."""
     trainer = trainer_for(store, graph)
     concepts = set(trainer.concept_texts)
     labels = label_index(trainer.tagger, concepts)
@@ -390,11 +389,11 @@ def learn(store: Store, folder: Path, graph: str, documents: list[dict], lang: s
                 if line.strip()] if learned_path.is_file() else []
     for n, d in enumerate(new, start=len(previous) + 1):
         d.id = f"learned-{n}"
-    base = training_docs(read_gold(base_gold), labels)[0] if base_gold and Path(base_gold).is_file() else []
-    docs = base + previous + new
+    base_docs = training_docs(base, labels)[0] if base else []
+    docs = base_docs + previous + new
     model = trainer.train(docs)
     card = {"trained": datetime.now(UTC).isoformat(timespec="seconds"),
-            "data": {"gold set": str(base_gold) if base else "none", "documents": len(docs),
+            "data": {"gold set": base_name or "none", "documents": len(docs),
                      "learned through the API": len(previous) + len(new), "vocabulary": graph},
             "parameters": {"model": "logistic regression (scikit-learn), balanced classes, standardised features",
                            "C": trainer.c, "threshold (inner 4-fold CV)": model.threshold, "features": ", ".join(FEATURES)},

@@ -161,9 +161,12 @@ def build_annif_router(hub: Hub) -> APIRouter:
             Minter(hub.settings.base).graph("thesaurus-informea")
         if graph not in hub.store.named_graphs():
             raise BadAnnifRequest(f"no vocabulary {graph} to learn with; import it first")
+        from tagging.evaluation import read_gold
+
         dev = Path(hub.settings.shared_data, "gold-tagging", "informea-leo", "cbd_decisions_informea_tags.dev.json")
+        base = read_gold(dev) if dev.is_file() else None
         with learn_lock:  # the next suggestion uses the new model: the hub's tagger follows the current model
-            version = learn_model(hub.store, folder, graph, docs, lang, dev)
+            version = learn_model(hub.store, folder, graph, docs, lang, base, str(dev) if base else "")
         append_audit(hub.settings.audit_path, who, f"tagger trained on {len(docs)} more documents → model {version}", "done")
 
     @router.post("/detect-language", summary="The language of a text among candidates")
