@@ -87,17 +87,22 @@ def test_submit_then_accept_and_reject_in_the_browser(live, page, tmp_path):  # 
     assert not page.errors
 
 
+def _submit_and_open_queue(page, live, path, text):  # noqa: F811
+    """Log in as the editor, submit ``text`` as the file ``path`` through the form, open the queue."""
+    _login(page, live, "eve", "a long editor password")
+    path.write_text(text, encoding="utf-8")
+    page.get_by_label("Document").set_input_files(str(path))
+    page.get_by_role("button", name="Submit", exact=True).click()
+    page.goto(live.url + "/review")
+
+
 def test_the_review_queue_works_without_javascript(live, browser, tmp_path):  # noqa: F811
     context = browser.new_context(locale="en-GB", java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     try:
-        _login(page, live, "eve", "a long editor password")
-        doc = tmp_path / "gender.txt"
-        doc.write_text("Gender plan of action\n\nThe gender plan of action and the budget of the Convention.", encoding="utf-8")
-        page.get_by_label("Document").set_input_files(str(doc))
-        page.get_by_role("button", name="Submit", exact=True).click()
-        page.goto(live.url + "/review")
+        _submit_and_open_queue(page, live, tmp_path / "gender.txt",
+                               "Gender plan of action\n\nThe gender plan of action and the budget of the Convention.")
         section = page.locator(".review-record", has_text="Gender plan of action")
         label = section.locator("tbody tr").first.locator("td").nth(2).inner_text()
         section.get_by_role("button", name=f"Accept {label}").click()  # posts the form: one commit, a page load
@@ -112,12 +117,7 @@ def test_the_review_queue_works_without_javascript(live, browser, tmp_path):  # 
 
 
 def test_a_forged_csrf_token_is_refused_and_changes_nothing(live, page, tmp_path):  # noqa: F811
-    _login(page, live, "eve", "a long editor password")
-    doc = tmp_path / "forest.txt"
-    doc.write_text("Forest biodiversity\n\nForest biodiversity and protected areas.", encoding="utf-8")
-    page.get_by_label("Document").set_input_files(str(doc))
-    page.get_by_role("button", name="Submit", exact=True).click()
-    page.goto(live.url + "/review")
+    _submit_and_open_queue(page, live, tmp_path / "forest.txt", "Forest biodiversity\n\nForest biodiversity and protected areas.")
     page.evaluate("document.querySelectorAll('input[name=csrf]').forEach(i => i.value = 'forged')")
     store = live.hub.store
     before = store.count()

@@ -125,7 +125,7 @@ def _plan_data(store: Store, changes: list[tuple[str, ox.NamedNode, list[tuple]]
     from writes.delta import validate_changes
 
     if any(g.value == meta_graph for _v, g, _t in changes):
-        raise ForbiddenWrite(f"the meta graph <{meta_graph}> is kept by the hub and cannot be updated; nothing was written")
+        raise ForbiddenWrite(f"the meta graph {meta_graph} is kept by the hub and cannot be updated; nothing was written")
     graphs = {g.value for _v, g, _t in changes}
     subjects = sorted({t[0].value for _v, _g, ts in changes for t in ts if isinstance(t[0], ox.NamedNode)})
     present = {(q[3].value, _line(q[:3])) for q in store.quads_touching(subjects) if q[3].value in graphs}
