@@ -139,10 +139,10 @@ PATTERNS: list[tuple[str, re.Pattern[str] | Anchored]] = [
     # UN document symbols first: decisions and recommendations inside them are read from the symbol
     ("document", re.compile(r"\b(?:UNEP/)?CBD(?:/[A-Za-z0-9][A-Za-z0-9\-]*(?:\.\d+)?)+")),
     # recommendation 4/2 of the Subsidiary Body on Implementation; SBSTTA recommendation 24/1; recommendation SBI-4/2
-    ("recommendation", re.compile(
+    ("recommendation", Anchored(r"(?i:recomm|recomend)", re.compile(
         r"\b(?:(?P<pre>SBSTTA|SBI|WGRI)\s+)?(?:[Rr]ecommendations?|[Rr]ecommandations?|[Rr]ecomendaci[oó]n(?:es)?)\s+"
         r"(?:(?P<body2>SBSTTA|SBI|WGRI)[- ])?(?P<sym>(?:[IVX]+|\d{1,2})/\d{1,3})"
-        rf"(?:\s+(?:of\s+the|de\s+l['’]|du|de\s+la|del)\s*(?P<body3>{_BODY}))?", re.IGNORECASE)),
+        rf"(?:\s+(?:of\s+the|de\s+l['’]|du|de\s+la|del)\s*(?P<body3>{_BODY}))?", re.IGNORECASE), 10, 400)),
     # paragraph 22 of annex I to decision X/2; paragraphe 22 de l'annexe à la décision X/2; párrafo 22 del anexo de la decisión X/2
     ("annex-paragraphs", Anchored(r"(?i:anne|anexo)", re.compile(
         rf"{_PARA_WORD}\s+(?P<paras>{_PARA_LIST})\s+(?:of\s+(?:the\s+)?|de\s+l['’]\s*|del\s+){_ANNEX}\s+"
