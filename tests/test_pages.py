@@ -9,6 +9,9 @@ import re
 import httpx
 import pytest
 import rdflib
+from hostile import hostile_iris
+
+from ontology import CHM
 
 # one IRI of every class the pages serve (path below the base)
 EXAMPLES = {
@@ -225,3 +228,27 @@ def test_lineage_and_link_kinds_are_in_the_page_language(live_hub):
     es = httpx.get(live_hub.url + "/decision/cop/15/16.html", params={"lang": "es"}).text
     assert "— rappelle →" in fr and "— recalls →" not in fr
     assert "— recuerda →" in es and "— recalls →" not in es
+
+
+def test_search_counts_pages_and_filters_by_type_and_puts_the_exact_label_first(live_hub):
+    url = f"{live_hub.url}/search"
+    first = httpx.get(url, params={"q": "decision", "format": "json", "size": 5})
+    total = int(first.headers["x-total-count"])
+    assert total > 10 and len(first.json()) == 5 and 'rel="next"' in first.headers["link"]
+    second = httpx.get(url, params={"q": "decision", "format": "json", "size": 5, "page": 2}).json()
+    assert not {h["iri"] for h in first.json()} & {h["iri"] for h in second}
+    decision_class = CHM.Decision
+    typed = httpx.get(url, params={"q": "decision", "format": "json", "size": 100, "type": decision_class})
+    assert 0 < int(typed.headers["x-total-count"]) <= total
+    assert all(decision_class in h["types"] for h in typed.json())
+    page = httpx.get(url, params={"q": "decision", "size": 5})
+    assert page.status_code == 200 and f"<strong>{total:,}</strong>" in page.text and 'rel="next"' in page.text
+    assert "type=" in page.text  # the facet links
+    article = httpx.get(url, params={"q": "Article 18", "format": "json"}).json()
+    assert article[0]["iri"] == live_hub.settings.base + "instrument/cbd/article/18"
+    for bad in ("x", "-1", "1e9"):
+        r = httpx.get(url, params={"q": "decision", "page": bad})
+        assert r.status_code in (200, 404)
+    for hostile in hostile_iris(decision_class):
+        r = httpx.get(url, params={"q": hostile, "type": hostile, "format": "json"})
+        assert r.status_code == 200 and r.headers["x-total-count"] == "0"  # the type is only compared, never queried

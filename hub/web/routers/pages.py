@@ -25,7 +25,7 @@ from hub.oai import shared_index
 from hub.web import feeds, i18n
 from hub.web.views import resource as views
 from hub.web.views.lineage_svg import lineage_svg
-from hub.web.views.search import SearchIndex
+from hub.web.views.search import MAX_HITS, SearchIndex
 from hub.service import Hub
 from hub.web import deps, errors, render as web
 from hub.web.render import lang_of, local_href
@@ -143,20 +143,46 @@ def build_pages(hub: Hub) -> APIRouter:
         return render(request, "home.html", classes=sorted(rows, key=lambda r: -r[1]), entry=entry)
 
     @router.get("/search", include_in_schema=False)
-    def search(request: Request, q: str = "") -> Response:
+    def search(request: Request, q: str = "", page: str = "1", size: str = "20", type: str = "") -> Response:  # noqa: A002
         lang = lang_of(request)
-        hits = index().search(q[:200], lang) if q.strip() else []
+        try:
+            page_n, size_n = max(1, int(page)), min(100, max(1, int(size)))
+        except ValueError:
+            return not_found(request, "page and size must be whole numbers")
+        found = index().search(q[:200], lang, limit=MAX_HITS) if q.strip() else []
+        types = index().types
+        facet: dict[str, int] = {}
+        for h in found:
+            for c in types.get(h.iri, ()):
+                facet[c] = facet.get(c, 0) + 1
+        if type:
+            found = [h for h in found if type in types.get(h.iri, ())]
+        total = len(found)
+        hits = found[(page_n - 1) * size_n: page_n * size_n]
         fmt = feeds.wanted(request)
         if fmt:
             stamps = shared_index(hub).by_iri
             return feeds.respond(request, fmt, f"{i18n.UI[lang]['search']}: {q[:200]}",
                                  [feeds.Entry(h.iri, h.label, page_href(h.iri), stamps[h.iri].datestamp if h.iri in stamps else "")
                                   for h in hits])
+        def link(**change) -> str:
+            params = {"q": q[:200], "type": type, "page": page_n, "size": size_n if size_n != 20 else "", **change}
+            return "/search?" + urlencode({k: v for k, v in params.items() if v not in ("", None, 1) or k == "q"})
+
+        headers = {"X-Total-Count": str(total)}
+        if page_n * size_n < total:
+            headers["Link"] = f'<{link(page=page_n + 1)}>; rel="next"'
         if request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", ""):
             from fastapi.responses import JSONResponse
 
-            return JSONResponse([{"iri": h.iri, "label": h.label, "score": h.score, "matched": h.matched, "page": page_href(h.iri)} for h in hits])
-        return render(request, "search.html", q=q, hits=hits, feeds=feeds.alternates(request) if q.strip() else [])
+            return JSONResponse([{"iri": h.iri, "label": h.label, "score": h.score, "matched": h.matched, "page": page_href(h.iri),
+                                  "types": sorted(types.get(h.iri, ()))} for h in hits], headers=headers)
+        facets = sorted(((c, _upper_first(i18n.term_label(c, lang)), n) for c, n in facet.items()), key=lambda f: (-f[2], f[1]))[:12]
+        response = render(request, "search.html", q=q, hits=hits, total=total, page=page_n, size=size_n, type=type,
+                          type_label=_upper_first(i18n.term_label(type, lang)) if type else "", facets=facets, link=link,
+                          first=(page_n - 1) * size_n + 1, feeds=feeds.alternates(request) if q.strip() else [])
+        response.headers.update(headers)
+        return response
 
     @router.get("/sitemap.xml", include_in_schema=False)
     def sitemap() -> Response:

@@ -14,10 +14,15 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
 from ontology import CHM, DCTERMS, ELI, SKOS
 from ontology.errors import SymbolError
 from ontology.symbols import parse_symbol
 from sparql.store import Store
+
+TYPES = "SELECT ?s ?c ?meta WHERE { GRAPH ?g { ?s a ?c } FILTER (isIRI(?s) && isIRI(?c) && ?g != ?meta) }"
+MAX_HITS = 1000  # hits counted and paged for one query
 
 FIELDS = {CHM.symbol: 5.0, CHM.meetingCode: 4.0, SKOS.prefLabel: 3.0, ELI.title: 2.0, DCTERMS.title: 2.0,
           SKOS.altLabel: 1.5, SKOS.hiddenLabel: 1.2, "http://www.w3.org/2000/01/rdf-schema#label": 2.0}
@@ -61,6 +66,11 @@ class SearchIndex:
             for t in set(tokens):
                 self.postings[t].add(i)
         self.vocabulary = sorted(self.postings)
+        self.types: dict[str, set[str]] = defaultdict(set)  # iri → classes (the type facet)
+        typed = store.select(TYPES, {"meta": ox.NamedNode(meta_graph)}, union=False)
+        for r in typed:
+            if r["s"].value in self.labels:
+                self.types[r["s"].value].add(r["c"].value)
 
     def label(self, iri: str, lang: str) -> str:
         labels = self.labels.get(iri, {})
@@ -80,6 +90,7 @@ class SearchIndex:
         return out
 
     def search(self, query: str, lang: str, limit: int = 20) -> list[Hit]:
+        """The best ``limit`` hits, best first (ties by label)."""
         scores: dict[str, float] = defaultdict(float)
         matched: dict[str, str] = {}
         try:
@@ -102,6 +113,8 @@ class SearchIndex:
             for i in common:
                 iri, text, weight, n = self.entries[i]
                 score = weight * (len(tokens) / max(n, len(tokens)))
+                if n == len(tokens) and normalise(text) == tokens:  # the label is the query: "Article 18" before 18.1
+                    score += 1.0
                 if score > by_entity.get(iri, 0):
                     by_entity[iri] = score
                     matched.setdefault(iri, text)
