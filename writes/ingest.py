@@ -90,11 +90,11 @@ def recorded_checksum(store: Store, graph: str, meta_graph: str) -> str | None:
 
 def _context(store: Store, staging: ox.Store, graph: str, meta_graph: str) -> list[str]:
     """Copy into ``staging`` what the shapes need from the rest of the store; return extra focus nodes."""
+    if not [g for g in store.named_graphs() if g not in (graph, meta_graph)] and not store.graph_exists(graph):
+        return []  # nothing else in the store: no context to bring
     subjects = {r[0].value for r in staging.query(f"SELECT DISTINCT ?s WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} FILTER isIRI(?s) }}")}
     objects = {r[0].value for r in staging.query(f"SELECT DISTINCT ?o WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} FILTER isIRI(?o) }}")}
     ctx: list[ox.Quad] = []
-    if not [g for g in store.named_graphs() if g not in (graph, meta_graph)] and not store.graph_exists(graph):
-        return []  # nothing else in the store: no context to bring
     ctx_graph = ox.NamedNode(CONTEXT)
     others = (graph, meta_graph)
 
