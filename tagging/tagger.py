@@ -40,7 +40,7 @@ from spacy.tokens import Doc
 
 log = logging.getLogger(__name__)
 
-TAGGER_VERSION = "1.2.0"
+TAGGER_VERSION = "1.2.1"
 KIND_WEIGHT = {"pref": 1.0, "alt": 0.85, "hidden": 0.7}
 # Spellings the Convention's texts use for a word thesaurus labels spell the other way: a label with
 # one is also matched with the other ("forest biodiversity" in "forest biological diversity").
@@ -97,6 +97,7 @@ def stop_words(lang: str) -> frozenset[str]:
     return _STOPS[lang]
 
 
+HYPHENS = frozenset({"-", "\u2010", "\u2011"})
 _TABLES: dict[tuple[str, str], dict] = {}
 _TABLES_LOCK = threading.Lock()
 
@@ -131,6 +132,8 @@ class LookupLemmas:
 
     def _lemma(self, orth: int) -> int:
         text = self.vocab.strings[orth].lower()
+        if text in HYPHENS:  # "clearing‑house" (a non-breaking hyphen, as Word writes it) is "clearing-house"
+            return self.vocab.strings.add("-")
         lemma = self.table.get(text, text)
         if isinstance(lemma, list):  # some tables list several lemmas for a form: take the first
             lemma = lemma[0] if lemma else text
@@ -189,6 +192,8 @@ class ConceptTagger:
             words = entry.label.split()
             if 1 < len(words) <= 3:  # "capacity building" is also written "capacity-building"
                 forms.append("-".join(words))
+            if re.search(r"\w-\w", entry.label):  # and "clearing-house" "clearing house"
+                forms.append(re.sub(r"(?<=\w)-(?=\w)", " ", entry.label))
             low = entry.label.casefold()
             for a, b in SPELLINGS.get(nlp.lang, ()):
                 for x, y in ((a, b), (b, a)):
@@ -274,7 +279,7 @@ def rarity_weight(lang: str, words: list[str]) -> float:
 
 _PREFIX = re.compile(r"""^[\(\[\{"'“‘«¿¡*•§#]""")
 _SUFFIX = re.compile(r"""(?:[\)\]\}"'”’».,;:!?%*]|['’]s)$""")
-_INFIX = re.compile(r"""(?<=\w)[-–—/](?=\w)|(?<=\w)[,;:](?=\w)|(?<=\b[cdjlmnstCDJLMNST])['’](?=\w)|(?<=\b[Qq]u)['’](?=\w)""")
+_INFIX = re.compile(r"""(?<=\w)[-‐‑–—/](?=\w)|(?<=\w)[,;:](?=\w)|(?<=\b[cdjlmnstCDJLMNST])['’](?=\w)|(?<=\b[Qq]u)['’](?=\w)""")
 
 
 @spacy.registry.tokenizers("chmkg.simple_tokenizer.v1")

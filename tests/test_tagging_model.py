@@ -277,3 +277,12 @@ def test_labels_that_are_stop_words_of_their_language_never_match_and_the_model_
     # a French text: the English-trained model stands aside and the matcher answers alone
     assert model.suggest("Coopération avec les autres conventions: rapport", "fr") == []
     assert EX + "synergy" in [s.concept for s in model.suggest("Cooperation with other conventions: progress report 9", "en")]
+
+
+def test_hyphens_of_every_kind_and_none_match_a_hyphenated_label():
+    vocab = Vocabulary({"en": [LabelEntry(EX + "chm", "clearing-house mechanism")]}, {(EX + "chm", "en"): "clearing-house mechanism"}, {})
+    tagger = Tagger(vocab)
+    for text in ("the Clearing\u2011House Mechanism", "the clearing\u2010house mechanism", "the clearing-house mechanism",
+                 "the clearing house mechanism"):
+        assert [s.concept for s in tagger.suggest(text, "en")] == [EX + "chm"], text
+    assert tagger.suggest("the clearing of houses", "en") == []
