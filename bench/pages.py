@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import signal
-import socket
 import statistics
-import os
 import subprocess
 import sys
 import tempfile
@@ -35,12 +32,6 @@ BASE = "http://bench.example.org/"
 DECISION = "decision/cop/50/7"
 SEARCHES = ["decision on biodiversity", "XX/7", "national report 12", "COP-50", "forest 10"]
 N = 300
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], p: float) -> float:
@@ -85,6 +76,7 @@ def raw_describe(store_path: str) -> list[float]:
 def main(sizes: list[int]) -> None:
     sys.path.insert(0, str(HERE))
     from generate import generate
+    from serving import served
 
     rows = []
     for n in sizes:
@@ -95,22 +87,7 @@ def main(sizes: list[int]) -> None:
             store = f"{tmp}/store"
             subprocess.run([str(BIN / "chmkg"), "--store", store, "--base", BASE, "load", str(data), "--graph", "bench"],
                            check=True, capture_output=True)
-            port = free_port()
-            proc = subprocess.Popen([str(BIN / "chmkg"), "--store", store, "--base", BASE, "serve", "--port", str(port),
-                                     "--no-build-if-missing"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    env={**os.environ, "CHMKG_RATE_LIMIT": "0"})  # one load generator is one client
-            url = f"http://127.0.0.1:{port}"
-            try:
-                deadline = time.monotonic() + 120
-                while True:  # bounded wait for the server
-                    try:
-                        if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        pass
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise SystemExit("the hub did not start")
-                    time.sleep(0.2)
+            with served(store, BASE, wait=120) as url:
                 with httpx.Client(base_url=url, timeout=60) as client:
                     t0 = time.perf_counter()
                     client.get("/search", params={"q": "warm"})  # builds the index once per write generation
@@ -124,12 +101,6 @@ def main(sizes: list[int]) -> None:
                     search = timed(client, search_urls)
                 page_rps = wrk_rps(url + page_urls[0])
                 search_rps = wrk_rps(url + search_urls[0])
-            finally:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
             describe = raw_describe(store)
             rows.append((triples, "decision page, first view (rendered)", first, None))
             rows.append((triples, "decision page, repeated (cached)", page, page_rps))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import start_live_hub
 from hostile import hostile_strings
@@ -66,9 +67,10 @@ def test_search_and_tracking_feeds(live):
 def test_an_entry_is_updated_when_its_graph_changes_and_the_rest_keep_their_dates(live):
     hub = live.hub
     before = {e.id: e.updated for e in feedparser.parse(get(live, "/records", format="atom").content).entries}
-    nt = (f"<{live.settings.base}record/feed-test> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://w3id.org/chmkg/ns#Record> .\n"
-          f"<{live.settings.base}record/feed-test> <http://purl.org/dc/terms/title> \"A new record\"@en .\n"
-          f"<{live.settings.base}record/feed-test> <http://purl.org/dc/terms/language> \"en\" .\n").encode()
+    rec = ox.NamedNode(live.settings.base + "record/feed-test")
+    nt = ox.serialize([ox.Triple(rec, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode("https://w3id.org/chmkg/ns#Record")),
+                       ox.Triple(rec, ox.NamedNode("http://purl.org/dc/terms/title"), ox.Literal("A new record", language="en")),
+                       ox.Triple(rec, ox.NamedNode("http://purl.org/dc/terms/language"), ox.Literal("en"))], format=ox.RdfFormat.N_TRIPLES)
     hub.write(lambda: ingest(hub.store, ParsedSource("feed-test", "test", "inline", checksum(nt), nt, "feed test"),
                              hub.settings.graph("feed-test"), hub.settings.meta_graph), "test", "feed test")
     after = {e.id: e.updated for e in feedparser.parse(get(live, "/records", format="atom").content).entries}

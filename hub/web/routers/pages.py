@@ -53,27 +53,37 @@ class IndexSpec:
 
 INDEXES = {
     spec.slug: spec for spec in (
-        IndexSpec("decisions", "decisions", f"?s a <{CHM.Decision}> .",
-                  {"date": f"?s <{ELI.date_document}>", "label": ""},
+        IndexSpec("decisions", "decisions", "?s a chm:Decision .",
+                  {"date": "?s eli:date_document", "label": ""},
                   {"meeting": PROV.wasGeneratedBy, "status": CHM.trackingStatus, "subject": DCTERMS.subject}),
-        IndexSpec("meetings", "meetings", f"?s a <{CHM.Meeting}> .",
-                  {"date": "?s <https://schema.org/startDate>", "label": ""}, {"body": PROV.wasAssociatedWith}),
-        IndexSpec("articles", "articles", f"?s a <{CHM.Article}> .", {"number": f"?s <{ELI.number}>", "label": ""}, {}),
+        IndexSpec("meetings", "meetings", "?s a chm:Meeting .",
+                  {"date": "?s schema:startDate", "label": ""}, {"body": PROV.wasAssociatedWith}),
+        IndexSpec("articles", "articles", "?s a chm:Article .", {"number": "?s eli:number", "label": ""}, {}),
         IndexSpec("targets", "targets_index",
-                  f"?s a <{SKOS.Concept}> ; <{SKOS.inScheme}> ?scheme . FILTER (STRENDS(STR(?scheme), \"-targets\"))",
+                  "?s a skos:Concept ; skos:inScheme ?scheme . FILTER (STRENDS(STR(?scheme), \"-targets\"))",
                   # by code first: Aichi and KMGBF apart, goals before targets, Target 2 before Target 10 (zero-padded codes)
-                  {"code": f"?s <{SKOS.notation}>", "label": ""}, {"scheme": SKOS.inScheme}),
-        IndexSpec("programmes", "programmes", f"?s a <{CHM.WorkProgramme}> .", {"label": ""}, {}),
-        IndexSpec("actors", "actors", "?s a <http://xmlns.com/foaf/0.1/Agent> .", {"label": ""}, {}),
-        IndexSpec("networks", "networks", f"?s a <{CHM.Network}> .", {"label": ""}, {}),
-        IndexSpec("records", "records", f"?s a <{CHM.Record}> .", {"label": ""},
+                  {"code": "?s skos:notation", "label": ""}, {"scheme": SKOS.inScheme}),
+        IndexSpec("programmes", "programmes", "?s a chm:WorkProgramme .", {"label": ""}, {}),
+        IndexSpec("actors", "actors", "?s a foaf:Agent .", {"label": ""}, {}),
+        IndexSpec("networks", "networks", "?s a chm:Network .", {"label": ""}, {}),
+        IndexSpec("records", "records", "?s a chm:Record .", {"label": ""},
                   {"type": DCTERMS.type, "country": CHM.country, "subject": DCTERMS.subject}),
-        IndexSpec("needs", "needs", f"?s a <{CHM.Need}> .", {"label": "", "date": f"?s <{DCTERMS.created}>"},
+        IndexSpec("needs", "needs", "?s a chm:Need .", {"label": "", "date": "?s dcterms:created"},
                   {"status": CHM.publicationStatus, "country": CHM.country, "support": CHM.supportKind, "subject": DCTERMS.subject}),
-        IndexSpec("offers", "offers", f"?s a <{CHM.Offer}> .", {"label": "", "date": f"?s <{DCTERMS.created}>"},
+        IndexSpec("offers", "offers", "?s a chm:Offer .", {"label": "", "date": "?s dcterms:created"},
                   {"status": CHM.publicationStatus, "region": CHM.region, "support": CHM.supportKind, "subject": DCTERMS.subject}),
     )
 }
+# the index queries: constant templates; the class pattern and sort path are the specs' constants,
+# every value from a request goes in through fill() as a typed term
+INDEX_COUNT = builder.prefixed("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { $where }")
+INDEX_PAGE = builder.prefixed(
+    "SELECT ?s (SAMPLE(COALESCE(?l1, ?l2, ?l3)) AS ?label) (SAMPLE(?key) AS ?key) WHERE { $where $sort "
+    "OPTIONAL { ?s skos:prefLabel ?l1 FILTER (lang(?l1) = $lang) } OPTIONAL { ?s skos:prefLabel ?l2 FILTER (lang(?l2) = \"en\") } "
+    "OPTIONAL { ?s skos:prefLabel|dcterms:title|eli:title ?l3 } } GROUP BY ?s ORDER BY $order ?s")
+INDEX_FACET = builder.prefixed("SELECT ?v (COUNT(DISTINCT ?s) AS ?n) WHERE { $where ?s $p ?v } GROUP BY ?v ORDER BY DESC(?n)")
+FILTER_PATTERN = "?s $p $v ."
+ORDERS = {"key": "?key", "label": "?label", "number": "xsd:integer(?key)"}
 
 
 def _upper_first(text: str) -> str:
@@ -171,7 +181,7 @@ def build_pages(hub: Hub) -> APIRouter:
 
         headers = {"X-Total-Count": str(total)}
         if page_n * size_n < total:
-            headers["Link"] = f'<{link(page=page_n + 1)}>; rel="next"'
+            headers["Link"] = '<%s>; rel="next"' % link(page=page_n + 1)
         if request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", ""):
             from fastapi.responses import JSONResponse
 
@@ -207,35 +217,28 @@ def build_pages(hub: Hub) -> APIRouter:
             value = request.query_params.get(name)
             if value:
                 try:
-                    patterns.append(f"?s <{pred}> {ox.NamedNode(value)} .")
+                    term: ox.NamedNode | ox.Literal = ox.NamedNode(value)
                 except ValueError:
-                    try:
-                        patterns.append(f"?s <{pred}> {ox.Literal(value)} .")
-                    except ValueError:
-                        continue
+                    term = ox.Literal(value)
+                patterns.append(builder.fill(FILTER_PATTERN, p=ox.NamedNode(pred), v=term))
                 active[name] = value
-        where = spec.where + " " + " ".join(patterns)
-        total = int(hub.store.select(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0]["n"].value)
+        where = builder.Fragment(spec.where + " " + " ".join(patterns))
+        total = int(hub.store.select(builder.fill(INDEX_COUNT, where=where))[0]["n"].value)
         pages = max(1, -(-total // PAGE_SIZE))
         if page < 1 or page > pages:
             return not_found(request, f"page {page} is out of range: {spec.slug} has {pages} page(s)")
         key = spec.sorts[sort]
-        sort_expr = f"OPTIONAL {{ {key} ?key }}" if key else ""
-        label_expr = (f"OPTIONAL {{ ?s <{SKOS.prefLabel}> ?l1 FILTER (lang(?l1) = \"{lang}\") }} "
-                      f"OPTIONAL {{ ?s <{SKOS.prefLabel}> ?l2 FILTER (lang(?l2) = \"en\") }} "
-                      f"OPTIONAL {{ ?s <{SKOS.prefLabel}>|<{DCTERMS.title}>|<{ELI.title}> ?l3 }}")
-        order_key = "?key" if key else "?label"
-        if sort == "number":
-            order_key = "xsd:integer(?key)"
-        order = f"DESC({order_key})" if desc else order_key
-        rows = hub.store.select(
-            f"PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> SELECT ?s (SAMPLE(COALESCE(?l1, ?l2, ?l3)) AS ?label) (SAMPLE(?key) AS ?key) "
-            f"WHERE {{ {where} {sort_expr} {label_expr} }} GROUP BY ?s ORDER BY {order} ?s LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}")
+        sort_expr = builder.Fragment("OPTIONAL { " + key + " ?key }" if key else "")
+        order_key = ORDERS["number"] if sort == "number" else ORDERS["key"] if key else ORDERS["label"]
+        order = builder.Fragment("DESC(" + order_key + ")" if desc else order_key)
+        _, rows = hub.store.select_table(builder.fill(INDEX_PAGE, where=where, sort=sort_expr, order=order, lang=ox.Literal(lang)),
+                                         limit=page * PAGE_SIZE)
+        rows = rows[(page - 1) * PAGE_SIZE:]
         items = [{"iri": r["s"].value, "label": r["label"].value if "label" in r else r["s"].value,
                   "key": r["key"].value if "key" in r else ""} for r in rows]
         facets = {}
         for name, pred in spec.filters.items():
-            fr = hub.store.select(f"SELECT ?v (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {spec.where} ?s <{pred}> ?v }} GROUP BY ?v ORDER BY DESC(?n) LIMIT 40")
+            _, fr = hub.store.select_table(builder.fill(INDEX_FACET, where=builder.Fragment(spec.where), p=ox.NamedNode(pred)), limit=40)
             labels = views._labels(hub.store, {r["v"].value for r in fr if isinstance(r["v"], ox.NamedNode)}, lang)
             facets[name] = [(r["v"].value, labels.get(r["v"].value, r["v"].value), int(r["n"].value)) for r in fr]
 

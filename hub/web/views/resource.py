@@ -20,6 +20,9 @@ from sparql.store import Store
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 LABEL_PREDICATES = (SKOS.prefLabel, RDFS_LABEL, ELI.title, DCTERMS.title)
 MAX_INCOMING = 200
+OUTGOING = "SELECT ?p ?o ?g ?node ?meta WHERE { GRAPH ?g { ?node ?p ?o } FILTER (?g != ?meta) }"
+INCOMING = "SELECT ?s ?p ?g ?node ?meta ?skip WHERE { GRAPH ?g { ?s ?p ?node } FILTER (?g != ?meta && ?p != ?skip) }"
+NO_PREDICATE = "urn:chmkg:no-predicate"  # ?skip when nothing is left out
 
 
 @dataclass
@@ -103,16 +106,14 @@ def _order(predicate: str) -> tuple[int, str]:
 
 
 def describe(store: Store, iri: str, lang: str, meta_graph: str) -> ResourceView | None:
-    node = str(ox.NamedNode(iri))  # validated IRI syntax, safe to place in the query text
-    out_rows = store.select(f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ {node} ?p ?o }} FILTER (?g != <{meta_graph}>) }}", union=False)
+    node, meta = ox.NamedNode(iri), ox.NamedNode(meta_graph)
+    out_rows = store.select(OUTGOING, {"node": node, "meta": meta}, union=False)
     # a decision's parts are its paragraph tree (decision_panels): not listed again as properties
     parts = any(r["p"].value == RDF.type and r["o"].value == CHM.Decision for r in out_rows)
-    skip_in = " && ?p != " + str(ox.NamedNode(ELI.is_part_of)) if parts else ""
+    skip = ox.NamedNode(ELI.is_part_of if parts else NO_PREDICATE)
     if parts:
         out_rows = [r for r in out_rows if r["p"].value not in (ELI.has_part, CHM.statusAssessment)]
-    in_rows = store.select(
-        f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p {node} }} FILTER (?g != <{meta_graph}>{skip_in}) }} LIMIT {MAX_INCOMING}",
-        union=False)
+    _, in_rows = store.select_table(INCOMING, {"node": node, "meta": meta, "skip": skip}, union=False, limit=MAX_INCOMING)
     if not out_rows and not in_rows:
         return None
     iris = {iri} | {r["o"].value for r in out_rows if isinstance(r["o"], ox.NamedNode)} | {r["s"].value for r in in_rows if isinstance(r["s"], ox.NamedNode)}
