@@ -48,6 +48,7 @@ def _summary(result: Any) -> str:
 
 WRITE_STAMP = "https://w3id.org/chmkg/ns#writeStamp"
 STALE_AFTER = 0.5  # seconds: derived values that take longer to build are rebuilt in the background
+STALE_WAIT = 2.0  # seconds a reader waits for that rebuild before it is served the previous value
 
 
 def append_audit(path: Path, who: str, what: str, outcome: str, detail: str = "") -> None:
@@ -171,7 +172,7 @@ class Hub:
         self._derived_lock = threading.Lock()
         self._key_locks: dict[str, threading.Lock] = {}
         self._build_seconds: dict[str, float] = {}
-        self._refreshing: set[str] = set()
+        self._refreshing: dict[str, threading.Event] = {}  # key → set when its background rebuild ends
 
     # -- writes ---------------------------------------------------------------------------
     def write(self, fn: Callable[[], T], who: str = "", what: str = "") -> T:
@@ -278,14 +279,16 @@ class Hub:
     def derived(self, key: str, compute: Callable[[], T], stale_ok: bool = False) -> T:
         """A value computed from the data, once per write generation (one lock per key, so a slow
         build does not hold up the others). With ``stale_ok``, a value whose last build took more
-        than ``STALE_AFTER`` seconds is served from the previous generation while a background
-        thread rebuilds it — a big search index does not stall every search after each write."""
+        than ``STALE_AFTER`` seconds is rebuilt by a background thread; a reader waits for it up to
+        ``STALE_WAIT`` seconds and is then served the previous generation's value — a big search
+        index does not stall every search after each write, and a small one is always current."""
         held = self._derived.get(key)
         if held and held[0] == self.generation:
             return held[1]
         if stale_ok and held is not None and self._build_seconds.get(key, 0.0) > STALE_AFTER:
-            self._refresh(key, compute)
-            return held[1]
+            self._refresh(key, compute).wait(STALE_WAIT)
+            fresh = self._derived.get(key)
+            return fresh[1] if fresh and fresh[0] == self.generation else held[1]
         with self._derived_lock:
             lock = self._key_locks.setdefault(key, threading.Lock())
         with lock:
@@ -301,11 +304,12 @@ class Hub:
         self._derived[key] = (generation, value)
         return value
 
-    def _refresh(self, key: str, compute: Callable[[], Any]) -> None:
+    def _refresh(self, key: str, compute: Callable[[], Any]) -> threading.Event:
+        """Start rebuilding ``key`` in the background (once); the event is set when it ends."""
         with self._derived_lock:
             if key in self._refreshing:
-                return
-            self._refreshing.add(key)
+                return self._refreshing[key]
+            done = self._refreshing[key] = threading.Event()
 
         def run() -> None:
             try:
@@ -314,9 +318,12 @@ class Hub:
             except Exception:  # noqa: BLE001 - the old value stays; the next request tries again
                 log.exception("rebuilding %s failed", key)
             finally:
-                self._refreshing.discard(key)
+                with self._derived_lock:
+                    self._refreshing.pop(key, None)
+                done.set()
 
         threading.Thread(target=run, name=f"refresh-{key}", daemon=True).start()
+        return done
 
     def stats(self) -> list[describe.GraphStats]:
         return self.derived("stats", lambda: describe.graph_stats(self.store, self.settings.meta_graph))

@@ -276,3 +276,34 @@ def test_a_full_disk_during_a_load_gives_a_clear_error_and_loses_nothing(tmp_pat
         assert s.count(BASE + "graph/first") == 200_000 and s.count(BASE + "graph/second") in (0, 200_000)
     finally:
         s.close()
+
+
+def test_a_slow_derived_value_follows_writes_and_a_very_slow_one_is_served_stale_meanwhile(tmp_path, monkeypatch):
+    import hub.service as service
+    from hub.service import Hub
+    from hub.settings import Settings
+
+    monkeypatch.setattr(service, "STALE_AFTER", -1.0)  # every build counts as slow: rebuilt in the background
+    hub = Hub(Settings(base=BASE, store_path=str(tmp_path / "store")), EmbeddedStore(tmp_path / "store"))
+    release = threading.Event()
+    builds: list[int] = []
+
+    def compute() -> int:
+        builds.append(hub.generation)
+        if len(builds) == 3:  # the third build hangs until released
+            release.wait(30)
+        return hub.generation
+
+    assert hub.derived("k", compute, stale_ok=True) == 0
+    hub.write(lambda: None)
+    assert hub.derived("k", compute, stale_ok=True) == 1  # a rebuild that ends within the wait is served
+    monkeypatch.setattr(service, "STALE_WAIT", 0.05)
+    hub.write(lambda: None)
+    assert hub.derived("k", compute, stale_ok=True) == 1  # still building: the previous value, not a stall
+    assert hub.derived("k", compute, stale_ok=True) == 1 and len(builds) == 3  # one rebuild at a time
+    release.set()
+    for _ in range(300):  # bounded: the background build lands
+        if hub._derived["k"][0] == 2:
+            break
+        time.sleep(0.01)
+    assert hub.derived("k", compute, stale_ok=True) == 2 and len(builds) == 3

@@ -117,7 +117,10 @@ def test_search_ranks_labels_and_follows_writes(live_hub):
     r = httpx.put(live_hub.url + "/gsp", params={"graph": "http://example.org/notes"}, headers={"content-type": "text/turtle", **live_hub.auth()},
                   content='<http://example.org/n> <http://www.w3.org/2004/02/skos/core#prefLabel> "Zygomorphic orchids"@en .'.encode())
     assert r.status_code == 201
-    hits = httpx.get(f"{live_hub.url}/search", params={"q": "zygomorphic", "format": "json"}).json()
+    for _ in range(40):  # bounded: a slow index build is served stale for up to STALE_WAIT while it rebuilds
+        hits = httpx.get(f"{live_hub.url}/search", params={"q": "zygomorphic", "format": "json"}).json()
+        if hits:
+            break
     assert [h["iri"] for h in hits] == ["http://example.org/n"]
     assert hits[0]["page"].startswith("/resource?iri=")
     external = httpx.get(live_hub.url + hits[0]["page"])
