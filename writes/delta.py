@@ -21,9 +21,26 @@ from sparql.builder import iri
 from sparql.store import EmbeddedStore, Store
 from writes.ingest import INVERSE_PATHS, NEW, SCOPE, FOCUS, CONTEXT
 
+_TYPE = b"<" + RDF.type.encode() + b"> "
+
+
 def _parse(lines: Iterable[bytes]) -> list[ox.Triple]:
     data = b"\n".join(lines)
-    return list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES)) if data.strip() else []
+    if not data.strip():
+        return []
+    parsed = ox.Store()  # one call into the parser, not one per triple: cheap beside busy threads
+    parsed.load(data, format=ox.RdfFormat.N_TRIPLES)
+    return [q.triple for q in parsed.quads_for_pattern(None, None, None, ox.DefaultGraph())]
+
+
+def _ends(line: bytes) -> tuple[str | None, str | None]:
+    """The subject and object IRIs of a canonical N-Triples line (None for blank nodes and literals)."""
+    if not line.startswith(b"<"):
+        return None, None
+    s_end = line.index(b"> ")
+    p_end = line.index(b"> ", s_end + 2)
+    obj = line[p_end + 2:].rstrip(b" .\n")
+    return line[1:s_end].decode(), obj[1:-1].decode() if obj.startswith(b"<") else None
 
 
 def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[bytes], removed: Iterable[bytes]) -> Report:
@@ -36,18 +53,28 @@ def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[by
 
 def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Iterable[bytes], Iterable[bytes]]]) -> Report:
     """:func:`validate_delta` for changes to several graphs at once: graph → (added lines, removed lines)."""
-    add: list[ox.Triple] = []
-    rem: set[tuple[ox.NamedNode, ox.Triple]] = set()
-    for graph, (added, removed) in changes.items():
-        add += [q.triple if isinstance(q, ox.Quad) else q for q in _parse(added)]
-        g = iri(graph)
-        rem |= {(g, q.triple if isinstance(q, ox.Quad) else q) for q in _parse(removed)}
     staging = ox.Store()
     new_graph, ctx_graph = ox.NamedNode(NEW), ox.NamedNode(CONTEXT)
-    staging.extend(ox.Quad(t.subject, t.predicate, t.object, new_graph) for t in add)
-    added_subjects = {t.subject.value for t in add if isinstance(t.subject, ox.NamedNode)}
+    rem: set[tuple[ox.NamedNode, ox.Triple]] = set()
+    added_subjects: set[str] = set()
+    objects: set[str] = set()
+    classes: set[str] = set()
+    for graph, (added, removed) in changes.items():
+        added = added if isinstance(added, list) else list(added)
+        data = b"\n".join(added)
+        if data.strip():
+            staging.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=new_graph)
+        for line in added:
+            s, o = _ends(line)
+            if s:
+                added_subjects.add(s)
+            if o:
+                objects.add(o)
+                if _TYPE in line:
+                    classes.add(o)
+        g = iri(graph)
+        rem |= {(g, t) for t in _parse(removed)}
     removed_subjects = {t.subject.value for _g, t in rem if isinstance(t.subject, ox.NamedNode)}
-    objects = {t.object.value for t in add if isinstance(t.object, ox.NamedNode)}
     nodes = sorted(added_subjects | removed_subjects | objects)
     ctx: list[ox.Quad] = []
 
@@ -79,9 +106,11 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     staging.extend(ctx)
     focus, scope = ox.NamedNode(FOCUS), ox.NamedNode(SCOPE)
     marker = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
-    staging.extend(ox.Quad(ox.NamedNode(s), focus, marker, scope) for s in sorted(added_subjects | removed_subjects | extra_focus))
-    classes = {q.object.value for q in staging.quads_for_pattern(None, ox.NamedNode(RDF.type), None)
-               if isinstance(q.object, ox.NamedNode)}
+    staging.extend([ox.Quad(ox.NamedNode(s), focus, marker, scope) for s in sorted(added_subjects | removed_subjects | extra_focus)])
+    # the classes present, from what went into staging (reading the staging store back one triple at a
+    # time costs a GIL hand-over per triple while other threads run)
+    type_ = ox.NamedNode(RDF.type)
+    classes |= {q.object.value for q in ctx if q.predicate == type_ and isinstance(q.object, ox.NamedNode)}
     report = validate_store(EmbeddedStore.wrap(staging), scope_graph=SCOPE, classes=classes)
     report.focus_nodes = len(added_subjects | removed_subjects | extra_focus)
     return report
