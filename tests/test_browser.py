@@ -92,6 +92,41 @@ def test_lineage_svg_nodes_are_links(live, page):
     assert page.url.endswith(".html") and page.errors == []
 
 
+@pytest.mark.parametrize("width", [1280, 375])
+def test_the_whole_lineage_fits_its_box_centred_on_the_decision_and_is_keyboard_reachable(live, browser, width):
+    context = browser.new_context(locale="en-GB", viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(live.url + "/decision/cop/15/16.html?depth=all")
+        figure = page.locator("figure.lineage-figure").bounding_box()
+        svg = page.locator("svg.lineage").bounding_box()
+        assert svg["width"] <= figure["width"] + 1  # scaled into its box, not cut
+        current = page.locator("svg.lineage a[aria-current='page'] rect").bounding_box()
+        assert svg["x"] - 1 <= current["x"] and current["x"] + current["width"] <= svg["x"] + svg["width"] + 1
+        middle = svg["x"] + svg["width"] / 2
+        assert abs(current["x"] + current["width"] / 2 - middle) < svg["width"] * 0.1  # the decision is the centre column
+        # the depth control and the picture's nodes are reached with the keyboard
+        page.locator(".lineage-depth a").first.focus()
+        for _ in range(40):  # bounded: tab until focus enters the picture
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement && document.activeElement.closest('svg.lineage') !== null"):
+                break
+        assert page.evaluate("document.activeElement.closest('svg.lineage') !== null")
+        target = page.evaluate("document.activeElement.closest('a').getAttribute('href')")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert page.url == live.url + target
+        # the depth control works without a script: depth 1 shows fewer links than all
+        page.goto(live.url + "/decision/cop/15/16.html?depth=all")
+        everything = page.locator(".lineage-levels a").count()
+        page.locator(".lineage-depth a", has_text="1").first.click()
+        page.wait_for_url("**depth=1**")
+        assert 0 < page.locator(".lineage-levels a").count() < everything
+    finally:
+        context.close()
+
+
 def test_tracking_dashboard_cell_leads_to_its_decisions_and_a_decision_filters_its_paragraphs(live, page):
     page.goto(live.url + "/tracking")
     cell = page.locator("table.tracking").first.locator("tbody tr", has_text="COP-10").locator("td a").first

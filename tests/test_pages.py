@@ -3,6 +3,9 @@ pages, search, languages, and bad input (hostile IRIs, markup in labels, unknown
 
 from __future__ import annotations
 
+import csv
+import io
+
 import json
 import re
 
@@ -229,8 +232,8 @@ def test_targets_are_in_natural_order_with_aichi_and_kmgbf_apart(live_hub):
 def test_lineage_and_link_kinds_are_in_the_page_language(live_hub):
     fr = httpx.get(live_hub.url + "/decision/cop/15/16.html", params={"lang": "fr"}).text
     es = httpx.get(live_hub.url + "/decision/cop/15/16.html", params={"lang": "es"}).text
-    assert "— rappelle →" in fr and "— recalls →" not in fr
-    assert "— recuerda →" in es and "— recalls →" not in es
+    assert "rappelle →" in fr and "recalls →" not in fr and ">rappelle</text>" in fr  # the list and the picture
+    assert "recuerda →" in es and "recalls →" not in es and "Profundidad" in es
 
 
 def test_search_counts_pages_and_filters_by_type_and_puts_the_exact_label_first(live_hub):
@@ -255,3 +258,51 @@ def test_search_counts_pages_and_filters_by_type_and_puts_the_exact_label_first(
     for hostile in hostile_iris(decision_class):
         r = httpx.get(url, params={"q": hostile, "type": hostile, "format": "json"})
         assert r.status_code == 200 and r.headers["x-total-count"] == "0"  # the type is only compared, never queried
+
+
+def test_lineage_depth_reaches_the_whole_chain_and_the_list_groups_by_distance(live_hub):
+    url = f"{live_hub.url}/decision/cop/15/16.html"
+    near = httpx.get(url, params={"depth": "1"}).text
+    whole = httpx.get(url, params={"depth": "all"}).text
+    first = 'href="/decision/cop/1/3.html"'
+    assert first not in near and first in whole  # the chain back to the first decision of the line
+    assert 'href="/instrument/cbd/article/18.html"' in whole or 'href="/instrument/cbd/article/18/para/3.html"' in whole
+    assert "The chain goes on" in near and "The chain goes on" not in whole
+    assert 'aria-current="true">1<' in near and 'aria-current="true">all<' in whole
+    # grouped by distance; the decision's own title is not repeated on every row
+    assert "1 link away" in whole and "2 links away" in whole
+    title = re.search(r"<h1>(.*?)</h1>", whole, re.S).group(1).strip()
+    lists = whole[whole.index('class="lineage-panel"'):whole.index("</section>", whole.index('class="lineage-panel"'))]
+    assert lists.count(title) <= 1
+    # the picture: a viewBox and no fixed size, the decision marked, a legend of the kinds shown
+    svg = re.search(r"<svg[^>]*>", whole).group(0)
+    assert "viewBox" in svg and 'height="' not in svg
+    assert 'aria-current="page"' in whole and 'class="legend"' in whole
+    assert httpx.get(url, params={"depth": "x<script>"}).status_code == 200  # a bad depth is the default, not an error
+
+
+def test_lineage_downloads_as_csv_and_json(live_hub):
+    iri = live_hub.settings.base + "decision/cop/15/16"
+    r = httpx.get(f"{live_hub.url}/lineage.csv", params={"iri": iri, "depth": "all"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'attachment; filename="lineage-decision-cop-15-16.csv"' == r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert {row["direction"] for row in rows} >= {"builds on"} and all(row["link"] for row in rows)
+    assert any(row["target"].endswith("/decision/cop/1/3") for row in rows)
+    j = httpx.get(f"{live_hub.url}/lineage.json", params={"iri": iri, "depth": "1"}).json()
+    assert j["decision"] == iri and j["depth"] == 1 and j["more"]["builds_on"] is True
+    assert {e["distance"] for e in j["builds_on"]} == {1}
+    page = httpx.get(f"{live_hub.url}/decision/cop/15/16.html").text
+    assert "/lineage.csv?iri=" in page and "/lineage.json?iri=" in page and "download" in page
+
+
+@pytest.mark.parametrize("value", ["", "not an iri", "http://x/> } ; DROP ALL ; #", "javascript:alert(1)", "<script>", "http://example.org/none"])
+def test_lineage_download_refuses_hostile_iris_and_changes_nothing(live_hub, value):
+    before = httpx.get(f"{live_hub.url}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                       headers={"accept": "application/sparql-results+json"}).json()
+    for ext in ("csv", "json", "xml"):
+        r = httpx.get(f"{live_hub.url}/lineage.{ext}", params={"iri": value, "depth": "all"})
+        assert r.status_code == 404 and "<script>" not in r.text
+    after = httpx.get(f"{live_hub.url}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                      headers={"accept": "application/sparql-results+json"}).json()
+    assert before == after

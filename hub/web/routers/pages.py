@@ -11,7 +11,11 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
@@ -24,7 +28,7 @@ from fastapi.responses import RedirectResponse, Response
 from hub.oai import shared_index
 from hub.web import feeds, i18n
 from hub.web.views import resource as views
-from hub.web.views.lineage_svg import lineage_svg
+from hub.web.views.lineage_svg import KIND_COLOURS, lineage_svg
 from hub.web.views.search import MAX_HITS, SearchIndex
 from hub.service import Hub
 from hub.web import deps, errors, render as web
@@ -331,7 +335,7 @@ def build_pages(hub: Hub) -> APIRouter:
         # a page for a signed-in user shows the user and a CSRF token: its own ETag, never shared
         personal = media == "text/html" and ident.who is not None
         viewer = f"|{ident.who.name}|{ident.csrf}" if personal and ident.who else ""
-        headers, fresh = cache_headers(request, f"{iri}|{media}|{lang}{viewer}")
+        headers, fresh = cache_headers(request, f"{iri}|{media}|{lang}|{request.url.query}{viewer}")
         headers["Link"] = alternates(iri, doc_base)
         headers["Vary"] = "Accept, Accept-Language, Cookie"
         if fresh:
@@ -360,13 +364,53 @@ def build_pages(hub: Hub) -> APIRouter:
             panel(hub.store, view, lang)
         svg = ""
         if view.kind == "decision" and (view.extra.get("up") or view.extra.get("down")):
-            svg = lineage_svg(iri, view.label, view.extra["up"], view.extra["down"], i18n.UI[lang]["lineage_picture"] + ": " + view.label, page_href)
+            ui = i18n.UI[lang]
+            svg = lineage_svg(iri, view.label, view.extra["up"], view.extra["down"], ui["lineage_picture"] + ": " + view.label, page_href,
+                              kind_label=lambda kind: ui.get("k_" + kind, kind))
+        kinds = {e.kind for e in view.extra.get("up", []) + view.extra.get("down", [])}
         formats = [(ext, f"{doc_base}.{ext}") for ext in SUFFIXES if ext != "html"]
-        response = render(request, "resource.html", view=view, svg=svg, formats=formats)
+        response = render(request, "resource.html", view=view, svg=svg, formats=formats,
+                          lineage_colours=[(k, c) for k, c in KIND_COLOURS.items() if k in kinds])
         response.headers.update(headers)
         if generation == hub.generation and not personal:
             hub.cache.put(key, response.body)
         return response
+
+    @router.get("/lineage.{ext}", include_in_schema=False)
+    def lineage_download(request: Request, ext: str, iri: str = "", depth: str = "") -> Response:
+        """A decision's lineage both ways as a download: CSV (one row per link) or JSON."""
+        if ext not in ("csv", "json"):
+            return not_found(request, "a lineage download is lineage.csv or lineage.json")
+        try:
+            ox.NamedNode(iri)
+        except ValueError:
+            return not_found(request, "iri must be the IRI of a decision")
+        if not described(iri):
+            return not_found(request, f"no resource {iri}")
+        lang = lang_of(request)
+        d = views.lineage_depth(depth)
+        up, up_more = views.lineage(hub.store, iri, lang, upward=True, depth=d)
+        down, down_more = views.lineage(hub.store, iri, lang, upward=False, depth=d)
+        local = iri[len(base):] if iri.startswith(base) else "resource"
+        filename = "lineage-" + ("-".join(part for part in re.split(r"[^A-Za-z0-9]+", local) if part) or "resource") + "." + ext
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+        fields = ("direction", "distance", "source", "source_label", "link", "target", "target_label")
+        rows = [("builds on", e) for e in up] + [("built on by", e) for e in down]
+        if ext == "csv":
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(fields)
+            for direction, e in rows:
+                writer.writerow((direction, e.distance, e.source, e.source_label, e.kind, e.target, e.target_label))
+            return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+        def edge(e: views.Edge) -> dict:
+            return {"distance": e.distance, "source": e.source, "source_label": e.source_label, "link": e.kind,
+                    "target": e.target, "target_label": e.target_label}
+
+        body = {"decision": iri, "depth": d if d is not None else "all", "builds_on": [edge(e) for e in up],
+                "built_on_by": [edge(e) for e in down], "more": {"builds_on": up_more, "built_on_by": down_more}}
+        return Response(json.dumps(body, ensure_ascii=False, indent=1), media_type="application/json", headers=headers)
 
     @router.get("/resource", include_in_schema=False)
     def external(request: Request, iri: str = "") -> Response:

@@ -55,6 +55,7 @@ class Edge:
     kind: str
     target: str
     target_label: str
+    distance: int = 1  # links between the decision and this edge's far end
 
 
 @dataclass
@@ -207,41 +208,71 @@ def schema_org(view: ResourceView, types: set[str], grouped: dict[str, list[Valu
 
 LINKS = {ELI.cites: "recalls", ELI.amends: "amends", DCTERMS.replaces: "supersedes", ELI.repeals: "retires",
          ELI.based_on: "based on", ELI.implements: "implements"}
-LINEAGE_DEPTH = 4
-LINEAGE_EDGES = 120
+LINEAGE_DEPTHS = (1, 2, 3, 4, 6)  # the page's depth control, and "all"
+LINEAGE_DEFAULT = 3
+LINEAGE_EDGES = 400  # however deep: a page never lists more edges than this
 
 
-def lineage(store: Store, iri: str, lang: str, upward: bool) -> tuple[list[Edge], bool]:
-    """The lineage around a decision, level by level: at most LINEAGE_DEPTH links away and
-    LINEAGE_EDGES edges, so a page stays small however long the chain (the saved queries
-    lineage-up and lineage-down give the whole transitive closure). Returns (edges, cut)."""
-    links = ", ".join(f"<{p}>" for p in LINKS)
-    frontier, seen, edges, cut = {iri}, {iri}, [], False
-    for _ in range(LINEAGE_DEPTH):
-        if not frontier:
+def lineage_depth(value: str | None) -> int | None:
+    """The ``depth`` parameter: a whole number of links (1 … 50), ``all`` (None), else the default."""
+    if value == "all":
+        return None
+    try:
+        return max(1, min(50, int(value or "")))
+    except ValueError:
+        return LINEAGE_DEFAULT
+
+
+def lineage(store: Store, iri: str, lang: str, upward: bool, depth: int | None = LINEAGE_DEFAULT) -> tuple[list[Edge], bool]:
+    """The lineage around a decision, level by level, ``depth`` links away (None: the whole chain,
+    to the first decision and the Convention's articles) and at most LINEAGE_EDGES edges. Each
+    level is one index lookup per node (no query text). Returns (edges, more): whether the chain
+    goes on beyond what was returned."""
+    predicates = tuple(LINKS)
+    frontier, seen, edges, level = [iri], {iri}, [], 0
+    more = False
+
+    def step(nodes: list[str]) -> list[tuple[str, str, str]]:
+        found = {(s.value, p.value, o.value) for s, p, o, _g in store.quads_touching(nodes, as_object=not upward, predicates=predicates)
+                 if isinstance(s, ox.NamedNode) and isinstance(o, ox.NamedNode)}
+        return sorted(found)
+
+    while frontier:
+        if depth is not None and level >= depth:
+            more = bool(step(frontier))
             break
-        if upward:
-            union = _union_of_constants(sorted(frontier), f"?s ?link ?target FILTER (?link IN ({links}))")
-            query = f"SELECT (?s AS ?source) ?link ?target WHERE {{ {union} }} ORDER BY ?source ?target LIMIT {LINEAGE_EDGES + 1}"
-        else:
-            union = " UNION ".join(f"{{ ?source ?link {ox.NamedNode(n)} FILTER (?link IN ({links})) BIND({ox.NamedNode(n)} AS ?target) }}"
-                                   for n in sorted(frontier))
-            query = f"SELECT ?source ?link ?target WHERE {{ {union} }} ORDER BY ?source ?target LIMIT {LINEAGE_EDGES + 1}"
-        rows = store.select(query)
-        frontier = set()
-        for r in rows:
+        level += 1
+        following: list[str] = []
+        for s, p, o in step(frontier):
             if len(edges) >= LINEAGE_EDGES:
-                cut = True
+                more = True
                 break
-            edges.append((r["source"].value, LINKS[r["link"].value], r["target"].value))
-            nxt = r["target"].value if upward else r["source"].value
-            if nxt not in seen:
-                seen.add(nxt)
-                frontier.add(nxt)
-        if cut:
+            edges.append((s, LINKS[p], o, level))
+            far = o if upward else s
+            if far not in seen:
+                seen.add(far)
+                following.append(far)
+        if more:
             break
+        frontier = following
     labels = _labels(store, {e[0] for e in edges} | {e[2] for e in edges}, lang)
-    return [Edge(s, labels.get(s, s), k, t, labels.get(t, t)) for s, k, t in edges], cut or bool(frontier)
+    return [Edge(s, labels.get(s, s), k, t, labels.get(t, t), d) for s, k, t, d in edges], more
+
+
+def lineage_levels(edges: list[Edge], upward: bool) -> list[tuple[int, list[tuple[str, str, list[Edge]]]]]:
+    """The list view: by distance, then by the node nearer the decision (named once), its links."""
+    levels: dict[int, dict[str, list[Edge]]] = {}
+    for e in edges:
+        near = e.source if upward else e.target
+        levels.setdefault(e.distance, {}).setdefault(near, []).append(e)
+    out = []
+    for d in sorted(levels):
+        groups = []
+        for near, group in levels[d].items():
+            label = group[0].source_label if upward else group[0].target_label
+            groups.append((near, label, group))
+        out.append((d, groups))
+    return out
 
 
 def decision_panels(store: Store, view: ResourceView, lang: str) -> None:
@@ -250,8 +281,12 @@ def decision_panels(store: Store, view: ResourceView, lang: str) -> None:
     from hub.tracking import STATUSES, elements_of
 
     iri = view.iri
-    view.extra["up"], view.extra["up_cut"] = lineage(store, iri, lang, upward=True)
-    view.extra["down"], view.extra["down_cut"] = lineage(store, iri, lang, upward=False)
+    depth = lineage_depth(view.extra.get("params", {}).get("depth"))
+    view.extra["depth"], view.extra["depths"] = depth, LINEAGE_DEPTHS
+    view.extra["up"], view.extra["up_cut"] = lineage(store, iri, lang, upward=True, depth=depth)
+    view.extra["down"], view.extra["down_cut"] = lineage(store, iri, lang, upward=False, depth=depth)
+    view.extra["up_levels"] = lineage_levels(view.extra["up"], upward=True)
+    view.extra["down_levels"] = lineage_levels(view.extra["down"], upward=False)
     base = iri.split("decision/", 1)[0]
     symbol = next((v.text for g in view.groups if g.predicate == CHM.symbol for v in g.values), view.label)
     view.extra["symbol"] = symbol
