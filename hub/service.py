@@ -173,6 +173,7 @@ class Hub:
         self._key_locks: dict[str, threading.Lock] = {}
         self._build_seconds: dict[str, float] = {}
         self._refreshing: dict[str, threading.Event] = {}  # key → set when its background rebuild ends
+        self._followed = ""  # a reader's last seen writer generation ("": its first request reopens, to be sure)
 
     # -- writes ---------------------------------------------------------------------------
     def write(self, fn: Callable[[], T], who: str = "", what: str = "") -> T:
@@ -187,8 +188,35 @@ class Hub:
             self.generation += 1
             self.cache.clear()
             self._mark_write()
+            if self.settings.role == "writer":  # before the write is acknowledged: the readers' next look sees it
+                self._publish_generation()
             self.audit(who, what, "done", _summary(result))
             return result
+
+    # -- reader processes (chmkg serve --workers N) -------------------------------------------
+    def _publish_generation(self) -> None:
+        path = self.settings.generation_path
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(f"{os.getpid()}:{self.generation}:{time.time_ns()}")
+        os.replace(tmp, path)  # atomic: a reader reads the old value or the new one
+
+    def follow_writer(self) -> bool:
+        """In a reader process: when the writer's generation moved, reopen the read-only view and empty
+        the caches (a stat per request; a reopen only after a write). True when it moved."""
+        try:
+            mark = self.settings.generation_path.read_text()
+        except FileNotFoundError:
+            mark = ""
+        if mark == self._followed:
+            return False
+        with self._sync_lock:
+            if mark == self._followed:
+                return False
+            self.store.reopen()
+            self.generation += 1
+            self.cache.clear()
+            self._followed = mark
+        return True
 
     # -- several processes over one store ---------------------------------------------------
     def _mark_write(self) -> None:

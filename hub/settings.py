@@ -54,6 +54,9 @@ class Settings:
     admin_email: str = "chm-hub-admin@example.org"
     widget_origins: str = "*"  # who may frame /widget/… (CSP frame-ancestors): "https://chm.example.org https://…", "*" or "'none'"  # the contact OAI-PMH Identify gives harvesters
     sync_interval: float = -1.0  # seconds between looks for writes by other hub processes; -1: 1 s over a remote store, off embedded
+    workers: int = 1  # chmkg serve: reader processes over an embedded store (beside one writer); 1: one process does all
+    role: str = "single"  # set by chmkg serve --workers: "writer" (internal port) or "reader" (public port)
+    writer_url: str = ""  # a reader's writer, e.g. http://127.0.0.1:41234 (set by chmkg serve)
 
     @property
     def meta_graph(self) -> str:
@@ -101,6 +104,11 @@ class Settings:
     @property
     def harvest_state_path(self) -> Path:
         return self.state_path / "harvest.sqlite"
+
+    @property
+    def generation_path(self) -> Path:
+        """The writer's generation (a counter it moves before acknowledging a write); readers follow it."""
+        return self.state_path / "generation"
 
     def harvest_schedule_map(self) -> dict[str, float]:
         """``harvest_schedule`` as {source: seconds}."""

@@ -67,13 +67,34 @@ _BLOCKING = {"ORDER", "GROUP", "HAVING", "COUNT", "SUM", "AVG", "MIN", "MAX", "S
 _PATH_PUNCT = {"+", "/", "|", "^", "?", "!"}
 
 
+def _graph_block(toks: list[Token]) -> list[Token] | None:
+    """``… WHERE { GRAPH ?g { <s> … } }``: the tokens with the one GRAPH block unwrapped, else None."""
+    graphs = [i for i, t in enumerate(toks) if t.kind == "word" and t.upper == "GRAPH"]
+    if len(graphs) != 1:
+        return None
+    i = graphs[0]
+    if (i < 1 or toks[i - 1].text != "{" or i + 2 >= len(toks) or toks[i + 1].kind not in ("var", "iri")
+            or toks[i + 2].text != "{"):
+        return None
+    rest = toks[i + 3:]
+    closes = [j for j, t in enumerate(rest) if t.kind == "punct" and t.text == "}"]
+    # the GRAPH block must be the whole group: its "}" directly followed by the group's "}"
+    if len(closes) < 2 or closes[1] != closes[0] + 1:
+        return None
+    return toks[:i] + rest[:closes[0]] + rest[closes[0] + 1:]
+
+
 def is_cheap(toks: list[Token]) -> bool:
     """A lookup: one query form, no blocking operator or property path, at most three triple
-    patterns, and the first pattern's subject a constant IRI. Such a query streams from an index
-    lookup, so it can run inline without a worker thread."""
+    patterns, and the first pattern's subject a constant IRI — also inside one ``GRAPH ?g { … }``
+    block that is the whole group. Such a query streams from an index lookup, so it can run inline
+    without a worker thread."""
     forms = [t for t in toks if t.kind == "word" and t.upper in QUERY_FORMS]
     if len(forms) != 1:
         return False
+    unwrapped = _graph_block(toks)
+    if unwrapped is not None:
+        toks = unwrapped
     stars = 0
     for t in toks:
         if t.kind == "word" and t.upper in _BLOCKING:

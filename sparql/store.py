@@ -470,6 +470,40 @@ class EmbeddedStore(Store):
         del self._store
 
 
+class ReadOnlyStore(EmbeddedStore):
+    """A read-only view of an embedded store that a writer process holds open (``Store.read_only``):
+    it sees what was committed when it was opened, and :meth:`reopen` moves it to the present."""
+
+    mode = "embedded"
+    read_only = True
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self._store = ox.Store.read_only(str(path))
+        except OSError as e:
+            raise StoreUnavailable(f"cannot open the store at {path} read-only: {e}") from e
+
+    def reopen(self) -> None:
+        fresh = ox.Store.read_only(str(self.path))  # queries running on the old view finish on it
+        with self._lock:
+            self._store = fresh
+
+    def update(self, update: str) -> None:
+        raise StoreUnavailable("this process reads only; writes go to the writer process")
+
+    def _load_fresh(self, graph: str, data: bytes, fmt: ox.RdfFormat) -> None:
+        raise StoreUnavailable("this process reads only; writes go to the writer process")
+
+    def recover(self, meta_graph: str) -> list[str]:
+        return []
+
+    def close(self) -> None:
+        with self._lock:
+            self._store = None  # type: ignore[assignment]
+
+
 class RemoteStore(Store):
     """A remote SPARQL 1.1 Query + Update endpoint (``oxigraph serve``, Fuseki, GraphDB …).
 

@@ -24,6 +24,13 @@ def test_form_update_and_services_ignore_strings_and_comments():
     ("SELECT * WHERE { <http://x/a> ?p ?o } ORDER BY ?o", False),
     ("SELECT * WHERE { <http://x/a> ?p ?o { SELECT * WHERE { ?x ?y ?z } } }", False),  # subquery
     ("SELECT * WHERE { <http://x/a> ?p ?o . ?o ?q ?r . ?r ?s ?t . ?t ?u ?v }", False),  # too many patterns
+    ("SELECT ?g ?p ?o WHERE { GRAPH ?g { <http://x/a> ?p ?o } }", True),  # a lookup in any named graph
+    ("SELECT ?p ?o WHERE { GRAPH <http://x/g> { <http://x/a> ?p ?o } }", True),
+    ("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", False),  # unbound subject: a scan
+    ("SELECT * WHERE { GRAPH ?g { <http://x/a> ?p ?o } ?o ?q ?r }", False),  # a join outside the block
+    ("SELECT * WHERE { GRAPH ?g { <http://x/a> ?p ?o } GRAPH ?h { <http://x/b> ?p ?o } }", False),
+    ("SELECT * WHERE { GRAPH ?g { <http://x/a> ?p ?o { SELECT * WHERE { ?x ?y ?z } } } }", False),
+    ("SELECT * WHERE { GRAPH ?g { <http://x/a> ?p ?o } } ORDER BY ?o", False),
 ])
 def test_only_bound_subject_lookups_run_inline(query, cheap):
     assert lexer.analyse(query).cheap is cheap

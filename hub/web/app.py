@@ -17,7 +17,8 @@ from hub.service import Hub
 from hub.settings import Settings, open_configured_store
 from hub.web import errors
 from hub.web.deps import verified_name
-from hub.web.middleware import RateLimit, SecurityHeaders, SyncGeneration
+from hub.web.middleware import RateLimit, ReaderRouting, SecurityHeaders, SyncGeneration
+from sparql.store import ReadOnlyStore
 from hub.web.routers import queries as named_queries
 from hub.web.routers.accounts import build_accounts_router
 from hub.web.routers.admin import build_admin_router
@@ -37,19 +38,23 @@ def create_app(settings: Settings) -> FastAPI:
     # Queries run in worker threads that release the GIL inside oxigraph; a short switch interval
     # keeps the event loop and those threads from waiting 5 ms on each other (the GIL convoy).
     sys.setswitchinterval(0.0001)
-    store = open_configured_store(settings)
+    reader = settings.role == "reader"  # chmkg serve --workers N: reads here, the rest to the writer process
+    store = ReadOnlyStore(settings.store_path) if reader else open_configured_store(settings)
     hub = Hub(settings, store)
-    scheduler = Scheduler(settings, store, write=lambda fn: hub.write(fn, who="scheduler", what="harvest batch"))
+    scheduler = None if reader else Scheduler(settings, store, write=lambda fn: hub.write(fn, who="scheduler", what="harvest batch"))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        warming = hub.warm_up()  # the tagger's pipelines: loaded before the first request, so the first submission
-        # and every answer meanwhile run at full speed (bounded: past it, they finish in the background)
-        await asyncio.get_running_loop().run_in_executor(None, warming.join, settings.warm_up_seconds)
+        if not reader:  # a reader never tags: submissions go to the writer
+            warming = hub.warm_up()  # the tagger's pipelines: loaded before the first request, so the first submission
+            # and every answer meanwhile run at full speed (bounded: past it, they finish in the background)
+            await asyncio.get_running_loop().run_in_executor(None, warming.join, settings.warm_up_seconds)
         warm_tracking(hub)  # so does the decision-tracking index
-        scheduler.start()  # opt-in: harvest_schedule
+        if scheduler:
+            scheduler.start()  # opt-in: harvest_schedule
         yield
-        scheduler.stop()
+        if scheduler:
+            scheduler.stop()
         hub.close()
 
     app = FastAPI(title="CHM Knowledge Hub", lifespan=lifespan)
@@ -63,6 +68,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(CachedQueries, hub=hub)  # cached GET /sparql answers skip routing
     app.add_middleware(SyncGeneration, hub=hub)  # writes by other processes empty the caches first
+    if reader:
+        app.add_middleware(ReaderRouting, hub=hub, writer_url=settings.writer_url)
     app.add_middleware(RateLimit, rate=settings.rate_limit, burst=settings.rate_burst,
                        verify=lambda scope: verified_name(hub, scope))
     app.add_middleware(SecurityHeaders)  # outermost: every answer carries them

@@ -123,3 +123,110 @@ class SyncGeneration:
 
             await asyncio.get_running_loop().run_in_executor(None, self.hub.sync)
         return await self.app(scope, receive, send)
+
+
+# -- reader processes (chmkg serve --workers N) ---------------------------------------------------
+
+READS = {"GET", "HEAD", "OPTIONS"}
+# reads that still belong to the writer: they write files (dumps), need the tagger, or are the admin's
+WRITER_PATHS = ("/dumps", "/catalog", "/admin", "/api/tag", "/v1/", "/api/documents", "/submit", "/review", "/api/review")
+HOP = {b"host", b"connection", b"keep-alive", b"transfer-encoding", b"te", b"upgrade", b"proxy-connection", b"content-length"}
+
+
+async def _body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes):
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _is_query(scope, body: bytes) -> bool:
+    """A POST to /sparql that queries (``application/sparql-query``, or a form with ``query`` and no ``update``)."""
+    from urllib.parse import parse_qs
+
+    headers = dict(scope["headers"])
+    kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if kind == b"application/sparql-query":
+        return True
+    if kind == b"application/x-www-form-urlencoded":
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        return "query" in form and "update" not in form
+    return False
+
+
+class ReaderRouting:
+    """In a reader process: reads are answered here, over a read-only view of the store that follows
+    the writer's generation (so an acknowledged write is seen by the next read in any process);
+    everything else — writes, uploads, tagging, the admin's pages — goes to the writer process."""
+
+    def __init__(self, app, hub, writer_url: str) -> None:
+        import httpx
+
+        self.app = app
+        self.hub = hub
+        self.client = httpx.AsyncClient(base_url=writer_url, timeout=httpx.Timeout(600.0, connect=10.0))
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope["path"], scope["method"]
+        body = None
+        local = method in READS and not path.startswith(WRITER_PATHS)
+        if not local and method == "POST" and path == "/sparql":
+            body = await _body(receive)
+            local = _is_query(scope, body)
+            receive = _replay(body)
+        if local:
+            self.hub.follow_writer()
+            return await self.app(scope, receive, send)
+        if body is None:
+            body = await _body(receive)
+        await self._forward(scope, body, send)
+        self.hub.follow_writer()  # this process's next read sees what it just passed on
+
+    async def _forward(self, scope, body: bytes, send) -> None:
+        import httpx
+
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP]
+        client = scope.get("client")
+        if client:
+            headers.append((b"x-forwarded-for", client[0].encode()))
+        target = scope.get("raw_path") or scope["path"].encode()
+        if scope.get("query_string"):
+            target += b"?" + scope["query_string"]
+        try:
+            request = self.client.build_request(scope["method"], target.decode("latin-1"), headers=headers, content=body)
+            response = await self.client.send(request, stream=True)
+        except httpx.HTTPError as e:
+            detail = json.dumps({"type": "about:blank", "title": "ServiceUnavailable", "status": 503, "code": "E206",
+                                 "detail": f"the writer process is not answering ({type(e).__name__}); nothing was written"}).encode()
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/problem+json"), (b"retry-after", b"5"), (b"content-length", str(len(detail)).encode())]})
+            await send({"type": "http.response.body", "body": detail})
+            return
+        try:
+            raw = [(k, v) for k, v in response.headers.raw if k.lower() not in HOP or k.lower() == b"content-length"]
+            await send({"type": "http.response.start", "status": response.status_code, "headers": raw})
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await response.aclose()

@@ -28,7 +28,10 @@ def healthz(request: Request, hub: Hub = Depends(get_hub)) -> dict:
     for run in status["runs"]:
         last.setdefault(run["source"], {"status": run["status"], "started": run["started"], "ended": run["ended"]})
     scheduler = getattr(request.app.state, "scheduler", None)
-    return {"status": "ok", "mode": store.mode, "graphs": len(store.named_graphs()), "generation": hub.generation,
+    import os
+
+    return {"status": "ok", "mode": store.mode, "role": hub.settings.role, "pid": os.getpid(),
+            "graphs": len(store.named_graphs()), "generation": hub.generation,
             "running_queries": hub.running, "cached_results": len(hub.cache),
             "harvest": {"schedule": scheduler.status() if scheduler else {}, "last_runs": last,
                         "quarantined": len(status["quarantine"]), "records": status["records"]}}
