@@ -306,3 +306,21 @@ def test_lineage_download_refuses_hostile_iris_and_changes_nothing(live_hub, val
     after = httpx.get(f"{live_hub.url}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
                       headers={"accept": "application/sparql-results+json"}).json()
     assert before == after
+
+
+def _crumbs(page: str) -> list[str]:
+    nav = re.search(r'<nav aria-label="[^"]*" class="crumbs">(.*?)</nav>', page, re.S).group(1)
+    return re.findall(r'href="([^"]+)"', nav)
+
+
+def test_breadcrumbs_lead_from_the_hub_through_the_index_and_the_parents(live_hub):
+    decision = httpx.get(f"{live_hub.url}/decision/cop/15/16.html").text
+    trail = _crumbs(decision)
+    assert trail[:2] == ["/", "/decisions"] and any("/meeting" in href for href in trail[2:])
+    element = re.search(r'href="(/decision/cop/15/16/[^"]+\.html)"', decision).group(1)  # one of its paragraphs
+    assert "/decision/cop/15/16.html" in _crumbs(httpx.get(live_hub.url + element).text)
+    para = httpx.get(f"{live_hub.url}/instrument/cbd/article/18/para/3.html").text
+    assert _crumbs(para) == ["/", "/instrument/cbd.html", "/instrument/cbd/article/18.html"]  # the Convention, the article
+    assert 'aria-current="page">' in para
+    fr = httpx.get(f"{live_hub.url}/instrument/cbd/article/18/para/3.html", params={"lang": "fr"}).text
+    assert 'aria-label="Vous êtes ici"' in fr

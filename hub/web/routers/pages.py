@@ -359,6 +359,7 @@ def build_pages(hub: Hub) -> APIRouter:
         if view is None:
             return not_found(request, f"no resource {iri}")
         panel = views.PANELS.get(view.kind)
+        view.extra["crumbs"] = views.breadcrumbs(hub.store, view, lang)
         view.extra["params"] = {k: v[:300] for k, v in request.query_params.items()}
         if panel:
             panel(hub.store, view, lang)

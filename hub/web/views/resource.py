@@ -275,6 +275,49 @@ def lineage_levels(edges: list[Edge], upward: bool) -> list[tuple[int, list[tupl
     return out
 
 
+# -- breadcrumbs -----------------------------------------------------------------------------
+
+# the class index a thing belongs to (the first that matches), as (class, path, UI key)
+CRUMB_INDEXES = ((CHM.Decision, "/decisions", "decisions"), (CHM.Meeting, "/meetings", "meetings"),
+                 (CHM.Article, "/articles", "articles"), (CHM.WorkProgramme, "/programmes", "programmes"),
+                 (CHM.Network, "/networks", "networks"), (CHM.Record, "/records", "records"), (CHM.Need, "/needs", "needs"),
+                 (CHM.Offer, "/offers", "offers"), ("http://xmlns.com/foaf/0.1/Agent", "/actors", "actors"),
+                 (SKOS.Concept, "/thesaurus", "thesaurus"))
+PARENT_LINKS = (ELI.is_part_of, DCTERMS.isPartOf, SKOS.broader)
+CRUMB_DEPTH = 8
+
+
+def breadcrumbs(store: Store, view: ResourceView, lang: str) -> list[tuple[str, str]]:
+    """The trail above a page: its class index, then (for a decision) its meeting, then its parents
+    — a paragraph's decision and sections, an article paragraph's article, a concept's broader
+    concepts — nearest last. Pairs of (IRI or path, label; a UI key for the index); each step is an
+    index lookup (no query text)."""
+    chain: list[str] = []
+    node, seen = view.iri, {view.iri}
+    for _ in range(CRUMB_DEPTH):
+        parent = next((o.value for _s, _p, o, _g in store.quads_touching([node], predicates=PARENT_LINKS)
+                       if isinstance(o, ox.NamedNode) and o.value not in seen), None)
+        if parent is None:
+            break
+        chain.append(parent)
+        seen.add(parent)
+        node = parent
+    top = chain[-1] if chain else view.iri
+    top_types = {o.value for _s, _p, o, _g in store.quads_touching([top], predicates=(RDF.type,)) if isinstance(o, ox.NamedNode)}
+    trail: list[tuple[str, str]] = []
+    index = next(((path, key) for cls, path, key in CRUMB_INDEXES if cls in top_types), None)
+    if index:
+        trail.append((index[0], "ui:" + index[1]))
+    if CHM.Decision in top_types:
+        meeting = next((o.value for _s, _p, o, _g in store.quads_touching([top], predicates=(PROV.wasGeneratedBy,))
+                        if isinstance(o, ox.NamedNode)), None)
+        if meeting:
+            chain.append(meeting)
+    labels = _labels(store, set(chain), lang)
+    trail += [(iri, labels.get(iri, iri.rsplit("/", 1)[-1])) for iri in reversed(chain)]
+    return trail
+
+
 def decision_panels(store: Store, view: ResourceView, lang: str) -> None:
     """Lineage both ways, and the decision as a paragraph tree: each element with its acts, the
     actors addressed, deadlines, status and why, filtered by ``act``, ``actor`` and ``status``."""
