@@ -324,3 +324,24 @@ def test_breadcrumbs_lead_from_the_hub_through_the_index_and_the_parents(live_hu
     assert 'aria-current="page">' in para
     fr = httpx.get(f"{live_hub.url}/instrument/cbd/article/18/para/3.html", params={"lang": "fr"}).text
     assert 'aria-label="Vous êtes ici"' in fr
+
+
+def test_search_facets_by_meeting_status_subject_and_target_narrow_and_count(live_hub):
+    url = f"{live_hub.url}/search"
+    page = httpx.get(url, params={"q": "clearing-house"})
+    assert page.status_code == 200 and "facet-title" in page.text and "Meeting" in page.text
+    everything = int(page.headers["x-total-count"])
+    meeting = re.search(r'href="/search\?[^"]*meeting=([^"&]+)[^"]*">([^<]+)</a> \((\d+)\)', page.text)
+    assert meeting, "a meeting facet with a count"
+    from urllib.parse import unquote
+
+    chosen = unquote(meeting.group(1))
+    narrowed = httpx.get(url, params={"q": "clearing-house", "meeting": chosen, "format": "json"})
+    assert int(narrowed.headers["x-total-count"]) == int(meeting.group(3)) < everything
+    # the choice shows as current, with a way back to any meeting
+    again = httpx.get(url, params={"q": "clearing-house", "meeting": chosen}).text
+    assert 'aria-current="true">' in again and ">any</a>" in again
+    # a hostile or unknown value finds nothing and changes nothing
+    for value in ("http://x/> } DROP ALL", "<script>alert(1)</script>"):
+        r = httpx.get(url, params={"q": "clearing-house", "status": value})
+        assert r.status_code == 200 and r.headers["x-total-count"] == "0" and "<script>alert(1)" not in r.text

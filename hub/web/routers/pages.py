@@ -29,7 +29,7 @@ from hub.oai import shared_index
 from hub.web import feeds, i18n
 from hub.web.views import resource as views
 from hub.web.views.lineage_svg import KIND_COLOURS, lineage_svg
-from hub.web.views.search import MAX_HITS, SearchIndex
+from hub.web.views.search import FACET_NAMES, MAX_HITS, SearchIndex
 from hub.service import Hub
 from hub.web import deps, errors, render as web
 from hub.web.render import lang_of, local_href
@@ -163,14 +163,34 @@ def build_pages(hub: Hub) -> APIRouter:
             page_n, size_n = max(1, int(page)), min(100, max(1, int(size)))
         except ValueError:
             return not_found(request, "page and size must be whole numbers")
-        found = index().search(q[:200], lang, limit=MAX_HITS) if q.strip() else []
-        types = index().types
+        idx = index()
+        found = idx.search(q[:200], lang, limit=MAX_HITS) if q.strip() else []
+        types = idx.types
+        chosen = {name: request.query_params.get(name, "")[:500] for name in FACET_NAMES}
+        chosen = {k: v for k, v in chosen.items() if v}
+        # every facet counts the hits the other choices leave (so a choice can be changed, not only narrowed)
+        def keep(h, skip: str = "") -> bool:
+            if type and skip != "type" and type not in types.get(h.iri, ()):
+                return False
+            values = idx.facets.get(h.iri, {})
+            return all(v in values.get(k, ()) for k, v in chosen.items() if k != skip)
+
         facet: dict[str, int] = {}
         for h in found:
-            for c in types.get(h.iri, ()):
-                facet[c] = facet.get(c, 0) + 1
-        if type:
-            found = [h for h in found if type in types.get(h.iri, ())]
+            if keep(h, "type"):
+                for c in types.get(h.iri, ()):
+                    facet[c] = facet.get(c, 0) + 1
+        more_facets = []
+        for name in FACET_NAMES:
+            counts: dict[str, int] = {}
+            for h in found:
+                if keep(h, name):
+                    for v in idx.facets.get(h.iri, {}).get(name, ()):
+                        counts[v] = counts.get(v, 0) + 1
+            if counts:
+                top = sorted(counts.items(), key=lambda kv: (-kv[1], idx.label(kv[0], lang)))[:10]
+                more_facets.append((name, [(v, idx.label(v, lang), n) for v, n in top]))
+        found = [h for h in found if keep(h)]
         total = len(found)
         hits = found[(page_n - 1) * size_n: page_n * size_n]
         fmt = feeds.wanted(request)
@@ -180,7 +200,7 @@ def build_pages(hub: Hub) -> APIRouter:
                                  [feeds.Entry(h.iri, h.label, page_href(h.iri), stamps[h.iri].datestamp if h.iri in stamps else "")
                                   for h in hits])
         def link(**change) -> str:
-            params = {"q": q[:200], "type": type, "page": page_n, "size": size_n if size_n != 20 else "", **change}
+            params = {"q": q[:200], "type": type, **chosen, "page": page_n, "size": size_n if size_n != 20 else "", **change}
             return "/search?" + urlencode({k: v for k, v in params.items() if v not in ("", None, 1) or k == "q"})
 
         headers = {"X-Total-Count": str(total)}
@@ -194,6 +214,7 @@ def build_pages(hub: Hub) -> APIRouter:
         facets = sorted(((c, _upper_first(i18n.term_label(c, lang)), n) for c, n in facet.items()), key=lambda f: (-f[2], f[1]))[:12]
         response = render(request, "search.html", q=q, hits=hits, total=total, page=page_n, size=size_n, type=type,
                           type_label=_upper_first(i18n.term_label(type, lang)) if type else "", facets=facets, link=link,
+                          more_facets=more_facets, chosen=chosen,
                           first=(page_n - 1) * size_n + 1, feeds=feeds.alternates(request) if q.strip() else [])
         response.headers.update(headers)
         return response

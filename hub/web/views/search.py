@@ -16,12 +16,18 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ontology import CHM, DCTERMS, ELI, SKOS
+from ontology import CHM, DCTERMS, ELI, PROV, SKOS
 from ontology.errors import SymbolError
 from ontology.symbols import parse_symbol
 from sparql.store import Store
 
 TYPES = "SELECT ?s ?c ?meta WHERE { GRAPH ?g { ?s a ?c } FILTER (isIRI(?s) && isIRI(?c) && ?g != ?meta) }"
+FACET_VALUES = "SELECT ?s ?v ?p ?meta WHERE { GRAPH ?g { ?s ?p ?v } FILTER (isIRI(?s) && isIRI(?v) && ?g != ?meta) }"
+TARGET_CONCEPTS = ("SELECT DISTINCT ?c WHERE { GRAPH ?g { ?c <http://www.w3.org/2004/02/skos/core#inScheme> ?scheme } "
+                   "FILTER (STRENDS(STR(?scheme), \"-targets\")) }")
+# the search's facets beside the type: name → predicate (targets are the subjects in a targets scheme)
+FACETS = {"meeting": PROV.wasGeneratedBy, "status": CHM.trackingStatus, "subject": DCTERMS.subject}
+FACET_NAMES = ("meeting", "status", "subject", "target")
 MAX_HITS = 1000  # hits counted and paged for one query
 
 FIELDS = {CHM.symbol: 5.0, CHM.meetingCode: 4.0, SKOS.prefLabel: 3.0, ELI.title: 2.0, DCTERMS.title: 2.0,
@@ -71,6 +77,14 @@ class SearchIndex:
         for r in typed:
             if r["s"].value in self.labels:
                 self.types[r["s"].value].add(r["c"].value)
+        # facet values of the things that can be found: iri → facet → values
+        self.facets: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        targets = {r["c"].value for r in store.select(TARGET_CONCEPTS, union=False)}
+        for name, pred in FACETS.items():
+            for r in store.select(FACET_VALUES, {"p": ox.NamedNode(pred), "meta": ox.NamedNode(meta_graph)}, union=False):
+                iri, value = r["s"].value, r["v"].value
+                if iri in self.labels:
+                    self.facets[iri]["target" if name == "subject" and value in targets else name].add(value)
 
     def label(self, iri: str, lang: str) -> str:
         labels = self.labels.get(iri, {})
