@@ -149,7 +149,8 @@ def test_tracking_dashboard_cell_leads_to_its_decisions_and_a_decision_filters_i
 
 
 @pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/tracking", "/tracking/decisions?meeting=COP-15", "/needs", "/search?q=clearing-house",
-                                  "/instrument/cbd/article/18.html", "/work-programme/chm-wp-2024-2030.html", "/nothing-here"])
+                                  "/instrument/cbd/article/18.html", "/work-programme/chm-wp-2024-2030.html", "/meeting/cop/10.html",
+                                  "/nothing-here"])
 def test_main_templates_pass_axe(live, page, path):
     from axe_playwright_python.sync_playwright import Axe
 
@@ -187,7 +188,8 @@ def test_query_editor_runs_a_saved_query_without_the_network(live, page):
     assert missing == [] and page.errors == [], missing
 
 
-@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/tracking", "/targets", "/needs"])
+@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/tracking", "/targets", "/needs", "/meeting/cop/10.html",
+                                  "/search?q=clearing-house"])
 def test_pages_do_not_overflow_sideways_on_a_phone(live, browser, path):
     context = browser.new_context(locale="en-GB", viewport={"width": 375, "height": 800})
     pg = context.new_page()

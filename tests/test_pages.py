@@ -345,3 +345,14 @@ def test_search_facets_by_meeting_status_subject_and_target_narrow_and_count(liv
     for value in ("http://x/> } DROP ALL", "<script>alert(1)</script>"):
         r = httpx.get(url, params={"q": "clearing-house", "status": value})
         assert r.status_code == 200 and r.headers["x-total-count"] == "0" and "<script>alert(1)" not in r.text
+
+
+def test_a_meeting_page_shows_where_and_when_and_its_decisions_in_number_order_with_status(live_hub):
+    page = httpx.get(f"{live_hub.url}/meeting/cop/10.html").text
+    assert "Nagoya" in page and 'datetime="2010-10-' in page
+    table = page[page.index('id="mdecisions"'):page.index("</table>", page.index('id="mdecisions"'))]
+    symbols = re.findall(r'<a href="/decision/cop/10/(\d+)\.html">X/\1</a>', table)
+    assert len(symbols) > 10 and [int(n) for n in symbols] == sorted(int(n) for n in symbols)  # 10/2 before 10/10
+    assert 'class="status status-' in table and "<td>Decision X/" not in table  # the symbol is not repeated in the title
+    fr = httpx.get(f"{live_hub.url}/meeting/cop/10.html", params={"lang": "fr"}).text
+    assert "Décisions de cette réunion" in fr and "Lieu" in fr

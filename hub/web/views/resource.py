@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from hub.web.i18n import pick, term_label
 from ontology import CHM, DCTERMS, ELI, OWL, PROV, RDF, SCHEMA, SKOS
-from sparql import queries
+from sparql import builder, queries
 from sparql.store import Store
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -166,6 +166,8 @@ def _kind(types: set[str], grouped: dict) -> str:
         return "decision"
     if CHM.Article in types:
         return "article"
+    if CHM.Meeting in types:
+        return "meeting"
     if CHM.WorkProgramme in types:
         return "programme"
     if "http://xmlns.com/foaf/0.1/Agent" in types or "http://www.w3.org/ns/org#Organization" in types:
@@ -403,6 +405,43 @@ def programme_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["actions"] = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
 
 
+MEETING_DECISIONS = builder.prefixed(
+    "SELECT ?d ?symbol ?number ?status WHERE { ?d prov:wasGeneratedBy $meeting ; chm:symbol ?symbol . "
+    "OPTIONAL { ?d chm:decisionNumber ?number } OPTIONAL { ?d chm:currentStatus ?status } }")
+MEETING_FACTS = (SCHEMA.startDate, SCHEMA.endDate, CHM.city, CHM.country, CHM.meetingCode, PROV.wasAssociatedWith)
+
+
+def meeting_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """A meeting: where and when, who met, and its decisions in number order with their status."""
+    facts: dict[str, str] = {}
+    body = None
+    for _s, p, o, _g in store.quads_touching([view.iri], predicates=MEETING_FACTS):
+        if p.value == PROV.wasAssociatedWith and isinstance(o, ox.NamedNode):
+            body = o.value
+        elif isinstance(o, ox.Literal):
+            facts.setdefault(p.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1], o.value)
+    rows = store.select(builder.fill(MEETING_DECISIONS, meeting=ox.NamedNode(view.iri)))
+    decisions: dict[str, dict] = {}
+    for r in rows:
+        d = r["d"].value
+        entry = decisions.setdefault(d, {"iri": d, "symbol": r["symbol"].value, "status": ""})
+        if "number" in r and r["number"].value.isdigit():
+            entry["number"] = int(r["number"].value)
+        if "status" in r:
+            entry["status"] = r["status"].value
+    labels = _labels(store, set(decisions) | {e["status"] for e in decisions.values() if e["status"]} | ({body} if body else set()), lang)
+    for e in decisions.values():
+        title = labels.get(e["iri"], e["symbol"])
+        prefix = f"decision {e['symbol']}"
+        if title.lower().startswith(prefix.lower()):  # "Decision X/1: Access to …": the symbol has its column
+            title = title[len(prefix):].lstrip(" :—-") or title
+        e["title"] = title
+        e["status_label"] = labels.get(e["status"], e["status"].rsplit("/", 1)[-1]) if e["status"] else ""
+        e["status_key"] = e["status"].rsplit("/", 1)[-1] if e["status"] else ""
+    view.extra["meeting"] = {**facts, "body": body, "body_label": labels.get(body, "") if body else ""}
+    view.extra["meeting_decisions"] = sorted(decisions.values(), key=lambda e: (e.get("number", 10**6), e["symbol"]))
+
+
 USE_OF_CLASS = "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?t } GROUP BY ?t"
 USE_OF_PROPERTY = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
 EXAMPLES_OF_CLASS = "SELECT DISTINCT ?t ?s WHERE { ?s a ?t } LIMIT 10"
@@ -426,4 +465,4 @@ def term_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["examples"] = [Value(labels.get(x, x), href=x) for x in subjects]
 
 
-PANELS = {"term": term_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
+PANELS = {"term": term_panels, "meeting": meeting_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}

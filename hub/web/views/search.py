@@ -26,7 +26,7 @@ FACET_VALUES = "SELECT ?s ?v ?p ?meta WHERE { GRAPH ?g { ?s ?p ?v } FILTER (isIR
 TARGET_CONCEPTS = ("SELECT DISTINCT ?c WHERE { GRAPH ?g { ?c <http://www.w3.org/2004/02/skos/core#inScheme> ?scheme } "
                    "FILTER (STRENDS(STR(?scheme), \"-targets\")) }")
 # the search's facets beside the type: name → predicate (targets are the subjects in a targets scheme)
-FACETS = {"meeting": PROV.wasGeneratedBy, "status": CHM.trackingStatus, "subject": DCTERMS.subject}
+FACETS = {"meeting": PROV.wasGeneratedBy, "status": CHM.currentStatus, "subject": DCTERMS.subject}
 FACET_NAMES = ("meeting", "status", "subject", "target")
 MAX_HITS = 1000  # hits counted and paged for one query
 
