@@ -356,3 +356,12 @@ def test_a_meeting_page_shows_where_and_when_and_its_decisions_in_number_order_w
     assert 'class="status status-' in table and "<td>Decision X/" not in table  # the symbol is not repeated in the title
     fr = httpx.get(f"{live_hub.url}/meeting/cop/10.html", params={"lang": "fr"}).text
     assert "Décisions de cette réunion" in fr and "Lieu" in fr
+
+
+def test_a_target_page_names_its_framework_and_what_is_about_it(live_hub):
+    kmgbf = httpx.get(f"{live_hub.url}/scheme/gbf-targets/target-21.html").text
+    assert "badge-kmgbf" in kmgbf and "Kunming-Montreal Global Biodiversity Framework" in kmgbf
+    about = kmgbf[kmgbf.index('id="about-target"'):]
+    assert 'href="/decision/cop/15/16.html"' in about
+    aichi = httpx.get(f"{live_hub.url}/scheme/aichi-targets/target-19.html", params={"lang": "es"}).text
+    assert "badge-aichi" in aichi and "Metas de Aichi" in aichi

@@ -143,3 +143,20 @@ def test_reporting_forms_have_sections_questions_options_in_six_languages_and_cy
     assert target12, sections
     assert KM + "indicator_12.b" in values(store, target12[0], "http://purl.org/dc/terms/references")
     assert store.ask("ASK { <http://metadata.cbd.int/kmgbf/indicator_12.b> a <http://metadata.cbd.int/kmgbf/ontology#Indicator> }")
+
+
+def test_a_target_page_tells_the_frameworks_apart_and_lists_kmgbf_indicators_by_role(store):
+    from hub.web.views import resource as views
+
+    view = views.describe(store, BASE + "scheme/gbf-targets/target-21", "en", META)
+    assert view.kind == "target"
+    views.target_panels(store, view, "en")
+    assert view.extra["framework"] == "kmgbf"
+    roles = dict(view.extra["indicators"])
+    assert {"headline", "complementary"} <= set(roles)
+    assert all(iri.startswith(KM) for items in roles.values() for _label, iri in items)
+    assert all(label and not label.startswith("http") for items in roles.values() for label, _iri in items)  # labels, not IRIs
+    aichi = views.describe(store, BASE + "scheme/aichi-targets/target-19", "fr", META)
+    assert aichi.kind == "target"
+    views.target_panels(store, aichi, "fr")
+    assert aichi.extra["framework"] == "aichi" and aichi.extra["indicators"] == []

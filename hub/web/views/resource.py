@@ -172,6 +172,8 @@ def _kind(types: set[str], grouped: dict) -> str:
         return "programme"
     if "http://xmlns.com/foaf/0.1/Agent" in types or "http://www.w3.org/ns/org#Organization" in types:
         return "actor"
+    if SKOS.Concept in types and any(v.href and v.href.endswith("-targets") for v in grouped.get(SKOS.inScheme, [])):
+        return "target"
     if SKOS.Concept in types:
         return "concept"
     return "resource"
@@ -442,6 +444,42 @@ def meeting_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["meeting_decisions"] = sorted(decisions.values(), key=lambda e: (e.get("number", 10**6), e["symbol"]))
 
 
+KMGBF = "http://metadata.cbd.int/kmgbf/ontology#"
+INDICATOR_ROLES = (("headline", KMGBF + "isHeadlineFor"), ("binary", KMGBF + "isBinaryFor"),
+                   ("component", KMGBF + "isComponentFor"), ("complementary", KMGBF + "isComplementaryFor"))
+
+
+def target_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """A target of the Aichi or the Kunming-Montreal framework: which framework, the KMGBF indicators
+    by their role (through the target's match in the Secretariat's ontology), and what in the hub is
+    about it — decisions, their paragraphs, records. Index lookups only."""
+    node = view.iri
+    schemes = [o.value for _s, _p, o, _g in store.quads_touching([node], predicates=(SKOS.inScheme,)) if isinstance(o, ox.NamedNode)]
+    view.extra["framework"] = "kmgbf" if any("gbf" in sc for sc in schemes) else "aichi"
+    matches = sorted({o.value for _s, _p, o, _g in store.quads_touching([node], predicates=(SKOS.exactMatch, SKOS.closeMatch))
+                      if isinstance(o, ox.NamedNode)})
+    roles: dict[str, set[str]] = {}
+    for role, pred in INDICATOR_ROLES:
+        found = {s.value for s, _p, _o, _g in store.quads_touching(matches, as_object=True, predicates=(pred,)) if isinstance(s, ox.NamedNode)}
+        if found:
+            roles[role] = found
+    about = sorted({s.value for s, _p, _o, _g in store.quads_touching([node, *matches], as_object=True, predicates=(DCTERMS.subject,))
+                    if isinstance(s, ox.NamedNode)})
+    kinds: dict[str, str] = {}
+    for s, _p, o, _g in store.quads_touching(about, predicates=(RDF.type,)):
+        if o.value == CHM.Decision:
+            kinds[s.value] = "decisions"
+        elif o.value == CHM.Record and kinds.get(s.value) != "decisions":
+            kinds[s.value] = "records"
+    labels = _labels(store, {i for v in roles.values() for i in v} | set(about), lang)
+    view.extra["indicators"] = [(role, sorted(((labels.get(i, i.rsplit("/", 1)[-1]), i) for i in roles[role]), key=lambda x: x[0].casefold()))
+                                for role, _ in INDICATOR_ROLES if role in roles]
+    grouped_about: dict[str, list[tuple[str, str]]] = {}
+    for iri in about:
+        grouped_about.setdefault(kinds.get(iri, "paragraphs" if "/decision/" in iri else "other"), []).append((labels.get(iri, iri), iri))
+    view.extra["about"] = [(k, sorted(grouped_about[k])) for k in ("decisions", "paragraphs", "records", "other") if k in grouped_about]
+
+
 USE_OF_CLASS = "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?t } GROUP BY ?t"
 USE_OF_PROPERTY = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
 EXAMPLES_OF_CLASS = "SELECT DISTINCT ?t ?s WHERE { ?s a ?t } LIMIT 10"
@@ -465,4 +503,4 @@ def term_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["examples"] = [Value(labels.get(x, x), href=x) for x in subjects]
 
 
-PANELS = {"term": term_panels, "meeting": meeting_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
+PANELS = {"term": term_panels, "meeting": meeting_panels, "target": target_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
