@@ -160,3 +160,15 @@ def test_a_target_page_tells_the_frameworks_apart_and_lists_kmgbf_indicators_by_
     assert aichi.kind == "target"
     views.target_panels(store, aichi, "fr")
     assert aichi.extra["framework"] == "aichi" and aichi.extra["indicators"] == []
+
+
+def test_a_country_page_shows_its_party_status_per_instrument_with_dates(store):
+    from hub.web.views import resource as views
+
+    view = views.describe(store, BASE + "country/pk", "en", META)
+    assert view.kind == "country"
+    views.country_panels(store, view, "en")
+    rows = {r["status"]: r for r in view.extra["memberships"]}
+    nagoya = rows["Party to the Nagoya Protocol"]
+    assert nagoya["consented"] == "2015-11-23" and nagoya["inForceFrom"] == "2016-02-21"
+    assert len(rows) == 3 and all(not status.startswith("Pakistan") for status in rows)

@@ -170,6 +170,8 @@ def _kind(types: set[str], grouped: dict) -> str:
         return "meeting"
     if CHM.WorkProgramme in types:
         return "programme"
+    if "http://www.w3.org/ns/org#FormalOrganization" in types and CHM.region in grouped:
+        return "country"
     if "http://xmlns.com/foaf/0.1/Agent" in types or "http://www.w3.org/ns/org#Organization" in types:
         return "actor"
     if SKOS.Concept in types and any(v.href and v.href.endswith("-targets") for v in grouped.get(SKOS.inScheme, [])):
@@ -480,6 +482,31 @@ def target_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["about"] = [(k, sorted(grouped_about[k])) for k in ("decisions", "paragraphs", "records", "other") if k in grouped_about]
 
 
+ORG = "http://www.w3.org/ns/org#"
+MEMBERSHIP_FACTS = (CHM.signed, CHM.consented, CHM.inForceFrom, CHM.nodeRole, ORG + "organization", DCTERMS.source)
+
+
+def country_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """A country: its status under each instrument (signature, consent to be bound, entry into force,
+    from the memberships the build derives from ECOLEX), and the records about it."""
+    memberships = sorted({s.value for s, _p, _o, _g in store.quads_touching([view.iri], as_object=True, predicates=(ORG + "member",))
+                          if isinstance(s, ox.NamedNode)})
+    rows: dict[str, dict[str, str]] = {m: {"iri": m} for m in memberships}
+    for s, p, o, _g in store.quads_touching(memberships, predicates=MEMBERSHIP_FACTS):
+        rows[s.value][p.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = o.value
+    records = sorted({s.value for s, _p, _o, _g in store.quads_touching([view.iri], as_object=True, predicates=(CHM.country,))
+                      if isinstance(s, ox.NamedNode)})
+    labels = _labels(store, set(memberships) | set(records) | {r["organization"] for r in rows.values() if "organization" in r}, lang)
+    for r in rows.values():
+        label = labels.get(r["iri"], "")
+        # "Pakistan: Party to the Nagoya Protocol" → "Party to the Nagoya Protocol"
+        r["status"] = label.split(": ", 1)[1] if ": " in label else label
+        r["role"] = r.get("nodeRole", "").rsplit("#", 1)[-1]
+        r["body"] = labels.get(r.get("organization", ""), "")
+    view.extra["memberships"] = sorted(rows.values(), key=lambda r: (r.get("inForceFrom") or "9999", r["status"]))
+    view.extra["country_records"] = [(labels.get(i, i), i) for i in records]
+
+
 USE_OF_CLASS = "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?t } GROUP BY ?t"
 USE_OF_PROPERTY = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
 EXAMPLES_OF_CLASS = "SELECT DISTINCT ?t ?s WHERE { ?s a ?t } LIMIT 10"
@@ -503,4 +530,4 @@ def term_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["examples"] = [Value(labels.get(x, x), href=x) for x in subjects]
 
 
-PANELS = {"term": term_panels, "meeting": meeting_panels, "target": target_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
+PANELS = {"term": term_panels, "meeting": meeting_panels, "target": target_panels, "country": country_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
