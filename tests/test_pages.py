@@ -92,7 +92,17 @@ def test_article_target_actor_and_programme_panels(live_hub):
     actor = httpx.get(f"{live_hub.url}/actor/cop.html").text
     assert "Referenced by" in actor
     wp = httpx.get(f"{live_hub.url}/work-programme/chm-wp-2024-2030.html").text
-    assert "Strategic actions" in wp and "<table>" in wp
+    assert "Strategic actions" in wp and '<table class="programme">' in wp
+
+
+def test_a_work_programme_reads_goal_outcome_action_with_one_row_per_action(live_hub):
+    wp = httpx.get(f"{live_hub.url}/work-programme/chm-wp-2024-2030.html").text
+    section = wp[wp.index('id="wp"'):]
+    codes = re.findall(r'/action/[^"]+\.html">(\d+\.\d+\.[A-Z])</a>', section)
+    assert codes and len(codes) == len(set(codes))  # each action once, whatever its number of leads
+    assert re.search(r'<h3 id="goal-1"><a href="[^"]+">Goal 1</a>\. \w', section)  # a goal with its words, not a bare number
+    assert section.count('<td rowspan=') >= 3  # an outcome spans its actions
+    assert 'class="bar" style="margin-left:' in section and "Contributors" in section
 
 
 def test_indexes_page_sort_and_filter(live_hub):

@@ -8,6 +8,7 @@ graphs the facts come from.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -404,9 +405,67 @@ def actor_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["actions"] = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
 
 
+def _children(store: Store, nodes: list[str], predicate: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for s, _p, o, _g in store.quads_touching(nodes, predicates=(predicate,)):
+        if isinstance(o, ox.NamedNode):
+            out.setdefault(s.value, []).append(o.value)
+    return out
+
+
+def _without_code(label: str, code: str) -> str:
+    """"1.1.B Events for …" → "Events for …" (the code has its own column)."""
+    return label[len(code):].lstrip(" .:—-") if code and label.startswith(code) else label
+
+
 def programme_panels(store: Store, view: ResourceView, lang: str) -> None:
-    cols, rows = queries.run_table(store, "strategic-actions", {"programme": view.iri})
-    view.extra["actions"] = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
+    """A work programme as goal → outcome → action: one row per action, its leads and contributors in
+    one cell each, its time frame as a bar on the programme's years. Index lookups only."""
+    goals = _children(store, [view.iri], CHM.hasGoal).get(view.iri, [])
+    outcomes = _children(store, goals, CHM.hasOutcome)
+    all_outcomes = [o for g in goals for o in outcomes.get(g, [])]
+    actions = _children(store, all_outcomes, CHM.hasAction)
+    all_actions = [a for o in all_outcomes for a in actions.get(o, [])]
+    facts: dict[str, dict[str, list[str]]] = {}
+    wanted = (SKOS.notation, CHM.startYear, CHM.endYear, CHM.leadActor, CHM.contributingActor)
+    for s, p, o, _g in store.quads_touching(goals + all_outcomes + all_actions, predicates=wanted):
+        facts.setdefault(s.value, {}).setdefault(p.value, []).append(o.value)
+    actors = {a for f in facts.values() for a in f.get(CHM.leadActor, []) + f.get(CHM.contributingActor, [])}
+    labels = _labels(store, set(goals + all_outcomes + all_actions) | actors, lang)
+
+    def code(node: str) -> str:
+        return (facts.get(node, {}).get(SKOS.notation) or [""])[0]
+
+    def year(node: str, pred: str) -> int | None:
+        value = (facts.get(node, {}).get(pred) or [""])[0]
+        return int(value[:4]) if value[:4].isdigit() else None
+
+    years = [y for a in all_actions for y in (year(a, CHM.startYear), year(a, CHM.endYear)) if y]
+    first, last = (min(years), max(years)) if years else (0, 0)
+    span = max(1, last - first + 1)
+
+    def natural(node: str) -> list:
+        return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", code(node))]
+
+    out = []
+    for g in sorted(goals, key=natural):
+        rows = []
+        for o in sorted(outcomes.get(g, []), key=natural):
+            acts = sorted(actions.get(o, []), key=natural)
+            for i, a in enumerate(acts or [None]):
+                row = {"outcome": o, "outcome_code": code(o), "outcome_label": _without_code(labels.get(o, o), code(o)),
+                       "first": i == 0, "span": max(1, len(acts))}
+                if a:
+                    start, end = year(a, CHM.startYear), year(a, CHM.endYear)
+                    row.update({"action": a, "code": code(a), "label": _without_code(labels.get(a, a), code(a)), "start": start, "end": end,
+                                "leads": sorted(((labels.get(x, x), x) for x in facts.get(a, {}).get(CHM.leadActor, []))),
+                                "contributors": sorted(((labels.get(x, x), x) for x in facts.get(a, {}).get(CHM.contributingActor, []))),
+                                "left": round(100 * ((start or first) - first) / span, 1),
+                                "width": round(100 * ((end or start or first) - (start or first) + 1) / span, 1)})
+                rows.append(row)
+        out.append({"goal": g, "code": code(g), "label": _without_code(labels.get(g, g), "Goal " + code(g)), "rows": rows})
+    view.extra["programme"] = out
+    view.extra["years"] = (first, last)
 
 
 MEETING_DECISIONS = builder.prefixed(
