@@ -149,7 +149,7 @@ def test_tracking_dashboard_cell_leads_to_its_decisions_and_a_decision_filters_i
 
 
 @pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/tracking", "/tracking/decisions?meeting=COP-15", "/needs", "/search?q=clearing-house",
-                                  "/instrument/cbd/article/18.html", "/work-programme/chm-wp-2024-2030.html", "/meeting/cop/10.html", "/scheme/gbf-targets/target-21.html",
+                                  "/instrument/cbd/article/18.html", "/work-programme/chm-wp-2024-2030.html", "/meeting/cop/10.html", "/scheme/gbf-targets/target-21.html", "/scheme/decision-status/active.html",
                                   "/nothing-here"])
 def test_main_templates_pass_axe(live, page, path):
     from axe_playwright_python.sync_playwright import Axe

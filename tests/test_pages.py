@@ -375,3 +375,39 @@ def test_a_target_page_names_its_framework_and_what_is_about_it(live_hub):
     assert 'href="/decision/cop/15/16.html"' in about
     aichi = httpx.get(f"{live_hub.url}/scheme/aichi-targets/target-19.html", params={"lang": "es"}).text
     assert "badge-aichi" in aichi and "Metas de Aichi" in aichi
+
+
+def test_a_concept_shows_its_place_in_the_hierarchy_its_labels_per_language_and_its_mappings():
+    import pyoxigraph as ox
+
+    from hub.web.views import resource as views
+    from sparql.store import EmbeddedStore
+
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    c = "http://example.org/c/"
+    raw = ox.Store()
+    data = f"""
+    <{c}top> a <{skos}Concept> ; <{skos}prefLabel> "waste"@en .
+    <{c}mid> a <{skos}Concept> ; <{skos}prefLabel> "type of waste"@en, "type de déchet"@fr ; <{skos}altLabel> "waste types"@en ;
+        <{skos}hiddenLabel> "wastes"@en ; <{skos}broader> <{c}top> ; <{skos}narrower> <{c}a> ;
+        <{skos}exactMatch> <http://other.example/x> ; <{skos}closeMatch> <http://other.example/y> .
+    <{c}a> a <{skos}Concept> ; <{skos}prefLabel> "animal waste"@en .
+    <{c}b> a <{skos}Concept> ; <{skos}prefLabel> "building waste"@en ; <{skos}broader> <{c}mid> .
+    <{c}b1> a <{skos}Concept> ; <{skos}prefLabel> "rubble"@en ; <{skos}broader> <{c}b> .
+    <http://other.example/x> <{skos}prefLabel> "Waste type"@en .
+    """
+    raw.load(data.encode(), ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("http://example.org/g"))
+    store = EmbeddedStore.wrap(raw)
+    view = views.describe(store, c + "mid", "en", "http://example.org/meta")
+    assert view.kind == "concept"
+    view.extra["crumbs"] = views.breadcrumbs(store, view, "en")
+    views.concept_panels(store, view, "en")
+    assert [label for _iri, label in view.extra["crumbs"] if not label.startswith("ui:")] == ["waste"]
+    # narrower both ways (skos:narrower from it, skos:broader to it), each with how many narrower it has
+    assert view.extra["children"] == [("animal waste", c + "a", 0), ("building waste", c + "b", 1)]
+    by_lang = dict(view.extra["labels_by_lang"])
+    assert by_lang["en"] == {"pref": ["type of waste"], "alt": ["waste types"], "hidden": ["wastes"]}
+    assert by_lang["fr"] == {"pref": ["type de déchet"]}
+    assert [code for code, _ in view.extra["labels_by_lang"]] == ["en", "fr"]
+    mappings = dict(view.extra["mappings"])
+    assert mappings["exact"] == [("Waste type", "http://other.example/x")] and "close" in mappings

@@ -566,6 +566,51 @@ def country_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["country_records"] = [(labels.get(i, i), i) for i in records]
 
 
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+MAPPINGS = (("exact", _SKOS + "exactMatch"), ("close", _SKOS + "closeMatch"), ("broad", _SKOS + "broadMatch"),
+            ("narrow", _SKOS + "narrowMatch"), ("related", _SKOS + "relatedMatch"))
+LABEL_KINDS = ((_SKOS + "prefLabel", "pref"), (_SKOS + "altLabel", "alt"), (_SKOS + "hiddenLabel", "hidden"))
+CHILDREN_SHOWN = 200
+
+
+def concept_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """A concept as a thesaurus browser shows it: its place in the hierarchy (the path from the top,
+    itself, its narrower concepts with how many each has), its labels per language, its mappings
+    grouped by kind. Index lookups only."""
+    node = view.iri
+    children = {o.value for _s, _p, o, _g in store.quads_touching([node], predicates=(_SKOS + "narrower",)) if isinstance(o, ox.NamedNode)}
+    children |= {s.value for s, _p, _o, _g in store.quads_touching([node], as_object=True, predicates=(_SKOS + "broader",))
+                 if isinstance(s, ox.NamedNode)}
+    children.discard(node)
+    kids = sorted(children)[:CHILDREN_SHOWN * 5]
+    grandchildren: dict[str, set[str]] = {k: set() for k in kids}
+    for s, _p, o, _g in store.quads_touching(kids, predicates=(_SKOS + "narrower",)):
+        grandchildren[s.value].add(o.value)
+    for s, _p, o, _g in store.quads_touching(kids, as_object=True, predicates=(_SKOS + "broader",)):
+        grandchildren[o.value].add(s.value)
+    labels_by_lang: dict[str, dict[str, list[str]]] = {}
+    for _s, p, o, _g in store.quads_touching([node], predicates=tuple(p for p, _k in LABEL_KINDS)):
+        if isinstance(o, ox.Literal):
+            kind = dict(LABEL_KINDS)[p.value]
+            labels_by_lang.setdefault(o.language or "", {}).setdefault(kind, [])
+            if o.value not in labels_by_lang[o.language or ""][kind]:
+                labels_by_lang[o.language or ""][kind].append(o.value)
+    mapped: dict[str, list[str]] = {}
+    for _s, p, o, _g in store.quads_touching([node], predicates=tuple(p for _k, p in MAPPINGS)):
+        if isinstance(o, ox.NamedNode):
+            kind = next(k for k, pred in MAPPINGS if pred == p.value)
+            if o.value not in mapped.setdefault(kind, []):
+                mapped[kind].append(o.value)
+    names = _labels(store, set(kids) | {m for ms in mapped.values() for m in ms}, lang)
+    view.extra["children"] = sorted(((names.get(k, k.rsplit("/", 1)[-1]), k, len(grandchildren.get(k, ()))) for k in kids),
+                                    key=lambda x: x[0].casefold())[:CHILDREN_SHOWN]
+    view.extra["more_children"] = max(0, len(children) - CHILDREN_SHOWN)
+    order = {code: i for i, code in enumerate((lang, "en", "fr", "es", "ar", "zh", "ru"))}
+    view.extra["labels_by_lang"] = sorted(labels_by_lang.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))
+    view.extra["mappings"] = [(kind, sorted(((names.get(m, m), m) for m in mapped[kind]), key=lambda x: x[0].casefold()))
+                              for kind, _p in MAPPINGS if kind in mapped]
+
+
 USE_OF_CLASS = "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?t } GROUP BY ?t"
 USE_OF_PROPERTY = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
 EXAMPLES_OF_CLASS = "SELECT DISTINCT ?t ?s WHERE { ?s a ?t } LIMIT 10"
@@ -589,4 +634,5 @@ def term_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["examples"] = [Value(labels.get(x, x), href=x) for x in subjects]
 
 
-PANELS = {"term": term_panels, "meeting": meeting_panels, "target": target_panels, "country": country_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
+PANELS = {"term": term_panels, "meeting": meeting_panels, "target": target_panels, "country": country_panels,
+          "concept": concept_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
