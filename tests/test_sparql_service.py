@@ -351,3 +351,46 @@ def test_deep_property_path_is_stopped_by_the_timeout(strict_hub):
                   headers=strict_hub.auth(strict_hub.reader), timeout=120)
     assert r.status_code == 503 and "time limit" in r.json()["detail"]
     assert httpx.get(strict_hub.url + "/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+@pytest.fixture
+def capped_hub(tmp_path):
+    from conftest import start_live_hub
+
+    live, stop = start_live_hub(tmp_path, "embedded", row_cap=3)
+    yield live
+    stop()
+
+
+def test_an_uncached_lookup_answered_before_routing_is_the_routes_answer(capped_hub):
+    """The ASGI fast path (hub/web/routers/sparql.py CachedQueries) answers a bound-subject lookup;
+    the same query with one more parameter goes through the route. Same body, same headers, same cap."""
+    url = capped_hub.url + "/sparql"
+    node = capped_hub.settings.base + "decision/cop/15/16"
+    for query, accept in ((f"SELECT ?p ?o WHERE {{ <{node}> ?p ?o }}", "application/sparql-results+json"),
+                          (f"SELECT ?g ?p ?o WHERE {{ GRAPH ?g {{ <{node}> ?p ?o }} }}", "text/csv"),
+                          (f"ASK {{ <{node}> ?p ?o }}", "application/sparql-results+xml")):
+        capped_hub.app.state.hub.cache.clear()
+        fast = httpx.get(url, params={"query": query}, headers={"accept": accept, "origin": "https://partner.example"})
+        routed = httpx.get(url, params={"query": query, "union-default-graph": "true"},
+                           headers={"accept": accept, "origin": "https://partner.example"})
+        assert fast.status_code == routed.status_code == 200
+        assert fast.content == routed.content
+        for h in ("content-type", "vary", "x-result-truncated", "x-row-cap", "link", "access-control-allow-origin",
+                  "access-control-expose-headers", "x-content-type-options"):
+            assert fast.headers.get(h) == routed.headers.get(h), h
+        assert "x-cache" not in fast.headers
+        assert httpx.get(url, params={"query": query}, headers={"accept": accept}).headers.get("x-cache") == "hit"
+    capped = httpx.get(url, params={"query": f"SELECT ?p ?o WHERE {{ <{node}> ?p ?o }}"}, headers={"accept": "application/sparql-results+json"})
+    assert capped.headers["x-result-truncated"] == "true" and len(capped.json()["results"]["bindings"]) == 3
+    # with a token the cap is lifted: that request is the route's
+    full = httpx.get(url, params={"query": f"SELECT ?p ?o WHERE {{ <{node}> ?p ?o }}"},
+                     headers={"accept": "application/sparql-results+json", **capped_hub.auth()})
+    assert "x-result-truncated" not in full.headers and len(full.json()["results"]["bindings"]) > 3
+
+
+@pytest.mark.parametrize("query", ["SELECT ?p WHERE { <http://x/a> ?p ", "SELECT ?p WHERE { <http://x/a> ?p ?o } LIMIT x",
+                                   "ASK { <http://x/a> ?p ?o } ; DROP ALL", "SELECT * WHERE { <http://x/a> ?p ?o . FILTER(<http://x/f>(?o)) }"])
+def test_bad_lookups_get_the_routes_clear_error(capped_hub, query):
+    r = httpx.get(capped_hub.url + "/sparql", params={"query": query}, headers={"accept": "application/sparql-results+json"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json") and r.json()["detail"]

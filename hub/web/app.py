@@ -62,11 +62,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.hub = hub
     app.state.scheduler = scheduler
-    app.add_middleware(
+    app.add_middleware(CachedQueries, hub=hub)  # cached answers and uncached lookups on GET /sparql skip routing
+    app.add_middleware(  # outside the fast path: its answers get the same CORS headers as the routes'
         CORSMiddleware, allow_origins=settings.cors_list, allow_methods=["GET", "POST", "PUT", "DELETE", "HEAD"],
         allow_headers=["Accept", "Authorization", "Content-Type"], expose_headers=["X-Result-Truncated", "X-Row-Cap", "Link", "Location"],
     )
-    app.add_middleware(CachedQueries, hub=hub)  # cached GET /sparql answers skip routing
     app.add_middleware(SyncGeneration, hub=hub)  # writes by other processes empty the caches first
     if reader:
         app.add_middleware(ReaderRouting, hub=hub, writer_url=settings.writer_url)

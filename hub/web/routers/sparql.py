@@ -88,33 +88,92 @@ def request_key(generation: int, scope: dict, body: bytes) -> tuple:
             headers.get(b"authorization", b""))
 
 
-class CachedQueries:
-    """ASGI fast path: a GET /sparql whose answer is cached is sent before any routing.
+def truncation_headers(outcome, settings) -> tuple[dict[str, str], str | None]:
+    """The answer's headers (and the note for the results) when the row cap cut it."""
+    headers = {"Vary": "Accept"}
+    truncated = getattr(outcome, "truncated_at", None)
+    if truncated is None:
+        return headers, None
+    note = settings.base + "about/limits"
+    headers.update({"X-Result-Truncated": "true", "X-Row-Cap": str(truncated), "Link": f'<{note}>; rel="describedby"'})
+    return headers, note
 
-    It answers only what the route itself would answer from the cache (same key), with the same
-    headers, plus the CORS header the middleware would add; everything else passes through.
+
+class CachedQueries:
+    """ASGI fast path for GET /sparql, before any routing.
+
+    - A cached answer is sent as the route would send it from the cache (same key, same headers).
+    - A lookup that is not cached — only a ``query`` parameter, no credentials (so the anonymous row
+      cap), a SELECT or ASK the lexer finds cheap (a bound subject, streamed from one index scan) —
+      is evaluated and serialised here, with the same limits, deadline, negotiation, headers and
+      cache entry as the route. Anything else, and anything that goes wrong, passes through to the
+      route, which answers it (errors included) as always.
     """
 
     def __init__(self, app, hub: Hub, path: str = "/sparql") -> None:
         self.app, self.hub, self.path = app, hub, path
-        self.cors = hub.settings.cors_list
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path and scope["query_string"]:
-            hit = self.hub.cache.get(request_key(self.hub.generation, scope, b""))
+            key = request_key(self.hub.generation, scope, b"")
+            hit = self.hub.cache.get(key)
             if hit is not None:
-                body, ctype, extra = hit
-                headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode()), (b"x-cache", b"hit")]
-                headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
-                origin = dict(scope["headers"]).get(b"origin")
-                if origin is not None and self.cors:
-                    allowed = b"*" if "*" in self.cors else (origin if origin.decode() in self.cors else None)
-                    if allowed is not None:
-                        headers.append((b"access-control-allow-origin", allowed))
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
+                return await self._send(scope, send, *hit, cached=True)
+            answer = self._lookup(scope, key)
+            if answer is not None:
+                return await self._send(scope, send, *answer, cached=False)
         await self.app(scope, receive, send)
+
+    def _lookup(self, scope, key: tuple) -> tuple[bytes, str, dict] | None:
+        hub, settings = self.hub, self.hub.settings
+        headers = dict(scope["headers"])
+        if b"authorization" in headers:
+            return None
+        try:
+            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            pairs = [(k, v.encode("latin-1").decode("utf-8")) for k, v in pairs]
+        except (UnicodeError, ValueError):
+            return None
+        if len(pairs) != 1 or pairs[0][0] != "query" or len(pairs[0][1]) > settings.max_query_length:
+            return None
+        query = pairs[0][1]
+        analysis = lexer.analyse(query)
+        if analysis.is_update or not analysis.cheap or analysis.form not in ("SELECT", "ASK") or analysis.own_dataset:
+            return None
+        kind = "boolean" if analysis.form == "ASK" else "solutions"
+        try:
+            offer = negotiate(kind, headers.get(b"accept", b"").decode("latin-1") or None, None)
+        except Exception:  # noqa: BLE001 - 406 and the like: the route says it
+            return None
+        if not hub.enter_query():
+            return None
+        generation = hub.generation
+        try:
+            outcome = hub.store.execute(query, Dataset((), (), union=True), deadline=time.monotonic() + settings.query_timeout,
+                                        cap=settings.row_cap, base_iri=settings.endpoint)
+            extra, note = truncation_headers(outcome, settings)
+            if isinstance(outcome, bool):
+                body = serialize_boolean(outcome, offer.media_type)
+            elif isinstance(outcome, Solutions):
+                body = serialize_solutions(outcome, offer.media_type, note)
+            else:
+                return None
+        except Exception:  # noqa: BLE001 - the route answers it, errors and all
+            return None
+        finally:
+            hub.leave_query()
+        ctype = content_type(offer.media_type)
+        if generation == hub.generation and len(body) < 1_000_000:
+            hub.cache.put(key, (body, ctype, extra))
+        return body, ctype, extra
+
+    async def _send(self, scope, send, body: bytes, ctype: str, extra: dict, cached: bool) -> None:
+        headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]
+        if cached:
+            headers.append((b"x-cache", b"hit"))
+        headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})  # CORS is added outside
+        await send({"type": "http.response.body", "body": body})
 
 
 def build_router(hub: Hub) -> APIRouter:
@@ -189,13 +248,7 @@ def build_router(hub: Hub) -> APIRouter:
                 outcome = await asyncio.wait_for(asyncio.shield(future), timeout=settings.query_timeout + 0.05)
             except asyncio.TimeoutError:
                 raise QueryTimeout(f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped") from None
-        headers = {"Vary": "Accept"}
-        note = None
-        truncated = getattr(outcome, "truncated_at", None)
-        if truncated is not None:
-            note = settings.base + "about/limits"
-            headers.update({"X-Result-Truncated": "true", "X-Row-Cap": str(truncated),
-                            "Link": f'<{note}>; rel="describedby"'})
+        headers, note = truncation_headers(outcome, settings)
         if isinstance(outcome, bool):
             body = serialize_boolean(outcome, offer.media_type)
         elif isinstance(outcome, Solutions):
