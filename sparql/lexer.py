@@ -145,6 +145,19 @@ def _after_prologue(toks: list[Token]) -> Token | None:
     return toks[i] if i < len(toks) else None
 
 
+def empties_the_store(text: str) -> bool:
+    """Whether an update drops or clears every graph at once (``DROP ALL``, ``CLEAR SILENT NAMED`` …)."""
+    toks = [t for t in tokens(text) if t.kind == "word"]
+    for i, t in enumerate(toks):
+        if t.upper in ("DROP", "CLEAR"):
+            rest = toks[i + 1:i + 3]
+            if rest and rest[0].upper == "SILENT":
+                rest = rest[1:]
+            if rest and rest[0].upper in ("ALL", "NAMED"):
+                return True
+    return False
+
+
 def looks_like_update(text: str) -> bool:
     first = _after_prologue(tokens(text))
     return first is not None and first.kind == "word" and first.upper in UPDATE_OPS

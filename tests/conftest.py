@@ -105,8 +105,8 @@ def remote_store(oxigraph_server):
 # -- a live hub (uvicorn on 127.0.0.1) over the embedded store or a real `oxigraph serve` ------------
 
 class LiveHub:
-    def __init__(self, url: str, app, editor: str, reader: str) -> None:
-        self.url, self.app, self.editor, self.reader = url, app, editor, reader
+    def __init__(self, url: str, app, editor: str, reader: str, admin: str = "") -> None:
+        self.url, self.app, self.editor, self.reader, self.admin = url, app, editor, reader, admin
         self.hub = app.state.hub
         self.settings = app.state.settings
 
@@ -142,6 +142,7 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
         refresh(app.state.hub.store, settings)
     editor = app.state.hub.tokens.create("test-editor", "editor")
     reader = app.state.hub.tokens.create("test-reader", "reader")
+    admin = app.state.hub.tokens.create("test-admin", "admin")  # emptying the whole store (DROP ALL) is the admin's
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -155,7 +156,7 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
         server.should_exit = True
         thread.join(timeout=10)
 
-    return LiveHub(base.rstrip("/"), app, editor, reader), stop
+    return LiveHub(base.rstrip("/"), app, editor, reader, admin), stop
 
 
 MODES = ["embedded", pytest.param("remote", marks=pytest.mark.remote)]

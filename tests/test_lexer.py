@@ -41,3 +41,12 @@ def test_using_goes_before_each_where_without_a_dataset():
     out = lexer.add_using(update, ["http://d/"], ["http://n/"])
     assert out.count("USING <http://d/> USING NAMED <http://n/> WHERE") == 1  # not the DELETE WHERE, not the WITH one
     assert lexer.names_own_dataset(update) and not lexer.names_own_dataset("INSERT DATA { <a> <b> <c> }")
+
+
+@pytest.mark.parametrize("update,empties", [
+    ("DROP ALL", True), ("drop silent all", True), ("CLEAR NAMED", True), ("CLEAR SILENT NAMED ;", True),
+    ("INSERT DATA { <a> <b> <c> } ; DROP ALL", True), ("DROP GRAPH <http://x/g>", False), ("CLEAR DEFAULT", False),
+    ('INSERT DATA { <http://x/a> <http://x/b> "DROP ALL" }', False), ("# DROP ALL\nDROP GRAPH <http://x/g>", False), ("# a comment\nDROP ALL", True),
+])
+def test_updates_that_empty_the_store_are_recognised(update, empties):
+    assert lexer.empties_the_store(update) is empties

@@ -394,3 +394,15 @@ def test_an_uncached_lookup_answered_before_routing_is_the_routes_answer(capped_
 def test_bad_lookups_get_the_routes_clear_error(capped_hub, query):
     r = httpx.get(capped_hub.url + "/sparql", params={"query": query}, headers={"accept": "application/sparql-results+json"})
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json") and r.json()["detail"]
+
+
+@pytest.mark.parametrize("update", ["DROP ALL", "CLEAR SILENT NAMED", "INSERT DATA { GRAPH <http://example.org/g> { <http://example.org/a> <http://example.org/b> 1 } } ; DROP ALL"])
+def test_an_editor_cannot_empty_the_whole_store_in_one_request(capped_hub, update):
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    before = httpx.get(capped_hub.url + "/sparql", params={"query": count}, headers={"accept": "application/sparql-results+json",
+                                                                                        **capped_hub.auth()}).json()
+    r = httpx.post(capped_hub.url + "/sparql", data={"update": update}, headers=capped_hub.auth())
+    assert r.status_code == 403 and "admin" in r.json()["detail"]
+    after = httpx.get(capped_hub.url + "/sparql", params={"query": count}, headers={"accept": "application/sparql-results+json",
+                                                                                       **capped_hub.auth()}).json()
+    assert before == after and before["results"]["bindings"][0]["n"]["value"] != "0"

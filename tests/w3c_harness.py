@@ -3,7 +3,7 @@
 Each manifest entry is a list of HTTP requests with the expected status class, result format,
 boolean or RDF body. Paths starting ``/sparql/`` and ``/gsp`` are sent to the hub's ``/sparql`` and
 ``/gsp``; ``$LOCATION$`` is replaced by the previous response's Location header. Updates carry the
-test editor's token (the hub only accepts authenticated writes).
+test admin's token (the hub only accepts authenticated writes).
 """
 
 from __future__ import annotations

@@ -275,6 +275,10 @@ def build_router(hub: Hub) -> APIRouter:
         if len(update) > settings.max_query_length:
             hub.audit(who.name, what, "refused", TooLarge.code)
             raise TooLarge(f"the update is {len(update):,} characters; the limit is {settings.max_query_length:,}")
+        if lexer.empties_the_store(update) and not who.can("admin"):
+            hub.audit(who.name, what, "refused", Forbidden.code)
+            raise Forbidden("DROP or CLEAR of ALL or NAMED graphs empties the whole store: it needs the admin role; "
+                            "drop the graphs one by one (DROP GRAPH <…>) as an editor")
         using = [v for k, v in pairs if k == "using-graph-uri"] or None
         using_named = [v for k, v in pairs if k == "using-named-graph-uri"] or None
 
