@@ -88,15 +88,20 @@ def request_key(generation: int, scope: dict, body: bytes) -> tuple:
             headers.get(b"authorization", b""))
 
 
-def truncation_headers(outcome, settings) -> tuple[dict[str, str], str | None]:
-    """The answer's headers (and the note for the results) when the row cap cut it."""
+def serialize_outcome(outcome, media_type: str, settings, prefixes: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """A query's answer in ``media_type``, with its headers (and a note when the row cap cut it)."""
     headers = {"Vary": "Accept"}
+    note = None
     truncated = getattr(outcome, "truncated_at", None)
-    if truncated is None:
-        return headers, None
-    note = settings.base + "about/limits"
-    headers.update({"X-Result-Truncated": "true", "X-Row-Cap": str(truncated), "Link": f'<{note}>; rel="describedby"'})
-    return headers, note
+    if truncated is not None:
+        note = settings.base + "about/limits"
+        headers.update({"X-Result-Truncated": "true", "X-Row-Cap": str(truncated), "Link": f'<{note}>; rel="describedby"'})
+    if isinstance(outcome, bool):
+        return serialize_boolean(outcome, media_type), headers
+    if isinstance(outcome, Solutions):
+        return serialize_solutions(outcome, media_type, note), headers
+    assert isinstance(outcome, GraphResult)
+    return serialize_graph(outcome.triples, media_type, prefixes), headers
 
 
 class CachedQueries:
@@ -151,13 +156,7 @@ class CachedQueries:
         try:
             outcome = hub.store.execute(query, Dataset((), (), union=True), deadline=time.monotonic() + settings.query_timeout,
                                         cap=settings.row_cap, base_iri=settings.endpoint)
-            extra, note = truncation_headers(outcome, settings)
-            if isinstance(outcome, bool):
-                body = serialize_boolean(outcome, offer.media_type)
-            elif isinstance(outcome, Solutions):
-                body = serialize_solutions(outcome, offer.media_type, note)
-            else:
-                return None
+            body, extra = serialize_outcome(outcome, offer.media_type, settings, PREFIXES)
         except Exception:  # noqa: BLE001 - the route answers it, errors and all
             return None
         finally:
@@ -248,14 +247,7 @@ def build_router(hub: Hub) -> APIRouter:
                 outcome = await asyncio.wait_for(asyncio.shield(future), timeout=settings.query_timeout + 0.05)
             except asyncio.TimeoutError:
                 raise QueryTimeout(f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped") from None
-        headers, note = truncation_headers(outcome, settings)
-        if isinstance(outcome, bool):
-            body = serialize_boolean(outcome, offer.media_type)
-        elif isinstance(outcome, Solutions):
-            body = serialize_solutions(outcome, offer.media_type, note)
-        else:
-            assert isinstance(outcome, GraphResult)
-            body = serialize_graph(outcome.triples, offer.media_type, prefixes)
+        body, headers = serialize_outcome(outcome, offer.media_type, settings, prefixes)
         ctype = content_type(offer.media_type)
         if generation == hub.generation and len(body) < 1_000_000:
             hub.cache.put(raw_key, (body, ctype, headers))
