@@ -114,6 +114,9 @@ def test_indexes_page_sort_and_filter(live_hub):
     filtered = httpx.get(f"{live_hub.url}/decisions", params={"meeting": meeting, "sort": "label"})
     links = re.findall(r'<li><a href="(/decision/[^"]+)\.html">', filtered.text)
     assert links and all(link.startswith("/decision/cop/10/") for link in links)
+    # the status filter is the derived status every decision page shows, not only the statuses a source recorded
+    active = httpx.get(f"{live_hub.url}/decisions", params={"status": live_hub.settings.base + "scheme/decision-status/active"})
+    assert active.status_code == 200 and "Page 1 of " in active.text and "Page 1 of 1<" not in active.text
     for slug in ("meetings", "articles", "targets", "programmes", "actors", "networks", "records"):
         assert httpx.get(f"{live_hub.url}/{slug}").status_code == 200, slug
 

@@ -59,7 +59,7 @@ INDEXES = {
     spec.slug: spec for spec in (
         IndexSpec("decisions", "decisions", "?s a chm:Decision .",
                   {"date": "?s eli:date_document", "label": ""},
-                  {"meeting": PROV.wasGeneratedBy, "status": CHM.trackingStatus, "subject": DCTERMS.subject}),
+                  {"meeting": PROV.wasGeneratedBy, "status": CHM.currentStatus, "subject": DCTERMS.subject}),
         IndexSpec("meetings", "meetings", "?s a chm:Meeting .",
                   {"date": "?s schema:startDate", "label": ""}, {"body": PROV.wasAssociatedWith}),
         IndexSpec("articles", "articles", "?s a chm:Article .", {"number": "?s eli:number", "label": ""}, {}),
