@@ -414,3 +414,12 @@ def test_a_concept_shows_its_place_in_the_hierarchy_its_labels_per_language_and_
     assert [code for code, _ in view.extra["labels_by_lang"]] == ["en", "fr"]
     mappings = dict(view.extra["mappings"])
     assert mappings["exact"] == [("Waste type", "http://other.example/x")] and "close" in mappings
+
+
+def test_search_ranks_what_the_hub_is_about_before_vocabulary_words(live_hub):
+    hits = httpx.get(f"{live_hub.url}/search", params={"q": "clearing-house", "format": "json", "size": 10}).json()
+    iris = [h["iri"] for h in hits]
+    assert live_hub.settings.base + "decision/cop/15/16" in iris  # was 14th on label coverage alone
+    assert sum("/decision/" in i for i in iris[:5]) >= 3  # the CHM decisions lead
+    article = httpx.get(f"{live_hub.url}/search", params={"q": "Article 18", "format": "json"}).json()
+    assert article[0]["iri"].endswith("/instrument/cbd/article/18")  # the article before its paragraphs

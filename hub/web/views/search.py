@@ -3,12 +3,17 @@
 The index (token → entries) is built from the store's labels, titles, symbols and meeting codes
 and rebuilt once per write generation, so it is always in step with the data. Ranking: an exact
 symbol match first, then entries matching every query token, weighted by where the token matched
-(symbol > pref label > title > alt/hidden label) and by how much of the label the query covers.
+(symbol > pref label > title > alt/hidden label) and by how much of the label the query covers,
+plus a prior for how much the rest of the graph points at the thing (its paragraphs, the
+decisions recalling it, the records about it: log-scaled, at most ``PRIOR_WEIGHT``), so the
+Convention's and the COP's central nodes come before a questionnaire's question that happens to
+name the same words.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import unicodedata
 from collections import defaultdict
@@ -22,6 +27,14 @@ from ontology.symbols import parse_symbol
 from sparql.store import Store
 
 TYPES = "SELECT ?s ?c ?meta WHERE { GRAPH ?g { ?s a ?c } FILTER (isIRI(?s) && isIRI(?c) && ?g != ?meta) }"
+# how many statements point at a thing, for the ranking's prior (meta graph and typing left out)
+IN_DEGREE = ("SELECT ?o (COUNT(?s) AS ?n) ?meta WHERE { GRAPH ?g { ?s ?p ?o } "
+             "FILTER (isIRI(?o) && ?g != ?meta && ?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>) } GROUP BY ?o ?meta")
+PRIOR_WEIGHT = 1.0  # a thing pointed at 100 times or more gains this much over an unreferenced one
+PRIOR_SATURATION = 100
+# what the hub is about comes before the vocabularies and questionnaires it also holds (Solr-style type boosts)
+TYPE_BOOST = {CHM.Decision: 1.0, CHM.Article: 0.8, CHM.Meeting: 0.6, CHM.Network: 0.6, CHM.WorkProgramme: 0.6,
+              CHM.Goal: 0.3, CHM.Outcome: 0.3, CHM.StrategicAction: 0.3, CHM.Record: 0.3}
 FACET_VALUES = "SELECT ?s ?v ?p ?meta WHERE { GRAPH ?g { ?s ?p ?v } FILTER (isIRI(?s) && isIRI(?v) && ?g != ?meta) }"
 TARGET_CONCEPTS = ("SELECT DISTINCT ?c WHERE { GRAPH ?g { ?c <http://www.w3.org/2004/02/skos/core#inScheme> ?scheme } "
                    "FILTER (STRENDS(STR(?scheme), \"-targets\")) }")
@@ -72,11 +85,19 @@ class SearchIndex:
             for t in set(tokens):
                 self.postings[t].add(i)
         self.vocabulary = sorted(self.postings)
+        counts = {r["o"].value: int(r["n"].value) for r in store.select(IN_DEGREE, {"meta": ox.NamedNode(meta_graph)}, union=False)
+                  if r["o"].value in self.labels}
+        top = math.log1p(PRIOR_SATURATION)
+        self.prior: dict[str, float] = {iri: PRIOR_WEIGHT * min(1.0, math.log1p(n) / top) for iri, n in counts.items()}
         self.types: dict[str, set[str]] = defaultdict(set)  # iri → classes (the type facet)
         typed = store.select(TYPES, {"meta": ox.NamedNode(meta_graph)}, union=False)
         for r in typed:
             if r["s"].value in self.labels:
                 self.types[r["s"].value].add(r["c"].value)
+        for iri, classes in self.types.items():
+            boost = max((TYPE_BOOST.get(c, 0.0) for c in classes), default=0.0)
+            if boost:
+                self.prior[iri] = self.prior.get(iri, 0.0) + boost
         # facet values of the things that can be found: iri → facet → values
         self.facets: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         targets = {r["c"].value for r in store.select(TARGET_CONCEPTS, union=False)}
@@ -126,14 +147,15 @@ class SearchIndex:
             by_entity: dict[str, float] = {}
             for i in common:
                 iri, text, weight, n = self.entries[i]
-                score = weight * (len(tokens) / max(n, len(tokens)))
+                # half for matching the whole query, half for how much of the label the query covers
+                score = weight * (0.5 + 0.5 * len(tokens) / max(n, len(tokens)))
                 if n == len(tokens) and normalise(text) == tokens:  # the label is the query: "Article 18" before 18.1
                     score += 1.0
                 if score > by_entity.get(iri, 0):
                     by_entity[iri] = score
                     matched.setdefault(iri, text)
             for iri, sc in by_entity.items():
-                scores[iri] += sc
+                scores[iri] += sc + self.prior.get(iri, 0.0)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.label(kv[0], lang)))[:limit]
         return [Hit(iri, self.label(iri, lang), round(sc, 3), matched.get(iri, "")) for iri, sc in ranked]
 
