@@ -423,3 +423,16 @@ def test_search_ranks_what_the_hub_is_about_before_vocabulary_words(live_hub):
     assert sum("/decision/" in i for i in iris[:5]) >= 3  # the CHM decisions lead
     article = httpx.get(f"{live_hub.url}/search", params={"q": "Article 18", "format": "json"}).json()
     assert article[0]["iri"].endswith("/instrument/cbd/article/18")  # the article before its paragraphs
+
+
+def test_the_tracking_dashboard_draws_decisions_by_status_per_meeting_with_links_to_the_lists(live_hub):
+    page = httpx.get(f"{live_hub.url}/tracking").text
+    svg = re.search(r'<svg[^>]*class="chart".*?</svg>', page, re.S).group(0)
+    segments = re.findall(r'<a href="([^"]+)" aria-label="([^"]+)"><rect', svg)
+    assert len(segments) > 10
+    href, label = next((h, lab) for h, lab in segments if lab.startswith("COP-10:"))
+    n = int(label.rsplit(" ", 1)[1])
+    listed = httpx.get(live_hub.url + href.replace("&amp;", "&"), params={"format": "json"})
+    assert listed.status_code == 200
+    api = httpx.get(f"{live_hub.url}/api/decisions", params=dict(x.split("=", 1) for x in href.split("?", 1)[1].replace("&amp;", "&").split("&")))
+    assert int(api.headers["x-total-count"]) == n  # the segment counts what its link lists

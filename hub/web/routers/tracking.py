@@ -22,9 +22,10 @@ from hub import tracking as tr
 from hub.auth import Forbidden, Principal
 from hub.service import Hub
 from hub.oai import shared_index
-from hub.web import feeds
+from hub.web import feeds, i18n
 from hub.web.deps import closes_form, identify_quietly, require
-from hub.web.render import local_href, render
+from hub.web.render import lang_of, local_href, render
+from hub.web.views.charts import STATUS_COLOURS, stacked_bars
 from ontology.errors import BadRequest, ChmError
 from thesaurus import editing as ed
 from writes.update import apply_update
@@ -80,8 +81,11 @@ def build_tracking_router(hub: Hub) -> APIRouter:
 
         def link(**f: str) -> str:
             return "/tracking/decisions?" + urlencode(f)
+        ui = i18n.UI[lang_of(request)]
+        chart = stacked_bars(board["meetings"], board["statuses"], ui["by_meeting"], lambda key, status: link(meeting=key, status=status),
+                             lambda status: ui.get("st_" + status, status))
         return render(hub, request, "tracking.html", board=board, labels=idx.labels, keys=idx.actor_keys, link=link,
-                      total=len(idx.rows), cache="no-cache")
+                      total=len(idx.rows), cache="no-cache", chart=chart, colours=STATUS_COLOURS)
 
     @router.get("/tracking/decisions", include_in_schema=False)
     def decisions_page(request: Request) -> Response:
