@@ -13,6 +13,7 @@ name the same words.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import re
 import unicodedata
@@ -156,6 +157,13 @@ class SearchIndex:
                     matched.setdefault(iri, text)
             for iri, sc in by_entity.items():
                 scores[iri] += sc + self.prior.get(iri, 0.0)
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.label(kv[0], lang)))[:limit]
+        # the best ``limit`` without sorting every match (a broad query matches tens of thousands at 1M triples):
+        # the limit-th best score, then only what reaches it is ordered (ties by label)
+        if len(scores) > limit:
+            floor = heapq.nlargest(limit, scores.values())[-1]
+            candidates = [kv for kv in scores.items() if kv[1] >= floor]
+        else:
+            candidates = list(scores.items())
+        ranked = sorted(candidates, key=lambda kv: (-kv[1], self.label(kv[0], lang)))[:limit]
         return [Hit(iri, self.label(iri, lang), round(sc, 3), matched.get(iri, "")) for iri, sc in ranked]
 
