@@ -29,11 +29,16 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import pyoxigraph as ox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sparql.builder import fill  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 B = "http://bench.example.org/"
-LOOKUP = f"SELECT ?p ?o WHERE {{ <{B}decision/cop/50/7> ?p ?o }}"
+DECISION = ox.NamedNode(B + "decision/cop/50/7")
+LOOKUP = str(fill("SELECT ?p ?o WHERE { $d ?p ?o }", d=DECISION))
 LINEAGE = (
     "PREFIX eli: <http://data.europa.eu/eli/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/> "
     "SELECT DISTINCT ?source ?kind ?target WHERE { "
@@ -42,7 +47,7 @@ LINEAGE = (
     "?source ?link ?target } ORDER BY ?source ?target"
 )
 
-GRAPH_LOOKUP = f"SELECT ?g ?p ?o WHERE {{ GRAPH ?g {{ <{B}decision/cop/50/7> ?p ?o }} }}"
+GRAPH_LOOKUP = str(fill("SELECT ?g ?p ?o WHERE { GRAPH ?g { $d ?p ?o } }", d=DECISION))
 JOIN = ("SELECT ?d ?title WHERE { ?d <http://data.europa.eu/eli/ontology#cites> ?e . "
         "?e <http://data.europa.eu/eli/ontology#title> ?title } LIMIT 5")
 SHAPES = {"lookup": LOOKUP, "graph": GRAPH_LOOKUP, "join": JOIN, "lineage": LINEAGE}

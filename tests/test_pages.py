@@ -309,14 +309,17 @@ def test_lineage_downloads_as_csv_and_json(live_hub):
     assert "/lineage.csv?iri=" in page and "/lineage.json?iri=" in page and "download" in page
 
 
+COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
 @pytest.mark.parametrize("value", ["", "not an iri", "http://x/> } ; DROP ALL ; #", "javascript:alert(1)", "<script>", "http://example.org/none"])
 def test_lineage_download_refuses_hostile_iris_and_changes_nothing(live_hub, value):
-    before = httpx.get(f"{live_hub.url}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+    before = httpx.get(live_hub.url + "/sparql", params={"query": COUNT_ALL},
                        headers={"accept": "application/sparql-results+json"}).json()
     for ext in ("csv", "json", "xml"):
         r = httpx.get(f"{live_hub.url}/lineage.{ext}", params={"iri": value, "depth": "all"})
         assert r.status_code == 404 and "<script>" not in r.text
-    after = httpx.get(f"{live_hub.url}/sparql", params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+    after = httpx.get(live_hub.url + "/sparql", params={"query": COUNT_ALL},
                       headers={"accept": "application/sparql-results+json"}).json()
     assert before == after
 
@@ -386,18 +389,18 @@ def test_a_concept_shows_its_place_in_the_hierarchy_its_labels_per_language_and_
     from hub.web.views import resource as views
     from sparql.store import EmbeddedStore
 
-    skos = "http://www.w3.org/2004/02/skos/core#"
     c = "http://example.org/c/"
     raw = ox.Store()
-    data = f"""
-    <{c}top> a <{skos}Concept> ; <{skos}prefLabel> "waste"@en .
-    <{c}mid> a <{skos}Concept> ; <{skos}prefLabel> "type of waste"@en, "type de déchet"@fr ; <{skos}altLabel> "waste types"@en ;
-        <{skos}hiddenLabel> "wastes"@en ; <{skos}broader> <{c}top> ; <{skos}narrower> <{c}a> ;
-        <{skos}exactMatch> <http://other.example/x> ; <{skos}closeMatch> <http://other.example/y> .
-    <{c}a> a <{skos}Concept> ; <{skos}prefLabel> "animal waste"@en .
-    <{c}b> a <{skos}Concept> ; <{skos}prefLabel> "building waste"@en ; <{skos}broader> <{c}mid> .
-    <{c}b1> a <{skos}Concept> ; <{skos}prefLabel> "rubble"@en ; <{skos}broader> <{c}b> .
-    <http://other.example/x> <{skos}prefLabel> "Waste type"@en .
+    data = """
+    @prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix c: <http://example.org/c/> .
+    c:top a skos:Concept ; skos:prefLabel "waste"@en .
+    c:mid a skos:Concept ; skos:prefLabel "type of waste"@en, "type de déchet"@fr ; skos:altLabel "waste types"@en ;
+        skos:hiddenLabel "wastes"@en ; skos:broader c:top ; skos:narrower c:a ;
+        skos:exactMatch <http://other.example/x> ; skos:closeMatch <http://other.example/y> .
+    c:a a skos:Concept ; skos:prefLabel "animal waste"@en .
+    c:b a skos:Concept ; skos:prefLabel "building waste"@en ; skos:broader c:mid .
+    c:b1 a skos:Concept ; skos:prefLabel "rubble"@en ; skos:broader c:b .
+    <http://other.example/x> skos:prefLabel "Waste type"@en .
     """
     raw.load(data.encode(), ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("http://example.org/g"))
     store = EmbeddedStore.wrap(raw)

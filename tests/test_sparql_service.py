@@ -12,6 +12,7 @@ import threading
 import time
 
 import httpx
+import pyoxigraph as ox
 import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
@@ -366,10 +367,13 @@ def test_an_uncached_lookup_answered_before_routing_is_the_routes_answer(capped_
     """The ASGI fast path (hub/web/routers/sparql.py CachedQueries) answers a bound-subject lookup;
     the same query with one more parameter goes through the route. Same body, same headers, same cap."""
     url = capped_hub.url + "/sparql"
-    node = capped_hub.settings.base + "decision/cop/15/16"
-    for query, accept in ((f"SELECT ?p ?o WHERE {{ <{node}> ?p ?o }}", "application/sparql-results+json"),
-                          (f"SELECT ?g ?p ?o WHERE {{ GRAPH ?g {{ <{node}> ?p ?o }} }}", "text/csv"),
-                          (f"ASK {{ <{node}> ?p ?o }}", "application/sparql-results+xml")):
+    from sparql.builder import fill
+
+    node = ox.NamedNode(capped_hub.settings.base + "decision/cop/15/16")
+    lookup = str(fill("SELECT ?p ?o WHERE { $s ?p ?o }", s=node))
+    for query, accept in ((lookup, "application/sparql-results+json"),
+                          (str(fill("SELECT ?g ?p ?o WHERE { GRAPH ?g { $s ?p ?o } }", s=node)), "text/csv"),
+                          (str(fill("ASK { $s ?p ?o }", s=node)), "application/sparql-results+xml")):
         capped_hub.app.state.hub.cache.clear()
         fast = httpx.get(url, params={"query": query}, headers={"accept": accept, "origin": "https://partner.example"})
         routed = httpx.get(url, params={"query": query, "union-default-graph": "true"},
@@ -381,10 +385,10 @@ def test_an_uncached_lookup_answered_before_routing_is_the_routes_answer(capped_
             assert fast.headers.get(h) == routed.headers.get(h), h
         assert "x-cache" not in fast.headers
         assert httpx.get(url, params={"query": query}, headers={"accept": accept}).headers.get("x-cache") == "hit"
-    capped = httpx.get(url, params={"query": f"SELECT ?p ?o WHERE {{ <{node}> ?p ?o }}"}, headers={"accept": "application/sparql-results+json"})
+    capped = httpx.get(url, params={"query": lookup}, headers={"accept": "application/sparql-results+json"})
     assert capped.headers["x-result-truncated"] == "true" and len(capped.json()["results"]["bindings"]) == 3
     # with a token the cap is lifted: that request is the route's
-    full = httpx.get(url, params={"query": f"SELECT ?p ?o WHERE {{ <{node}> ?p ?o }}"},
+    full = httpx.get(url, params={"query": lookup},
                      headers={"accept": "application/sparql-results+json", **capped_hub.auth()})
     assert "x-result-truncated" not in full.headers and len(full.json()["results"]["bindings"]) > 3
 

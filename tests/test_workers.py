@@ -10,13 +10,17 @@ from __future__ import annotations
 import subprocess
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import BASE, META, _free_port, graph
 from test_faults import CHMKG, ENV, _token, _wait
 
+from sparql.builder import fill
+
 pytestmark = pytest.mark.slow
 
 S = "http://example.org/workers/s"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +71,14 @@ def test_readers_answer_and_every_acknowledged_write_is_seen_by_the_next_read(se
         w = SPARQLWrapper(url + "/sparql", updateEndpoint=url + "/sparql")
         w.addCustomHttpHeader("Authorization", f"Bearer {token}")
         w.setMethod(POST)
-        w.setQuery(f'INSERT DATA {{ GRAPH <http://example.org/workers> {{ <{S}> <http://example.org/p> {i} }} }}')
+        w.setQuery(str(fill("INSERT DATA { GRAPH <http://example.org/workers> { $s <http://example.org/p> $v } }",
+                            s=ox.NamedNode(S), v=ox.Literal(str(i), datatype=ox.NamedNode(XSD_INTEGER)))))
         w.query()  # acknowledged: from here on every process answers with it
-        seen = [_ask(url, f"ASK {{ <{S}> <http://example.org/p> {i} }}") for _ in range(12)]
+        ask = str(fill("ASK { $s <http://example.org/p> $v }", s=ox.NamedNode(S), v=ox.Literal(str(i), datatype=ox.NamedNode(XSD_INTEGER))))
+        seen = [_ask(url, ask) for _ in range(12)]
         assert all(seen), seen
         r = SPARQLWrapper(url + "/sparql")
-        r.setQuery(f"SELECT ?o WHERE {{ <{S}> <http://example.org/p> ?o }}")
+        r.setQuery(str(fill("SELECT ?o WHERE { $s <http://example.org/p> ?o }", s=ox.NamedNode(S))))
         r.setReturnFormat(JSON)
         values = {int(b["o"]["value"]) for b in r.query().convert()["results"]["bindings"]}
         assert values == set(range(i + 1))
@@ -80,11 +86,13 @@ def test_readers_answer_and_every_acknowledged_write_is_seen_by_the_next_read(se
     from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
     g = Graph(store=SPARQLStore(url + "/sparql", returnFormat="json"))
-    assert len(list(g.query(f"SELECT ?o WHERE {{ <{S}> ?p ?o }}"))) == 3
+    assert len(list(g.query(str(fill("SELECT ?o WHERE { $s ?p ?o }", s=ox.NamedNode(S)))))) == 3
     # a removal is seen at once too
     httpx.post(url + "/sparql", headers={"Authorization": f"Bearer {token}"},
-               data={"update": f"DELETE WHERE {{ GRAPH <http://example.org/workers> {{ <{S}> ?p ?o }} }}"}).raise_for_status()
-    assert not any(_ask(url, f"ASK {{ <{S}> ?p ?o }}") for _ in range(12))
+               data={"update": str(fill("DELETE WHERE { GRAPH <http://example.org/workers> { $s ?p ?o } }",
+                                        s=ox.NamedNode(S)))}).raise_for_status()
+    gone = str(fill("ASK { $s ?p ?o }", s=ox.NamedNode(S)))
+    assert not any(_ask(url, gone) for _ in range(12))
 
 
 def test_bad_input_through_a_reader_gets_the_writers_clear_error_and_changes_nothing(served):

@@ -95,7 +95,7 @@ def serialize_outcome(outcome, media_type: str, settings, prefixes: dict[str, st
     truncated = getattr(outcome, "truncated_at", None)
     if truncated is not None:
         note = settings.base + "about/limits"
-        headers.update({"X-Result-Truncated": "true", "X-Row-Cap": str(truncated), "Link": f'<{note}>; rel="describedby"'})
+        headers.update({"X-Result-Truncated": "true", "X-Row-Cap": str(truncated), "Link": '<%s>; rel="describedby"' % note})
     if isinstance(outcome, bool):
         return serialize_boolean(outcome, media_type), headers
     if isinstance(outcome, Solutions):
