@@ -262,10 +262,16 @@ class Hub:
 
     # -- tagging --------------------------------------------------------------------------
     def warm_up(self) -> threading.Thread:
-        """Build the tagger (lemma tables, label patterns; loaded from the cache the build or an earlier
-        run left) in a thread, if there is a vocabulary; the start-up waits for it (see the app's lifespan)."""
+        """Load the language identifier and build the tagger (lemma tables, label patterns; loaded from the
+        cache the build or an earlier run left) in a thread, if there is a vocabulary; the start-up waits for it (see the app's lifespan)."""
         def run() -> None:
             try:
+                from tagging.documents import detect_language
+
+                from shapes.validate import compiled
+
+                detect_language("warm-up")  # the language identifier's model: 0.7 s to read the first time
+                compiled()  # the shapes every write is checked against
                 tagger, _ = self.tagging()
                 for lang in sorted(tagger.vocab.labels, key=lambda x: (x != "en", x)):  # English first: most submissions
                     tagger.pipeline(lang)

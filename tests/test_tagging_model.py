@@ -286,3 +286,26 @@ def test_hyphens_of_every_kind_and_none_match_a_hyphenated_label():
                  "the clearing house mechanism"):
         assert [s.concept for s in tagger.suggest(text, "en")] == [EX + "chm"], text
     assert tagger.suggest("the clearing of houses", "en") == []
+
+
+def test_the_start_up_warm_up_loads_the_language_identifier_and_the_shapes_so_the_first_submission_does_not(tmp_path):
+    import tagging.documents as documents
+    from hub.service import Hub
+    from hub.settings import Settings
+    from shapes.validate import compiled
+
+    from sparql.store import EmbeddedStore
+
+    documents._identifier = None
+    compiled.cache_clear()
+    store = EmbeddedStore(tmp_path / "store")
+    hub = Hub(Settings(base=BASE, store_path=str(tmp_path / "store")), store)
+    try:
+        thread = hub.warm_up()
+        thread.join(120)  # bounded
+        assert not thread.is_alive()
+        assert documents._identifier is not None  # py3langid's model: 0.7 s when the first submission read it
+        assert compiled.cache_info().currsize == 1
+        assert documents.detect_language("La Conférence des Parties prie le Secrétaire exécutif")[0] == "fr"
+    finally:
+        hub.close()
