@@ -143,6 +143,16 @@ def test_train_tagger_writes_a_versioned_model_with_its_card_that_meets_the_targ
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["tagger"] == out["version"]
 
+    # chmkg tag uses the hub's tagger too (the model), unless vocabularies are named (the matcher alone)
+    doc = informea.parent / "cooperation.txt"
+    doc.write_text("Cooperation with other conventions and international organizations\n", encoding="utf-8")
+    r = runner.invoke(cli, [*base, "tag", str(doc), "-o", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["documents"][0]["tagger_version"].endswith("+model." + out["version"])
+    r = runner.invoke(cli, [*base, "tag", str(doc), "-o", "json", "--scheme", "informea"])
+    assert r.exit_code == 0, r.output
+    assert "+model." not in json.loads(r.output)["documents"][0]["tagger_version"]
+
     # the served hub's tagger is the model, and a submission records its version
     from hub.service import Hub
     from hub.settings import Settings

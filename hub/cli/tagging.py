@@ -41,11 +41,18 @@ def _tagging(settings, store, schemes: list[str]):
     from tagging.submission import known_iris, load_vocabulary, tagging_graphs
     from tagging.tagger import Tagger
 
+    from hub.service import make_tagger, tagger_state
+
     m = Minter(settings.base)
+    resolver = Resolver(m, known_iris(store))
+    if not schemes:  # the hub's own tagger: the matcher over its vocabularies, re-scored by the trained model if any
+        stamp, graphs, model_path = tagger_state(store, settings)
+        if graphs:
+            return make_tagger(store, settings, stamp, graphs, model_path), resolver, m
     graphs = tagging_graphs(store, m, schemes or settings.tag_scheme_list or None)
     if not graphs:
         raise ChmError("no vocabulary in the store; run `chmkg build` or `chmkg thesaurus import informea` first")
-    return Tagger(load_vocabulary(store, graphs)), Resolver(m, known_iris(store)), m
+    return Tagger(load_vocabulary(store, graphs)), resolver, m
 
 
 @commands.command()
@@ -53,7 +60,7 @@ def tag(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (txt, md, html, pdf, docx).")],
     lang: Annotated[str | None, typer.Option("--lang", help="Language (en, fr, es); default: detected.")] = None,
-    scheme: Annotated[list[str], typer.Option("--scheme", help="Vocabularies to tag with (default: all imported).")] = [],  # noqa: B006
+    scheme: Annotated[list[str], typer.Option("--scheme", help="Vocabularies to tag with, by the matcher alone (default: the hub's tagger: all imported, with the trained model if any).")] = [],  # noqa: B006
     limit: Annotated[int, typer.Option(help="Suggestions per document.")] = 10,
     output: Annotated[str, typer.Option("--output", "-o", help="table, json or csv.")] = "table",
     submit: Annotated[bool, typer.Option(help="Store each document as a record with its suggestions.")] = False,
