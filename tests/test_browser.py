@@ -148,7 +148,25 @@ def test_tracking_dashboard_cell_leads_to_its_decisions_and_a_decision_filters_i
     assert acts and set(acts) == {"requests"} and page.errors == []
 
 
-@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/tracking", "/tracking/decisions?meeting=COP-15", "/needs", "/search?q=clearing-house",
+def test_a_dashboard_bar_is_reached_by_keyboard_and_opens_the_list_it_counts(live, page):
+    page.goto(live.url + "/dashboard")
+    bar = page.locator("#by-status ~ figure svg a").first
+    label = bar.locator("path").get_attribute("aria-label")  # "active: 398 decisions"
+    n = int(label.rsplit(": ", 1)[1].split()[0])
+    page.locator("#by-status").click()  # the heading: Tab goes on from here
+    for _ in range(20):  # Tab until a bar of the chart has the focus (bounded)
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.closest && !!document.activeElement.closest('#by-status ~ figure')"):
+            break
+    assert page.evaluate("document.activeElement.querySelector('path').getAttribute('aria-label')") == label
+    with page.expect_navigation(timeout=WAIT_MS):
+        page.keyboard.press("Enter")
+    assert "/tracking/decisions?status=" in page.url
+    assert int(page.locator("#total").inner_text()) == n
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/tracking", "/dashboard", "/tracking/decisions?meeting=COP-15", "/needs", "/search?q=clearing-house",
                                   "/instrument/cbd/article/18.html", "/work-programme/chm-wp-2024-2030.html", "/meeting/cop/10.html", "/scheme/gbf-targets/target-21.html", "/scheme/decision-status/active.html",
                                   "/nothing-here"])
 def test_main_templates_pass_axe(live, page, path):
@@ -188,7 +206,7 @@ def test_query_editor_runs_a_saved_query_without_the_network(live, page):
     assert missing == [] and page.errors == [], missing
 
 
-@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/tracking", "/targets", "/needs", "/meeting/cop/10.html",
+@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/tracking", "/dashboard", "/targets", "/needs", "/meeting/cop/10.html",
                                   "/search?q=clearing-house"])
 def test_pages_do_not_overflow_sideways_on_a_phone(live, browser, path):
     context = browser.new_context(locale="en-GB", viewport={"width": 375, "height": 800})

@@ -10,6 +10,7 @@ import json
 import re
 
 import httpx
+import pyoxigraph as ox
 import pytest
 import rdflib
 from hostile import hostile_iris
@@ -426,6 +427,57 @@ def test_search_ranks_what_the_hub_is_about_before_vocabulary_words(live_hub):
     assert sum("/decision/" in i for i in iris[:5]) >= 3  # the CHM decisions lead
     article = httpx.get(f"{live_hub.url}/search", params={"q": "Article 18", "format": "json"}).json()
     assert article[0]["iri"].endswith("/instrument/cbd/article/18")  # the article before its paragraphs
+
+
+def test_the_dashboard_charts_link_to_what_they_count_and_follow_writes(live_hub):
+    from sparql.builder import Update
+
+    page = httpx.get(f"{live_hub.url}/dashboard")
+    assert page.status_code == 200 and 'class="vl-chart"' in page.text
+    assert "vega.github.io" not in page.text  # links are the hub's own; nothing points outside
+    # every bar of the status chart names its count and links to the list of exactly that many decisions
+    section = re.search(r'id="by-status".*?</svg>', page.text, re.S).group(0)
+    bars = re.findall(r'<a xlink:href="([^"]+)"><path aria-label="([^"]+)"', section)
+    assert bars
+    for href, label in bars:
+        n = int(re.search(r": (\d+) decisions", label).group(1))
+        status = href.split("status=", 1)[1]
+        api = httpx.get(f"{live_hub.url}/api/decisions", params={"status": status})
+        assert int(api.headers["x-total-count"]) == n, (href, label)
+    figures = httpx.get(f"{live_hub.url}/api/dashboard").json()
+    assert sum(figures["statuses"].values()) == int(httpx.get(f"{live_hub.url}/api/decisions").headers["x-total-count"])
+    assert [m["meeting"] for m in figures["meetings"]][:3] == ["COP-1", "COP-2", "COP-3"]  # in natural order
+
+    # a record about a country, written through SPARQL, is counted on the next view
+    record = ox.NamedNode(live_hub.settings.base + "record/dashboard-test")
+    chm, dct = "https://w3id.org/chmkg/ns#", "http://purl.org/dc/terms/"
+    update = Update().insert_data(ox.NamedNode(live_hub.settings.base + "graph/dashboard-test"), [
+        (record, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode(chm + "Record")),
+        (record, ox.NamedNode(dct + "title"), ox.Literal("A national report", language="en")),
+        (record, ox.NamedNode(dct + "language"), ox.Literal("en")),
+        (record, ox.NamedNode(chm + "country"), ox.Literal("NZ"))]).text()
+    r = httpx.post(f"{live_hub.url}/sparql", data={"update": update}, headers=live_hub.auth())
+    assert r.status_code in (200, 204), r.text
+    figures = httpx.get(f"{live_hub.url}/api/dashboard").json()
+    assert {"code": "NZ", "records": 1}.items() <= next(c for c in figures["countries"] if c["code"] == "NZ").items()
+    page = httpx.get(f"{live_hub.url}/dashboard").text
+    assert 'id="records-map"' in page
+    assert re.search(r'aria-label="[^"]*: 1 records"', page)  # the country's bar and its place on the map
+
+
+@pytest.mark.parametrize("params,headers", [({"lang": "<script>alert(1)</script>"}, {}),
+                                            ({"lang": "fr' } ; DROP ALL ; #"}, {"Accept-Language": "zz,<b>;q=0.9"}),
+                                            ({"format": "json\u0000", "q": "x" * 5000}, {})])
+def test_the_dashboard_ignores_hostile_parameters(live_hub, params, headers):
+    before = httpx.get(f"{live_hub.url}/api/dashboard").json()
+    r = httpx.get(f"{live_hub.url}/dashboard", params=params, headers=headers)
+    assert r.status_code == 200 and "<script>alert" not in r.text and "<b>" not in r.text
+    assert httpx.get(f"{live_hub.url}/api/dashboard").json() == before
+
+
+def test_the_dashboard_is_in_the_page_language(live_hub):
+    fr = httpx.get(f"{live_hub.url}/dashboard", params={"lang": "fr"}).text
+    assert "<h1>Tableau de bord</h1>" in fr and re.search(r'aria-label="COP-10: [^"]+ décisions"', fr)
 
 
 def test_the_tracking_dashboard_draws_decisions_by_status_per_meeting_with_links_to_the_lists(live_hub):

@@ -172,3 +172,32 @@ def test_a_country_page_shows_its_party_status_per_instrument_with_dates(store):
     nagoya = rows["Party to the Nagoya Protocol"]
     assert nagoya["consented"] == "2015-11-23" and nagoya["inForceFrom"] == "2016-02-21"
     assert len(rows) == 3 and all(not status.startswith("Pakistan") for status in rows)
+
+
+def test_the_dashboard_maps_party_status_per_country_with_a_link_and_a_label_for_each(store, tmp_path):
+    import re
+
+    from hub.settings import Settings
+    from hub.tracking import build_index
+    from hub.web import i18n
+    from hub.web.views import dashboard as dash
+    from hub.web.views.charts import STATUS_COLOURS
+    from hub.web.views.resource import _labels
+
+    index = build_index(store, Settings(base=BASE, store_path=str(tmp_path / "unused")))
+    d = dash.collect(store, BASE, index, "en", lambda iris, lang: _labels(store, iris, lang))
+    by_code = {c["code"]: c for c in d.countries}
+    # the classes agree with the counts SOURCES.md gives: CBD 196 Parties, Cartagena 171, Nagoya 113
+    assert sum(1 for c in d.countries if c["party"].startswith("cbd")) == 196
+    assert sum(1 for c in d.countries if "cp" in c["instruments"]) == 171
+    assert sum(1 for c in d.countries if "np" in c["instruments"]) == 113
+    assert by_code["US"]["party"] == "signatory" and by_code["BR"]["numeric"] == "076"
+    charts = dash.draw(d, i18n.UI["en"], STATUS_COLOURS, lambda iri: "/" + iri.removeprefix(BASE), "en")
+    svg = charts["party_map"]
+    links = dict(re.findall(r'<a xlink:href="([^"]+)"><path aria-label="([^"]+)"', svg))
+    assert len(links) >= 150  # every mapped country that has a status
+    assert links["/country/co"].startswith("Colombia: Party to the CBD")
+    assert links["/country/us"].endswith(": Signatory only")
+    assert "vega.github.io" not in svg and "<script" not in svg
+    fr = dash.draw(d, i18n.UI["fr"], STATUS_COLOURS, lambda iri: "/" + iri.removeprefix(BASE), "fr")["party_map"]
+    assert "Partie à la CDB" in fr

@@ -31,6 +31,7 @@ from hub.web.routers.skosmos import build_skosmos
 from hub.web.routers.sparql import CachedQueries, build_router
 from hub.web.routers.tagging import build_tagging_router
 from hub.web.routers.annif import build_annif_router
+from hub.web.routers.dashboard import build_dashboard_router
 from hub.web.routers.tracking import build_tracking_router, warm_up as warm_tracking
 
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(build_editing_router(hub))
     app.include_router(build_skosmos(hub))
     app.include_router(build_tracking_router(hub))
+    app.include_router(build_dashboard_router(hub))
     app.include_router(build_oai_router(hub))
     app.include_router(build_matchmaking_router(hub))
     app.include_router(build_widgets_router(hub))
