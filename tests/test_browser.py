@@ -166,7 +166,8 @@ def test_a_dashboard_bar_is_reached_by_keyboard_and_opens_the_list_it_counts(liv
     assert page.errors == []
 
 
-@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/tracking", "/dashboard", "/tracking/decisions?meeting=COP-15", "/needs", "/search?q=clearing-house",
+@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/tracking", "/dashboard", "/dashboard?lang=ar",
+                                  "/decision/cop/15/16.html?lang=zh", "/tracking/decisions?meeting=COP-15", "/needs", "/search?q=clearing-house",
                                   "/instrument/cbd/article/18.html", "/work-programme/chm-wp-2024-2030.html", "/meeting/cop/10.html", "/scheme/gbf-targets/target-21.html", "/scheme/decision-status/active.html",
                                   "/nothing-here"])
 def test_main_templates_pass_axe(live, page, path):
@@ -206,7 +207,8 @@ def test_query_editor_runs_a_saved_query_without_the_network(live, page):
     assert missing == [] and page.errors == [], missing
 
 
-@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/tracking", "/dashboard", "/targets", "/needs", "/meeting/cop/10.html",
+@pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decision/cop/15/16.html?lang=ar", "/tracking", "/dashboard",
+                                  "/dashboard?lang=ru", "/targets", "/needs", "/meeting/cop/10.html",
                                   "/search?q=clearing-house"])
 def test_pages_do_not_overflow_sideways_on_a_phone(live, browser, path):
     context = browser.new_context(locale="en-GB", viewport={"width": 375, "height": 800})

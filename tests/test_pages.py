@@ -146,10 +146,10 @@ def test_search_ranks_labels_and_follows_writes(live_hub):
 
 def test_language_follows_accept_language_and_the_switch(live_hub):
     url = f"{live_hub.url}/decision/cop/10/15.html"
-    assert '<html lang="fr">' in httpx.get(url, headers={"accept-language": "fr-CH, fr;q=0.9, en;q=0.8"}).text
+    assert '<html lang="fr" dir="ltr">' in httpx.get(url, headers={"accept-language": "fr-CH, fr;q=0.9, en;q=0.8"}).text
     es = httpx.get(url, params={"lang": "es"})
-    assert '<html lang="es">' in es.text and "Propiedades" in es.text and es.cookies.get("lang") == "es"
-    assert '<html lang="en">' in httpx.get(url, headers={"accept-language": "de"}).text  # fallback
+    assert '<html lang="es" dir="ltr">' in es.text and "Propiedades" in es.text and es.cookies.get("lang") == "es"
+    assert '<html lang="en" dir="ltr">' in httpx.get(url, headers={"accept-language": "de"}).text  # fallback
 
 
 # -- bad input -------------------------------------------------------------------------------------
@@ -478,6 +478,25 @@ def test_the_dashboard_ignores_hostile_parameters(live_hub, params, headers):
 def test_the_dashboard_is_in_the_page_language(live_hub):
     fr = httpx.get(f"{live_hub.url}/dashboard", params={"lang": "fr"}).text
     assert "<h1>Tableau de bord</h1>" in fr and re.search(r'aria-label="COP-10: [^"]+ décisions"', fr)
+
+
+@pytest.mark.parametrize("lang,heading,direction", [("ar", "لوحة المعلومات", "rtl"), ("ru", "Информационная панель", "ltr"),
+                                                     ("zh", "仪表板", "ltr")])
+def test_pages_speak_the_six_un_languages_arabic_right_to_left(live_hub, lang, heading, direction):
+    page = httpx.get(f"{live_hub.url}/dashboard", params={"lang": lang})
+    assert page.headers["content-language"] == lang
+    assert f'<html lang="{lang}" dir="{direction}">' in page.text and f"<h1>{heading}</h1>" in page.text
+    assert 'hreflang="zh" lang="zh" title="中文"' in page.text  # the switch names each language in itself
+    chosen = httpx.get(f"{live_hub.url}/dashboard", headers={"Accept-Language": f"{lang};q=0.9, en;q=0.5"})
+    assert f'<html lang="{lang}"' in chosen.text
+
+
+def test_a_label_missing_in_the_page_language_shows_in_english_with_a_marker(live_hub):
+    ru = httpx.get(f"{live_hub.url}/decision/cop/15/16.html", params={"lang": "ru"}).text
+    h1 = re.search(r"<h1>(.*?)</h1>", ru, re.S).group(1)
+    assert '<span lang="en" dir="auto">' in h1 and '<abbr class="fallback-lang" title="Нет на языке страницы; показано на языке English">EN</abbr>' in h1
+    en = httpx.get(f"{live_hub.url}/decision/cop/15/16.html", params={"lang": "en"}).text
+    assert "fallback-lang" not in re.search(r"<h1>(.*?)</h1>", en, re.S).group(1)
 
 
 def test_the_tracking_dashboard_draws_decisions_by_status_per_meeting_with_links_to_the_lists(live_hub):

@@ -26,7 +26,7 @@ def render(hub: Hub, request: Request, template: str, status: int = 200, *, cach
     lang = lang_of(request)
     ident = identify_quietly(hub, request)
     switch = {code: request.url.path + "?" + urlencode({**dict(request.query_params), "lang": code}) for code in i18n.LANGS}
-    html = env.get_template(template).render(t=i18n.UI[lang], lang=lang, switch=switch, user=ident.who, csrf=ident.csrf or "",
+    html = env.get_template(template).render(t=i18n.UI[lang], lang=lang, dir=i18n.direction(lang), lang_names=i18n.LANG_NAMES, switch=switch, user=ident.who, csrf=ident.csrf or "",
                                              href=lambda iri: local_href(hub, iri), **ctx)
     response = Response(html, status_code=status, media_type="text/html; charset=utf-8",
                         headers={"Vary": "Accept, Accept-Language, Cookie", "Content-Language": lang, "Cache-Control": cache})

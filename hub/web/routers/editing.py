@@ -56,10 +56,10 @@ def build_editing_router(hub: Hub) -> APIRouter:
             raise ed.EditError("the form has no concept version; reload the concept") from None
         return ed.ConceptEdit(
             concept=str(form.get("concept", "")).strip(), base_version=version, scheme=str(form.get("scheme", "")).strip() or None,
-            pref={lang: str(form.get(f"pref@{lang}", "")) for lang in LANGS_UI},
-            alt={lang: lines(f"alt@{lang}") for lang in LANGS_UI},
-            definition={lang: str(form.get(f"definition@{lang}", "")) for lang in LANGS_UI},
-            scope_note={lang: str(form.get(f"scope_note@{lang}", "")) for lang in LANGS_UI},
+            pref={lang: str(form.get(f"pref@{lang}", "")) for lang in LANGS_UI if f"pref@{lang}" in form},
+            alt={lang: lines(f"alt@{lang}") for lang in LANGS_UI if f"alt@{lang}" in form},  # a language the form leaves out is left as it is
+            definition={lang: str(form.get(f"definition@{lang}", "")) for lang in LANGS_UI if f"definition@{lang}" in form},
+            scope_note={lang: str(form.get(f"scope_note@{lang}", "")) for lang in LANGS_UI if f"scope_note@{lang}" in form},
             broader=lines("broader"), related=lines("related"), exact=lines("exact"), close=lines("close"),
             deprecated=form.get("deprecated") in ("on", "true", True), replaced_by=str(form.get("replaced_by", "")),
             note=str(form.get("note", "")))

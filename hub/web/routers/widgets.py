@@ -78,7 +78,7 @@ def build_widgets_router(hub: Hub) -> APIRouter:
         except tr.StatusError as e:
             return Response(e.message, status_code=400, media_type="text/plain; charset=utf-8", headers={"Content-Security-Policy": csp})
         base = str(request.base_url).rstrip("/")
-        html = env.get_template("widget.html").render(title=title, items=items, lang=lang, base=base, fragment=format == "fragment",
+        html = env.get_template("widget.html").render(title=title, items=items, lang=lang, dir=i18n.direction(lang), t=i18n.UI[lang], base=base, fragment=format == "fragment",
                                                       more=base + "/" + ("tracking/decisions" if kind == "decisions" else "records"))
         headers = {"Content-Security-Policy": csp, "Cache-Control": "public, max-age=300", "Vary": "Origin",
                    "Content-Language": lang, "Access-Control-Allow-Origin": "*"}

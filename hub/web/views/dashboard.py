@@ -142,7 +142,7 @@ def _spec(description: str, **spec) -> dict:
 
 
 VEGA_BASE = 'xlink:href="https://vega.github.io/vega-datasets/'  # the base vl-convert's loader puts before a link
-LOCALES = {"fr": "fr-FR", "es": "es-ES"}
+LOCALES = {"fr": "fr-FR", "es": "es-ES", "ru": "ru-RU", "zh": "zh-CN", "ar": "ar-001"}
 
 
 def _svg(spec: dict, lang: str = "en") -> str:

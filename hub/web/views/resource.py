@@ -70,6 +70,7 @@ class ResourceView:
     kind: str = "resource"  # decision, article, target, actor, programme or resource
     extra: dict = field(default_factory=dict)
     jsonld: str = ""
+    label_lang: str = ""  # the language of the label shown ("" when it has none)
 
 
 def _union_of_constants(iris: list[str], pattern: str) -> str:
@@ -152,6 +153,8 @@ def describe(store: Store, iri: str, lang: str, meta_graph: str) -> ResourceView
                                      r["src"].value if "src" in r else ""))
     type_iris = {t.href for t in types}
     view = ResourceView(iri, labels.get(iri) or iri, types, groups, incoming, provenance)
+    view.label_lang = next((r["o"].language or "" for r in out_rows if isinstance(r["o"], ox.Literal) and r["o"].value == view.label
+                            and r["p"].value in LABEL_PREDICATES), "")
     view.kind = _kind(type_iris, grouped)
     view.jsonld = schema_org(view, type_iris, grouped, lang)
     return view
