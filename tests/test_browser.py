@@ -7,7 +7,9 @@ on the main templates.
 
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -218,3 +220,44 @@ def test_pages_do_not_overflow_sideways_on_a_phone(live, browser, path):
     overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     context.close()
     assert overflow <= 0, f"{path} is {overflow} px wider than a 375 px screen"
+
+
+# one page of each kind, photographed at a desk and on a phone for the CI artefacts (README, "Tests")
+PAGE_TYPES = {"home": "/", "decision": "/decision/cop/15/16.html", "meeting": "/meeting/cop/10.html",
+              "article": "/instrument/cbd/article/18.html", "target": "/scheme/gbf-targets/target-21.html",
+              "programme": "/work-programme/chm-wp-2024-2030.html", "actor": "/actor/cop.html", "decisions": "/decisions",
+              "search": "/search?q=clearing-house", "tracking": "/tracking", "dashboard": "/dashboard", "thesaurus": "/thesaurus",
+              "decision-ar": "/decision/cop/15/16.html?lang=ar", "dashboard-zh": "/dashboard?lang=zh"}
+SCREENSHOTS = Path(os.environ.get("CHMKG_SCREENSHOTS", Path(__file__).resolve().parent.parent / "var" / "screenshots"))
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_each_page_type_is_photographed_at_desk_and_phone_width_without_sideways_scrolling(live, browser, width):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(locale="en-GB", viewport={"width": width, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        for name, path in PAGE_TYPES.items():
+            response = pg.goto(live.url + path)
+            assert response.status == 200, (path, response.status)
+            shot = SCREENSHOTS / f"{name}-{width}.png"
+            pg.screenshot(path=str(shot), full_page=True)
+            assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert pg.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, path
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_the_print_stylesheet_leaves_out_the_site_chrome(live, page):
+    page.goto(live.url + "/decision/cop/15/16.html")
+    page.emulate_media(media="print")
+    hidden = page.evaluate("""() => ['header.site', 'footer.site', '.lineage-depth'].map(
+        s => getComputedStyle(document.querySelector(s)).display)""")
+    assert hidden == ["none", "none", "none"]
+    assert page.evaluate("getComputedStyle(document.querySelector('h1')).display") == "block"
+    page.emulate_media(media="screen")
+    assert page.evaluate("getComputedStyle(document.querySelector('header.site')).display") != "none"

@@ -88,6 +88,9 @@ def test_decision_page_shows_lineage_paragraphs_and_schema_org(live_hub):
 def test_article_target_actor_and_programme_panels(live_hub):
     article = httpx.get(f"{live_hub.url}/instrument/cbd/article/18.html").text
     assert "Decisions based on this article" in article and "X/15" in article
+    based = re.search(r'id="based".*?</section>', article, re.S).group(0)
+    assert 'based on · <a href="/instrument/cbd/article/18/para/3.html">Article 18.3</a>' in based  # the paragraph by its label
+    assert live_hub.settings.base not in based  # no raw IRI where a label exists
     target = httpx.get(f"{live_hub.url}/scheme/aichi-targets/target-19.html").text
     assert "Referenced by" in target and "/decision/cop/10/15.html" in target
     actor = httpx.get(f"{live_hub.url}/actor/cop.html").text

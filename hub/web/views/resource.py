@@ -399,8 +399,17 @@ def _edge(r: dict) -> Edge:
 
 
 def article_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """The decisions based on an article, each with the link's kind and, when it goes through one of
+    the article's paragraphs, that paragraph by its label (the article itself is not repeated)."""
     cols, rows = queries.run_table(store, "decisions-by-article", {"article": view.iri})
-    view.extra["decisions"] = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
+    decisions = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
+    vias = {d["via"] for d in decisions if d.get("via") and d["via"] != view.iri}
+    labels = _labels(store, vias, lang) if vias else {}
+    for d in decisions:
+        via = d.get("via", "")
+        d["via"] = via if via != view.iri else ""
+        d["via_label"] = labels.get(via, via.rsplit("/", 1)[-1]) if d["via"] else ""
+    view.extra["decisions"] = decisions
 
 
 def actor_panels(store: Store, view: ResourceView, lang: str) -> None:
