@@ -371,6 +371,12 @@ def test_submit_through_the_api_then_review(client):
     audit = client.hub.settings.audit_path.read_text().splitlines()
     assert any("accept suggestion" in line and "t-editor" in line for line in audit)
 
+    # the record's page lists its suggestions by concept label, score and review status, not as bare links
+    page = client.get(record.removeprefix(BASE.rstrip("/")) + ".html").text
+    table = page.split('id="suggested"', 1)[1].split("</section>", 1)[0]
+    assert first["label"] in table and ">accepted</td>" in table and ">rejected</td>" in table and ">pending</td>" in table
+    assert "/suggestion/" not in page.split('id="suggested"', 1)[1]  # no bare suggestion links below it either
+
 
 @needs_shared
 def test_several_suggestions_are_reviewed_in_one_call_all_or_nothing(client):

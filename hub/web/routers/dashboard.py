@@ -7,9 +7,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from hub.service import Hub
+from hub.tracking import shared_index
 from hub.web import i18n
 from hub.web.render import lang_of, local_href, render
-from hub.web.routers.tracking import tracking_index
 from hub.web.views import dashboard as dash
 from hub.web.views.charts import STATUS_COLOURS
 from hub.web.views.resource import _labels
@@ -22,7 +22,7 @@ def build_dashboard_router(hub: Hub) -> APIRouter:
         """The figures and drawings of this write generation in ``lang`` (a slow rebuild after a write
         is served from the previous generation meanwhile, as the tracking index is)."""
         def compute() -> dash.Dashboard:
-            d = dash.collect(hub.store, hub.settings.base, tracking_index(hub), lang, lambda iris, lg: _labels(hub.store, iris, lg))
+            d = dash.collect(hub.store, hub.settings.base, shared_index(hub), lang, lambda iris, lg: _labels(hub.store, iris, lg))
             d.charts = dash.draw(d, i18n.UI[lang], STATUS_COLOURS, lambda iri: local_href(hub, iri), lang)
             return d
         return hub.derived("dashboard:" + lang, compute, stale_ok=True)

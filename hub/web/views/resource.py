@@ -174,6 +174,8 @@ def _kind(types: set[str], grouped: dict) -> str:
         return "meeting"
     if CHM.WorkProgramme in types:
         return "programme"
+    if CHM.Record in types:
+        return "record"
     if "http://www.w3.org/ns/org#FormalOrganization" in types and CHM.region in grouped:
         return "country"
     if "http://xmlns.com/foaf/0.1/Agent" in types or "http://www.w3.org/ns/org#Organization" in types:
@@ -646,5 +648,28 @@ def term_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.extra["examples"] = [Value(labels.get(x, x), href=x) for x in subjects]
 
 
-PANELS = {"term": term_panels, "meeting": meeting_panels, "target": target_panels, "country": country_panels,
+SUGGESTION_FACTS = (CHM.suggestedConcept, CHM.score, CHM.rank, CHM.reviewStatus)
+
+
+def record_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """A record (a submitted document, a harvested CHM record): the tagger's suggestions in rank order,
+    each with its concept by label, its score and its review status, instead of bare suggestion links."""
+    nodes = sorted({s.value for s, _p, _o, _g in store.quads_touching([view.iri], as_object=True, predicates=(CHM.suggestedFor,))
+                    if isinstance(s, ox.NamedNode)})
+    facts: dict[str, dict[str, str]] = {n: {} for n in nodes}
+    for s, p, o, _g in store.quads_touching(nodes, predicates=SUGGESTION_FACTS):
+        facts[s.value][p.value.rsplit("#", 1)[-1]] = o.value
+    concepts = {f.get("suggestedConcept", "") for f in facts.values()} - {""}
+    labels = _labels(store, concepts, lang) if concepts else {}
+    rows = []
+    for node, f in facts.items():
+        concept = f.get("suggestedConcept", "")
+        rows.append({"iri": node, "concept": concept, "label": labels.get(concept, concept.rsplit("/", 1)[-1]),
+                     "score": f.get("score", ""), "rank": int(f["rank"]) if f.get("rank", "").isdigit() else 10_000,
+                     "status": f.get("reviewStatus", "")})
+    view.extra["suggestions"] = sorted(rows, key=lambda r: (r["rank"], r["label"]))
+    view.incoming = [g for g in view.incoming if g.predicate != CHM.suggestedFor]  # listed above, by concept
+
+
+PANELS = {"record": record_panels, "term": term_panels, "meeting": meeting_panels, "target": target_panels, "country": country_panels,
           "concept": concept_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
