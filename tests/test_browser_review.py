@@ -150,3 +150,36 @@ def test_thesaurus_autocomplete_suggests_and_opens_a_concept(live, page):  # noq
     page.wait_for_url("**/resource?iri=*", timeout=WAIT_MS)
     assert "marine-protected-area" in page.url and "marine protected area" in page.locator("h1").inner_text()
     assert not page.errors
+
+
+def test_the_thesaurus_opens_on_tabs_hierarchy_alphabetical_and_groups_as_skosmos_does(live, page):  # noqa: F811
+    page.goto(live.url + "/thesaurus/informea")
+    tabs = page.locator("nav.tabs a")
+    assert tabs.all_inner_texts() == ["Hierarchy", "Alphabetical", "Groups"]
+    assert page.locator('nav.tabs a[aria-current="page"]').inner_text() == "Hierarchy" and page.locator("#tree").count() == 1
+    page.get_by_role("link", name="Alphabetical").click()
+    page.get_by_role("link", name="M", exact=True).click()
+    assert page.locator("#az").inner_text() == "M"
+    assert "marine protected area" in page.locator("#az + ul").inner_text()
+    page.get_by_role("link", name="Groups").click()
+    groups = page.locator("#groups + ul li a")
+    assert groups.count() == 6  # InforMEA's six topics (skos:Collection)
+    biodiversity = page.locator("#groups ~ ul a", has_text=re.compile("biolog", re.I)).first
+    biodiversity.click()
+    members = page.locator("#members + ul li")
+    assert members.count() == 148 and page.locator('#groups ~ ul a[aria-current="true"]').count() == 1
+    page.goto(live.url + "/thesaurus/informea?tab=groups&lang=fr")
+    assert page.locator('nav.tabs a[aria-current="page"]').inner_text() == "Groupes"
+    assert not page.errors
+
+
+@pytest.mark.parametrize("query", ["tab=<script>alert(1)</script>", "tab=groups&group=javascript:alert(1)",
+                                  "tab=groups&group=http://x/> } ; DROP ALL ; <http://y"])
+def test_the_thesaurus_tabs_refuse_hostile_values_without_echoing_them(live, query):
+    import httpx
+
+    before = live.hub.store.count()
+    r = httpx.get(f"{live.url}/thesaurus/informea?{query}")
+    assert r.status_code in (200, 404) and "<script>alert" not in r.text and "DROP ALL" not in r.text
+    assert 'id="members"' not in r.text  # a group the vocabulary does not have lists nothing
+    assert live.hub.store.count() == before

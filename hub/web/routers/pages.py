@@ -55,6 +55,11 @@ class IndexSpec:
     filters: dict[str, str]  # filter name → predicate IRI
 
 
+THESAURUS_TABS = ("hierarchy", "alphabetical", "groups")  # as Skosmos shows a vocabulary
+GROUPS = builder.prefixed("""SELECT ?grp ?l (COUNT(DISTINCT ?m) AS ?n) WHERE { GRAPH $g {
+  ?grp a skos:Collection . OPTIONAL { ?grp skos:prefLabel ?l } OPTIONAL { ?grp skos:member ?m } } } GROUP BY ?grp ?l""")
+GROUP_MEMBERS = builder.prefixed("SELECT ?c ?l WHERE { GRAPH $g { $grp skos:member ?c . OPTIONAL { ?c skos:prefLabel ?l } } }")
+
 INDEXES = {
     spec.slug: spec for spec in (
         IndexSpec("decisions", "decisions", "?s a chm:Decision .",
@@ -334,8 +339,40 @@ def build_pages(hub: Hub) -> APIRouter:
                             if "label" in r and r["label"].value[:1].upper() == letter), key=lambda x: x["label"].casefold())
         parent_label = views._labels(hub.store, {parent}, lang).get(parent, parent) if parent else None
         letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        tab = request.query_params.get("tab") or ("alphabetical" if letter else "groups" if request.query_params.get("group") else "hierarchy")
+        if tab not in THESAURUS_TABS:
+            return not_found(request, "the tabs are " + ", ".join(THESAURUS_TABS))
+        groups, group, group_label, members = vocabulary_groups(g, lang, request.query_params.get("group")) if tab == "groups" else ([], None, "", [])
         return render(request, "thesaurus.html", vocabs=None, vocid=vocid, level=level, parent=parent, parent_label=parent_label,
-                      index=index, letter=letter, letters=letters)
+                      index=index, letter=letter, letters=letters, tab=tab, tabs=THESAURUS_TABS, groups=groups, group=group,
+                      group_label=group_label, members=members)
+
+    def vocabulary_groups(g: str, lang: str, chosen: str | None) -> tuple[list[dict], str | None, str, list[dict]]:
+        """The vocabulary's groups (skos:Collection) with their sizes, and the members of the chosen one."""
+        rows = hub.store.select(builder.fill(GROUPS, g=builder.iri(g, "graph")), union=False)
+        found: dict[str, dict] = {}
+        for r in rows:
+            entry = found.setdefault(r["grp"].value, {"iri": r["grp"].value, "labels": [], "n": int(r["n"].value)})
+            if "l" in r:
+                entry["labels"].append(r["l"])
+        groups = []
+        for entry in found.values():
+            best = i18n.pick(entry.pop("labels"), lang)
+            groups.append({**entry, "label": best.value if best else entry["iri"].rsplit("/", 1)[-1]})
+        groups.sort(key=lambda x: x["label"].casefold())
+        if not chosen or chosen not in found:
+            return groups, None, "", []
+        labelled: dict[str, list] = {}
+        for r in hub.store.select(builder.fill(GROUP_MEMBERS, g=builder.iri(g, "graph"), grp=builder.iri(chosen, "group")), union=False):
+            labelled.setdefault(r["c"].value, [])
+            if "l" in r:
+                labelled[r["c"].value].append(r["l"])
+        members = []
+        for c, ls in labelled.items():
+            best = i18n.pick(ls, lang)
+            members.append({"iri": c, "label": best.value if best else c.rsplit("/", 1)[-1]})
+        members.sort(key=lambda x: x["label"].casefold())
+        return groups, chosen, next(x["label"] for x in groups if x["iri"] == chosen), members
 
     # -- resources ---------------------------------------------------------------------------------
     def rdf_doc(iri: str, media: str) -> bytes:
