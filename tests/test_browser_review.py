@@ -183,3 +183,11 @@ def test_the_thesaurus_tabs_refuse_hostile_values_without_echoing_them(live, que
     assert r.status_code in (200, 404) and "<script>alert" not in r.text and "DROP ALL" not in r.text
     assert 'id="members"' not in r.text  # a group the vocabulary does not have lists nothing
     assert live.hub.store.count() == before
+
+
+def test_a_skos_xl_label_shows_as_its_text_not_its_iri(live):
+    import httpx
+
+    page = httpx.get(f"{live.url}/resource", params={"iri": "http://www.informea.org/terms/marine-protected-area"}).text
+    links = re.findall(r'<a href="[^"]*xl_en_\d+[^"]*">([^<]*)</a>', page)
+    assert links and all(text == "marine protected area" for text in links), links

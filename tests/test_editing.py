@@ -4,6 +4,8 @@ spreadsheet round-trip."""
 
 from __future__ import annotations
 
+import re
+
 import io
 
 import pyoxigraph as ox
@@ -98,6 +100,7 @@ def test_draft_publish_versions_and_history(client):
     assert any(p == f"<{CHM.schemeVersion}>" for _, p, _ in g) and any(p == "<http://www.w3.org/ns/prov#endedAtTime>" for _, p, _ in g)
     page = client.get("/thesaurus-history", params={"concept": V + "wetland"})
     assert page.status_code == 200 and "version 2" in page.text
+    assert re.search(r"<h1>History of <a [^>]*>wetland</a></h1>", page.text)  # the concept by its label, not its IRI
 
 
 @pytest.mark.parametrize("change,words", [
@@ -221,6 +224,8 @@ def test_quality_report_page_and_json_follow_each_change(client):
     assert after["no-definition"] == 2 and after["orphan-concepts"] == 0
     page = client.get("/thesaurus-quality")
     assert page.status_code == 200 and "Concepts without a definition" in page.text
+    assert '<h2 id="q-1">test <span' in page.text  # the vocabulary by its name, not its graph IRI
+    assert re.search(r'<a href="[^"]*">(wetland|forest|marsh|rainforest)</a> — ', page.text)  # examples by label
 
 
 @pytest.mark.parametrize("vocabulary", ["informea", "ecolex"])

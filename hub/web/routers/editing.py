@@ -18,7 +18,8 @@ from hub.auth import Forbidden, Principal
 from hub.web.i18n import LANGS as LANGS_UI
 from hub.service import Hub
 from hub.web.deps import closes_form, identify_quietly, require
-from hub.web.render import render
+from hub.web.render import lang_of, render
+from hub.web.views.resource import _labels
 from writes.update import apply_update
 from ontology import CHM
 from ontology.errors import BadRequest, ChmError
@@ -192,7 +193,8 @@ def build_editing_router(hub: Hub) -> APIRouter:
     def history_page(request: Request, concept: str) -> Response:
         ident = identify_quietly(hub, request)
         items = ed.changes(hub.store, history, concept=concept)
-        return render(hub, request, "history.html", concept=concept, items=list(reversed(items)),
+        label = _labels(hub.store, {concept}, lang_of(request)).get(concept, concept)  # the heading names the concept
+        return render(hub, request, "history.html", concept=concept, concept_label=label, items=list(reversed(items)),
                       can_revert=bool(ident.who and ident.who.can("editor")))
 
     # -- export / import ------------------------------------------------------------------------
@@ -247,7 +249,10 @@ def build_editing_router(hub: Hub) -> APIRouter:
 
     @router.get("/thesaurus-quality", include_in_schema=False)
     def quality_page(request: Request, graph: str | None = None) -> Response:
-        return render(hub, request, "quality.html", reports=quality(graph))
+        reports = quality(graph)
+        shown = {f.concept for r in reports for res in r.results for f in res.findings[:3]}
+        labels = _labels(hub.store, shown, lang_of(request)) if shown else {}  # examples by label, not by IRI
+        return render(hub, request, "quality.html", reports=reports, labels=labels)
 
     @router.get("/api/thesaurus/quality", summary="The qSKOS-style quality report of the vocabularies (recomputed after each write)")
     def quality_api(graph: str | None = None, limit: int = 20) -> JSONResponse:

@@ -19,7 +19,8 @@ from sparql import builder, queries
 from sparql.store import Store
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-LABEL_PREDICATES = (SKOS.prefLabel, RDFS_LABEL, ELI.title, DCTERMS.title)
+SKOSXL_LITERAL_FORM = "http://www.w3.org/2008/05/skos-xl#literalForm"  # a SKOS-XL label shows as its text, not its IRI
+LABEL_PREDICATES = (SKOS.prefLabel, RDFS_LABEL, ELI.title, DCTERMS.title, SKOSXL_LITERAL_FORM)
 MAX_INCOMING = 200
 OUTGOING = "SELECT ?p ?o ?g ?node ?meta WHERE { GRAPH ?g { ?node ?p ?o } FILTER (?g != ?meta) }"
 INCOMING = "SELECT ?s ?p ?g ?node ?meta ?skip WHERE { GRAPH ?g { ?s ?p ?node } FILTER (?g != ?meta && ?p != ?skip) }"
