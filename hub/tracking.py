@@ -419,6 +419,13 @@ class TrackingIndex:
         return actor
 
     def dashboard(self) -> dict:
+        """The counts by meeting, actor, subject and target (computed once per index, that is, per write generation)."""
+        board = self.__dict__.get("_board")
+        if board is None:
+            board = self.__dict__["_board"] = self._count()
+        return board
+
+    def _count(self) -> dict:
         by_meeting: dict[str, Counter] = defaultdict(Counter)
         by_subject: dict[str, Counter] = defaultdict(Counter)
         by_target: dict[str, Counter] = defaultdict(Counter)

@@ -502,6 +502,26 @@ def test_a_label_missing_in_the_page_language_shows_in_english_with_a_marker(liv
     assert "fallback-lang" not in re.search(r"<h1>(.*?)</h1>", en, re.S).group(1)
 
 
+def test_an_index_page_is_served_from_the_ordered_list_of_its_generation_and_follows_writes(live_hub):
+    from sparql.builder import Update
+
+    def total() -> int:
+        page = httpx.get(f"{live_hub.url}/records").text
+        return int(re.search(r"<p>(\d+) · ", page).group(1))
+
+    before = total()
+    first = httpx.get(f"{live_hub.url}/decisions").text
+    assert httpx.get(f"{live_hub.url}/decisions").text == first  # the same list, from the generation's cache
+    record = ox.NamedNode(live_hub.settings.base + "record/index-test")
+    update = Update().insert_data(ox.NamedNode(live_hub.settings.base + "graph/index-test"), [
+        (record, ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), ox.NamedNode("https://w3id.org/chmkg/ns#Record")),
+        (record, ox.NamedNode("http://purl.org/dc/terms/title"), ox.Literal("AAA first record in the index", language="en")),
+        (record, ox.NamedNode("http://purl.org/dc/terms/language"), ox.Literal("en"))]).text()
+    assert httpx.post(f"{live_hub.url}/sparql", data={"update": update}, headers=live_hub.auth()).status_code in (200, 204)
+    assert total() == before + 1
+    assert "AAA first record in the index" in httpx.get(f"{live_hub.url}/records", params={"sort": "label"}).text
+
+
 def test_the_tracking_dashboard_draws_decisions_by_status_per_meeting_with_links_to_the_lists(live_hub):
     page = httpx.get(f"{live_hub.url}/tracking").text
     svg = re.search(r'<svg[^>]*class="chart".*?</svg>', page, re.S).group(0)

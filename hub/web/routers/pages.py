@@ -253,24 +253,35 @@ def build_pages(hub: Hub) -> APIRouter:
                 patterns.append(builder.fill(FILTER_PATTERN, p=ox.NamedNode(pred), v=term))
                 active[name] = value
         where = builder.Fragment(spec.where + " " + " ".join(patterns))
-        total = int(hub.store.select(builder.fill(INDEX_COUNT, where=where))[0]["n"].value)
-        pages = max(1, -(-total // PAGE_SIZE))
-        if page < 1 or page > pages:
-            return not_found(request, f"page {page} is out of range: {spec.slug} has {pages} page(s)")
         key = spec.sorts[sort]
         sort_expr = builder.Fragment("OPTIONAL { " + key + " ?key }" if key else "")
         order_key = ORDERS["number"] if sort == "number" else ORDERS["key"] if key else ORDERS["label"]
         order = builder.Fragment("DESC(" + order_key + ")" if desc else order_key)
-        _, rows = hub.store.select_table(builder.fill(INDEX_PAGE, where=where, sort=sort_expr, order=order, lang=ox.Literal(lang)),
-                                         limit=page * PAGE_SIZE)
-        rows = rows[(page - 1) * PAGE_SIZE:]
-        items = [{"iri": r["s"].value, "label": r["label"].value if "label" in r else r["s"].value,
-                  "key": r["key"].value if "key" in r else ""} for r in rows]
-        facets = {}
-        for name, pred in spec.filters.items():
-            _, fr = hub.store.select_table(builder.fill(INDEX_FACET, where=builder.Fragment(spec.where), p=ox.NamedNode(pred)), limit=40)
-            labels = views._labels(hub.store, {r["v"].value for r in fr if isinstance(r["v"], ox.NamedNode)}, lang)
-            facets[name] = [(r["v"].value, labels.get(r["v"].value, r["v"].value), int(r["n"].value)) for r in fr]
+
+        def listing(limit: int | None) -> tuple[int, list[dict]]:
+            total = int(hub.store.select(builder.fill(INDEX_COUNT, where=where))[0]["n"].value)
+            _, rows = hub.store.select_table(builder.fill(INDEX_PAGE, where=where, sort=sort_expr, order=order, lang=ox.Literal(lang)),
+                                             limit=total if limit is None else min(limit, total))
+            return total, [{"iri": r["s"].value, "label": r["label"].value if "label" in r else r["s"].value,
+                            "key": r["key"].value if "key" in r else ""} for r in rows]
+
+        if patterns:  # a filtered list: only what this page needs (the filters' values are not cache keys)
+            total, rows = listing(max(page, 1) * PAGE_SIZE)
+        else:  # the whole list in its order, once per write generation, sort and language: each page is a slice
+            total, rows = hub.derived(f"index:{spec.slug}:{sort}:{desc}:{lang}", lambda: listing(None), stale_ok=True)
+        pages = max(1, -(-total // PAGE_SIZE))
+        if page < 1 or page > pages:
+            return not_found(request, f"page {page} is out of range: {spec.slug} has {pages} page(s)")
+        items = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+
+        def facet_values() -> dict[str, list[tuple[str, str, int]]]:
+            out = {}
+            for name, pred in spec.filters.items():
+                _, fr = hub.store.select_table(builder.fill(INDEX_FACET, where=builder.Fragment(spec.where), p=ox.NamedNode(pred)), limit=40)
+                labels = views._labels(hub.store, {r["v"].value for r in fr if isinstance(r["v"], ox.NamedNode)}, lang)
+                out[name] = [(r["v"].value, labels.get(r["v"].value, r["v"].value), int(r["n"].value)) for r in fr]
+            return out
+        facets = hub.derived(f"index-facets:{spec.slug}:{lang}", facet_values, stale_ok=True)  # they count the unfiltered list
 
         def link(**changes) -> str:
             params = {k: v for k, v in {**dict(request.query_params), **changes}.items() if v not in (None, "")}
