@@ -74,22 +74,16 @@ class ResourceView:
     label_lang: str = ""  # the language of the label shown ("" when it has none)
 
 
-def _union_of_constants(iris: list[str], pattern: str) -> str:
-    """``{ <a> … BIND(<a> AS ?s) } UNION { <b> … }``: each branch is one index lookup, where a
-    VALUES join lets the optimiser scan the whole pattern first."""
-    return " UNION ".join("{ " + pattern.replace("?s ", f"{ox.NamedNode(i)} ", 1) + f" BIND({ox.NamedNode(i)} AS ?s) }}" for i in iris)
-
-
 def _labels(store: Store, iris: set[str], lang: str) -> dict[str, str]:
-    """A display label for each IRI (its pref label, title, symbol …, in ``lang`` with fallback)."""
-    out: dict[str, list[ox.Literal]] = {}
+    """A display label for each IRI (its pref label, title, symbol …, in ``lang`` with fallback): index
+    lookups of each IRI's label predicates (a meeting page with 300 decisions: 109 → a few ms)."""
     valid = sorted(i for i in iris if i and not any(c in i for c in '<>" {}|\\^`'))
-    preds = ", ".join(f"<{p}>" for p in LABEL_PREDICATES)
-    for start in range(0, len(valid), 100):
-        union = _union_of_constants(valid[start:start + 100], "?s ?p ?l FILTER (isLiteral(?l) && ?p IN (" + preds + "))")
-        rows = store.select(f"SELECT ?s ?p ?l WHERE {{ {union} }}")
-        for r in sorted(rows, key=lambda r: LABEL_PREDICATES.index(r["p"].value)):  # prefLabel first
-            out.setdefault(r["s"].value, []).append(r["l"])
+    rank = {p: k for k, p in enumerate(LABEL_PREDICATES)}
+    found = [(rank[p.value], s.value, o) for s, p, o, _g in store.quads_touching(valid, predicates=LABEL_PREDICATES)
+             if isinstance(o, ox.Literal)]
+    out: dict[str, list[ox.Literal]] = {}
+    for _rank, subject, literal in sorted(found, key=lambda x: x[0]):  # prefLabel first
+        out.setdefault(subject, []).append(literal)
     return {k: pick(v, lang).value for k, v in out.items() if pick(v, lang) is not None}
 
 
