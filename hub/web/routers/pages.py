@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import heapq
 import io
 import json
 import re
@@ -193,7 +194,9 @@ def build_pages(hub: Hub) -> APIRouter:
                     for v in idx.facets.get(h.iri, {}).get(name, ()):
                         counts[v] = counts.get(v, 0) + 1
             if counts:
-                top = sorted(counts.items(), key=lambda kv: (-kv[1], idx.label(kv[0], lang)))[:10]
+                # the ten most frequent values, ties by label: labels only for what can reach the ten
+                cut = heapq.nlargest(10, counts.values())[-1]
+                top = sorted(((v, n) for v, n in counts.items() if n >= cut), key=lambda kv: (-kv[1], idx.label(kv[0], lang)))[:10]
                 more_facets.append((name, [(v, idx.label(v, lang), n) for v, n in top]))
         found = [h for h in found if keep(h)]
         total = len(found)
