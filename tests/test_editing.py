@@ -101,6 +101,12 @@ def test_draft_publish_versions_and_history(client):
     page = client.get("/thesaurus-history", params={"concept": V + "wetland"})
     assert page.status_code == 200 and "version 2" in page.text
     assert re.search(r"<h1>History of <a [^>]*>wetland</a></h1>", page.text)  # the concept by its label, not its IRI
+    # the change as rows: the property by name, the value as text with its language (N-Triples folded away)
+    assert re.search(r'<tr class="added"><td aria-label="added">\+</td><td>alternative label</td>\s*<td><span lang="en">bog</span>', page.text)
+    assert "<summary>N-Triples</summary>" in page.text
+    assert re.search(r'<td>broader</td>\s*<td><a href="[^"]*">forest</a>', page.text)  # a linked value by its label
+    changes = client.get("/thesaurus-changes", params={"status": "published"}, headers=H(client, "editor"))
+    assert re.search(r'<h2><a href="[^"]*">wetland</a>', changes.text), changes.text[:300]
 
 
 @pytest.mark.parametrize("change,words", [

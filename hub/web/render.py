@@ -13,8 +13,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from hub.service import Hub
 from hub.web import i18n
 from hub.web.deps import identify_quietly
+from hub.web.views.delta import delta_rows
 
 env = Environment(loader=FileSystemLoader(str(files("hub.web").joinpath("templates"))), autoescape=select_autoescape(["html", "xml"]))
+env.globals["delta_rows"] = delta_rows  # a thesaurus change as rows (history and changes pages)
 
 
 def lang_of(request: Request) -> str:

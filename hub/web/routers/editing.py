@@ -19,6 +19,7 @@ from hub.web.i18n import LANGS as LANGS_UI
 from hub.service import Hub
 from hub.web.deps import closes_form, identify_quietly, require
 from hub.web.render import lang_of, render
+from hub.web.views.delta import delta_iris
 from hub.web.views.resource import _labels
 from writes.update import apply_update
 from ontology import CHM
@@ -174,7 +175,8 @@ def build_editing_router(hub: Hub) -> APIRouter:
         if isinstance(who, Response):
             return who
         items = ed.changes(hub.store, history, status=status)
-        return render(hub, request, "changes.html", items=list(reversed(items)), change_status=status, message=msg,
+        labels = _labels(hub.store, {c.concept for c in items} | delta_iris(items), lang_of(request)) if items else {}  # by label
+        return render(hub, request, "changes.html", items=list(reversed(items)), change_status=status, message=msg, labels=labels,
                       can_publish=who.can("publisher"))
 
     @router.post("/thesaurus-changes", include_in_schema=False)
@@ -193,8 +195,9 @@ def build_editing_router(hub: Hub) -> APIRouter:
     def history_page(request: Request, concept: str) -> Response:
         ident = identify_quietly(hub, request)
         items = ed.changes(hub.store, history, concept=concept)
-        label = _labels(hub.store, {concept}, lang_of(request)).get(concept, concept)  # the heading names the concept
-        return render(hub, request, "history.html", concept=concept, concept_label=label, items=list(reversed(items)),
+        labels = _labels(hub.store, {concept} | delta_iris(items), lang_of(request))  # the concept and the values by label
+        return render(hub, request, "history.html", concept=concept, concept_label=labels.get(concept, concept), labels=labels,
+                      items=list(reversed(items)),
                       can_revert=bool(ident.who and ident.who.can("editor")))
 
     # -- export / import ------------------------------------------------------------------------
