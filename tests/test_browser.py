@@ -169,7 +169,7 @@ def test_a_dashboard_bar_is_reached_by_keyboard_and_opens_the_list_it_counts(liv
 
 
 @pytest.mark.parametrize("path", ["/", "/decision/cop/15/16.html", "/decisions", "/tracking", "/dashboard", "/dashboard?lang=ar",
-                                  "/decision/cop/15/16.html?lang=zh", "/tracking/decisions?meeting=COP-15", "/needs", "/search?q=clearing-house",
+                                  "/decision/cop/15/16.html?lang=zh", "/thesaurus", "/tracking/decisions?meeting=COP-15", "/needs", "/search?q=clearing-house",
                                   "/instrument/cbd/article/18.html", "/work-programme/chm-wp-2024-2030.html", "/meeting/cop/10.html", "/scheme/gbf-targets/target-21.html", "/scheme/decision-status/active.html",
                                   "/nothing-here"])
 def test_main_templates_pass_axe(live, page, path):
