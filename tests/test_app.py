@@ -85,3 +85,20 @@ def test_named_queries_over_rest_are_capped_for_anonymous_clients(tmp_path):
         assert anonymous.json()["truncated"] and len(anonymous.json()["rows"]) == 3 and anonymous.headers["x-row-cap"] == "3"
         full = c.get("/api/queries/lineage-up", params=params, headers={"Authorization": f"Bearer {token}"})
         assert not full.json()["truncated"] and len(full.json()["rows"]) > 3
+
+
+def test_the_editors_examples_are_only_queries_that_run_without_a_value(settings):
+    """A saved query that needs a value ran unbound from the editor's example buttons (a walk of the
+    whole store that timed out); those stay forms on /queries."""
+    import json
+    import re
+
+    from sparql import queries
+
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/editor").text
+    config = json.loads(re.search(r'<script type="application/json" id="editor-config">(.*?)</script>', page, re.S).group(1))
+    shown = {e["name"] for e in config["examples"]}
+    catalogue = queries.catalogue().values()
+    assert shown == {q.title for q in catalogue if not any(p.required for p in q.params)}
+    assert shown and not shown & {q.title for q in catalogue if any(p.required for p in q.params)}

@@ -44,7 +44,8 @@ def queries_page(request: Request, hub: Hub = Depends(get_hub)) -> Response:
 
 @router.get("/editor", include_in_schema=False)
 def editor(request: Request, hub: Hub = Depends(get_hub)) -> Response:
-    examples = [{"name": q.title, "query": q.text} for q in queries.catalogue().values()]
+    # a query that needs a value would run unbound here (a full walk of the store): those are forms on /queries
+    examples = [{"name": q.title, "query": q.text} for q in queries.catalogue().values() if not any(p.required for p in q.params)]
     config = {"endpoint": "/sparql", "prefixes": PREFIXES, "examples": examples}
     return render(hub, request, "editor.html", config=json.dumps(config).replace("<", "\\u003c"))
 
