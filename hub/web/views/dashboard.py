@@ -21,6 +21,8 @@ from functools import cache
 from importlib.resources import files
 from urllib.parse import urlencode
 
+from markupsafe import escape
+
 from ontology.iris import Minter
 from sparql.builder import prefixed
 from sparql.store import Store
@@ -152,11 +154,7 @@ def _svg(spec: dict, lang: str = "en") -> str:
     svg = vlc.vegalite_to_svg(spec, allowed_base_urls=[], format_locale=LOCALES.get(lang, "en-US"))
     svg = svg.replace(VEGA_BASE, 'xlink:href="')  # the links stay the hub's own, relative to the page
     # scale with the page (the drawing keeps its viewBox), and name the figure for assistive technology
-    return svg.replace("<svg ", '<svg role="img" aria-label="' + _attr(spec["description"]) + '" class="vl-chart" ', 1)
-
-
-def _attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    return svg.replace("<svg ", '<svg role="img" aria-label="' + str(escape(spec["description"])) + '" class="vl-chart" ', 1)
 
 
 def draw(d: Dashboard, t: dict, status_colours: dict[str, str], href, lang: str = "en") -> dict[str, str]:
