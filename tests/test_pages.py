@@ -533,3 +533,31 @@ def test_the_tracking_dashboard_draws_decisions_by_status_per_meeting_with_links
     assert listed.status_code == 200
     api = httpx.get(f"{live_hub.url}/api/decisions", params=dict(x.split("=", 1) for x in href.split("?", 1)[1].replace("&amp;", "&").split("&")))
     assert int(api.headers["x-total-count"]) == n  # the segment counts what its link lists
+
+
+def test_the_search_index_keeps_recent_answers_up_to_a_bound_and_a_write_drops_them(monkeypatch):
+    from hub.web.views import search as search_view
+    from sparql.store import EmbeddedStore
+
+    raw = ox.Store()
+    raw.load(b'<http://example.org/a> <http://www.w3.org/2004/02/skos/core#prefLabel> "orchid meadows"@en .',
+             ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("http://example.org/g"))
+    idx = search_view.SearchIndex(EmbeddedStore.wrap(raw), "http://example.org/meta")
+    calls: list[str] = []
+
+    def answer(q: str):
+        calls.append(q)
+        return idx.search(q, "en")
+
+    first = idx.remembered(("orchid",), lambda: answer("orchid"))
+    again = idx.remembered(("orchid",), lambda: answer("orchid"))
+    assert [h.iri for h in first] == ["http://example.org/a"] and again is first and calls == ["orchid"]
+    monkeypatch.setattr(search_view, "RESULTS_KEPT", 3)
+    for q in ("meadow", "orch", "meadows"):
+        idx.remembered((q,), lambda q=q: answer(q))
+    assert len(idx._results) == 3 and ("orchid",) not in idx._results  # the oldest went first
+    idx.remembered(("orchid",), lambda: answer("orchid"))
+    assert calls.count("orchid") == 2
+    # a write builds a new index: nothing carries over
+    fresh = search_view.SearchIndex(EmbeddedStore.wrap(raw), "http://example.org/meta")
+    assert not fresh._results

@@ -170,35 +170,46 @@ def build_pages(hub: Hub) -> APIRouter:
         except ValueError:
             return not_found(request, "page and size must be whole numbers")
         idx = index()
-        found = idx.search(q[:200], lang, limit=MAX_HITS) if q.strip() else []
         types = idx.types
         chosen = {name: request.query_params.get(name, "")[:500] for name in FACET_NAMES}
         chosen = {k: v for k, v in chosen.items() if v}
-        # every facet counts the hits the other choices leave (so a choice can be changed, not only narrowed)
-        def keep(h, skip: str = "") -> bool:
-            if type and skip != "type" and type not in types.get(h.iri, ()):
-                return False
-            values = idx.facets.get(h.iri, {})
-            return all(v in values.get(k, ()) for k, v in chosen.items() if k != skip)
 
-        facet: dict[str, int] = {}
-        for h in found:
-            if keep(h, "type"):
-                for c in types.get(h.iri, ()):
-                    facet[c] = facet.get(c, 0) + 1
-        more_facets = []
-        for name in FACET_NAMES:
-            counts: dict[str, int] = {}
+        def answer() -> tuple[list, dict[str, int], list]:
+            found = idx.search(q[:200], lang, limit=MAX_HITS) if q.strip() else []
+
+            # every facet counts the hits the other choices leave (so a choice can be changed, not only narrowed)
+            def keep(h, skip: str = "") -> bool:
+                if type and skip != "type" and type not in types.get(h.iri, ()):
+                    return False
+                values = idx.facets.get(h.iri, {})
+                return all(v in values.get(k, ()) for k, v in chosen.items() if k != skip)
+
+            unfiltered = not type and not chosen  # nothing chosen: every hit counts in every facet
+            facet: dict[str, int] = {}
+            counts: dict[str, dict[str, int]] = {name: {} for name in FACET_NAMES}
             for h in found:
-                if keep(h, name):
-                    for v in idx.facets.get(h.iri, {}).get(name, ()):
-                        counts[v] = counts.get(v, 0) + 1
-            if counts:
-                # the ten most frequent values, ties by label: labels only for what can reach the ten
-                cut = heapq.nlargest(10, counts.values())[-1]
-                top = sorted(((v, n) for v, n in counts.items() if n >= cut), key=lambda kv: (-kv[1], idx.label(kv[0], lang)))[:10]
-                more_facets.append((name, [(v, idx.label(v, lang), n) for v, n in top]))
-        found = [h for h in found if keep(h)]
+                if unfiltered or keep(h, "type"):
+                    for c in types.get(h.iri, ()):
+                        facet[c] = facet.get(c, 0) + 1
+                values = idx.facets.get(h.iri)
+                if not values:
+                    continue
+                for name in FACET_NAMES:
+                    if name in values and (unfiltered or keep(h, name)):
+                        tally = counts[name]
+                        for v in values[name]:
+                            tally[v] = tally.get(v, 0) + 1
+            more_facets = []
+            for name in FACET_NAMES:
+                tally = counts[name]
+                if tally:
+                    # the ten most frequent values, ties by label: labels only for what can reach the ten
+                    cut = heapq.nlargest(10, tally.values())[-1]
+                    top = sorted(((v, n) for v, n in tally.items() if n >= cut), key=lambda kv: (-kv[1], idx.label(kv[0], lang)))[:10]
+                    more_facets.append((name, [(v, idx.label(v, lang), n) for v, n in top]))
+            return (found if unfiltered else [h for h in found if keep(h)]), facet, more_facets
+
+        found, facet, more_facets = idx.remembered(("page", q[:200], lang, type, tuple(sorted(chosen.items()))), answer)
         total = len(found)
         hits = found[(page_n - 1) * size_n: page_n * size_n]
         fmt = feeds.wanted(request)

@@ -16,9 +16,11 @@ import bisect
 import heapq
 import math
 import re
+import threading
 import unicodedata
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
 
 import pyoxigraph as ox
 
@@ -43,9 +45,11 @@ TARGET_CONCEPTS = ("SELECT DISTINCT ?c WHERE { GRAPH ?g { ?c <http://www.w3.org/
 FACETS = {"meeting": PROV.wasGeneratedBy, "status": CHM.currentStatus, "subject": DCTERMS.subject}
 FACET_NAMES = ("meeting", "status", "subject", "target")
 MAX_HITS = 1000  # hits counted and paged for one query
+RESULTS_KEPT = 512  # answers to recent queries an index keeps (it is rebuilt, and they dropped, on every write)
 
 FIELDS = {CHM.symbol: 5.0, CHM.meetingCode: 4.0, SKOS.prefLabel: 3.0, ELI.title: 2.0, DCTERMS.title: 2.0,
           SKOS.altLabel: 1.5, SKOS.hiddenLabel: 1.2, "http://www.w3.org/2000/01/rdf-schema#label": 2.0}
+T = TypeVar("T")
 _WORD = re.compile(r"[\w+]+")
 
 
@@ -66,6 +70,8 @@ class Hit:
 class SearchIndex:
     def __init__(self, store: Store, meta_graph: str) -> None:
         preds = " ".join(f"<{p}>" for p in FIELDS)
+        self._results: OrderedDict[tuple, Any] = OrderedDict()
+        self._results_lock = threading.Lock()
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)  # iri → lang → pref label
         self.entries: list[tuple[str, str, float, int]] = []  # (iri, text, weight, token count)
         self.postings: dict[str, set[int]] = defaultdict(set)
@@ -107,6 +113,20 @@ class SearchIndex:
                 iri, value = r["s"].value, r["v"].value
                 if iri in self.labels:
                     self.facets[iri]["target" if name == "subject" and value in targets else name].add(value)
+
+    def remembered(self, key: tuple, compute: Callable[[], T]) -> T:
+        """``compute()``, kept for the ``RESULTS_KEPT`` most recent keys (a query result cache, as Solr's:
+        it lives with the index, so a write, which builds a new index, drops it)."""
+        with self._results_lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return self._results[key]
+        value = compute()
+        with self._results_lock:
+            self._results[key] = value
+            while len(self._results) > RESULTS_KEPT:
+                self._results.popitem(last=False)
+        return value
 
     def label(self, iri: str, lang: str) -> str:
         labels = self.labels.get(iri, {})
