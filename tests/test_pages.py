@@ -561,3 +561,36 @@ def test_the_search_index_keeps_recent_answers_up_to_a_bound_and_a_write_drops_t
     # a write builds a new index: nothing carries over
     fresh = search_view.SearchIndex(EmbeddedStore.wrap(raw), "http://example.org/meta")
     assert not fresh._results
+
+
+def test_a_document_page_gives_its_symbol_meeting_languages_and_the_official_copy_and_its_meeting_lists_it(live_hub):
+    page = httpx.get(f"{live_hub.url}/document/unep-cbd-cop-11-31.html").text
+    card = page[page.index('class="card document-card"'):page.index("</section>", page.index('class="card document-card"'))]
+    assert "UNEP/CBD/COP/11/31" in card and "working document" in card
+    assert 'href="/meeting/cop/11.html"' in card
+    # one link per language version to the UN's Official Document System, found by the symbol
+    assert 'href="https://undocs.org/en/UNEP/CBD/COP/11/31" hreflang="en"' in card
+    assert 'href="https://undocs.org/ar/UNEP/CBD/COP/11/31" hreflang="ar"' in card
+    only_en = httpx.get(f"{live_hub.url}/document/unep-cbd-sbstta-17-inf-12.html", params={"lang": "fr"}).text
+    only_card = only_en[only_en.index('class="card document-card"'):only_en.index("</section>", only_en.index('class="card document-card"'))]
+    assert "document d&#39;information" in only_card and "information document" not in only_card  # the kind in the page's language
+    assert only_en.count("https://undocs.org/") == 1 and "https://undocs.org/en/UNEP/CBD/SBSTTA/17/INF/12" in only_en
+    meeting = httpx.get(f"{live_hub.url}/meeting/cop/5.html").text
+    listed = meeting[meeting.index('id="mdocuments"'):meeting.index("</section>", meeting.index('id="mdocuments"'))]
+    # natural order: INF/2, INF/3, INF/4
+    assert [m for m in re.findall(r">(UNEP/CBD/COP/5/INF/\d+)</a>", listed)] == ["UNEP/CBD/COP/5/INF/2", "UNEP/CBD/COP/5/INF/3", "UNEP/CBD/COP/5/INF/4"]
+
+
+def test_a_document_without_a_un_symbol_has_no_official_copy_link():
+    from hub.web.views import resource as views
+    from sparql.store import EmbeddedStore
+
+    raw = ox.Store()
+    raw.load(b"""<http://example.org/document/seed-1> a <https://w3id.org/chmkg/ns#Document> ;
+        <http://purl.org/dc/terms/identifier> "seed-1" ; <https://w3id.org/chmkg/ns#documentType> "seed document" .""",
+             ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("http://example.org/g"))
+    store = EmbeddedStore.wrap(raw)
+    view = views.describe(store, "http://example.org/document/seed-1", "en", "http://example.org/meta")
+    assert view.kind == "document"
+    views.document_panels(store, view, "en")
+    assert view.extra["document"]["symbol"] == "seed-1" and view.extra["document"]["official"] == []

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
 from hub.web.i18n import pick, term_label
 from ontology import CHM, DCTERMS, ELI, OWL, PROV, RDF, SCHEMA, SKOS
+from ontology.documents import SIX_LANGUAGES, document_facts
 from sparql import builder, queries
 from sparql.store import Store
 
@@ -171,6 +173,8 @@ def _kind(types: set[str], grouped: dict) -> str:
         return "programme"
     if CHM.Record in types:
         return "record"
+    if CHM.Document in types:
+        return "document"
     if "http://www.w3.org/ns/org#FormalOrganization" in types and CHM.region in grouped:
         return "country"
     if "http://xmlns.com/foaf/0.1/Agent" in types or "http://www.w3.org/ns/org#Organization" in types:
@@ -480,6 +484,7 @@ def programme_panels(store: Store, view: ResourceView, lang: str) -> None:
 MEETING_DECISIONS = builder.prefixed(
     "SELECT ?d ?symbol ?number ?status WHERE { ?d prov:wasGeneratedBy $meeting ; chm:symbol ?symbol . "
     "OPTIONAL { ?d chm:decisionNumber ?number } OPTIONAL { ?d chm:currentStatus ?status } }")
+MEETING_DOCUMENTS_SHOWN = 500
 MEETING_FACTS = (SCHEMA.startDate, SCHEMA.endDate, CHM.city, CHM.country, CHM.meetingCode, PROV.wasAssociatedWith)
 
 
@@ -512,6 +517,44 @@ def meeting_panels(store: Store, view: ResourceView, lang: str) -> None:
         e["status_key"] = e["status"].rsplit("/", 1)[-1] if e["status"] else ""
     view.extra["meeting"] = {**facts, "body": body, "body_label": labels.get(body, "") if body else ""}
     view.extra["meeting_decisions"] = sorted(decisions.values(), key=lambda e: (e.get("number", 10**6), e["symbol"]))
+    # its documents (chm:forMeeting), by symbol in natural order ("/2" before "/10")
+    docs = sorted({s.value for s, _p, _o, _g in store.quads_touching([view.iri], as_object=True, predicates=(CHM.forMeeting,))
+                   if isinstance(s, ox.NamedNode)})
+    symbols = {s.value: o.value for s, _p, o, _g in store.quads_touching(docs[:MEETING_DOCUMENTS_SHOWN], predicates=(DCTERMS.identifier,))
+               if isinstance(o, ox.Literal)}
+    titles = {s.value: o.value for s, _p, o, _g in store.quads_touching(docs[:MEETING_DOCUMENTS_SHOWN], predicates=(DCTERMS.title,))
+              if isinstance(o, ox.Literal) and (o.language or "en") in (lang, "en")}
+    natural = lambda text: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", text)]  # noqa: E731
+    view.extra["meeting_documents"] = sorted(((symbols.get(d, d.rsplit("/", 1)[-1]), titles.get(d, ""), d) for d in docs[:MEETING_DOCUMENTS_SHOWN]),
+                                             key=lambda row: natural(row[0]))
+    view.extra["more_documents"] = max(0, len(docs) - MEETING_DOCUMENTS_SHOWN)
+
+
+DOCUMENT_FACTS = (DCTERMS.identifier, CHM.documentType, CHM.forMeeting, CHM.languageVersion, DCTERMS.language)
+OFFICIAL_COPY = "https://undocs.org/"  # the UN's resolver of document symbols (the Official Document System)
+
+
+def document_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """A document: its symbol, kind, meeting and language versions, and, for a UN symbol, where its
+    official copy is (one link per language version, or in the page's language when none is known)."""
+    facts: dict[str, str] = {}
+    versions: list[str] = []
+    meeting = ""
+    for _s, p, o, _g in store.quads_touching([view.iri], predicates=DOCUMENT_FACTS):
+        if p.value == CHM.forMeeting and isinstance(o, ox.NamedNode):
+            meeting = o.value
+        elif p.value == CHM.languageVersion and isinstance(o, ox.Literal):
+            versions.append(o.value)
+        elif isinstance(o, ox.Literal):
+            facts.setdefault(p.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1], o.value)
+    symbol = facts.get("identifier", "")
+    official = []
+    if symbol and document_facts(symbol).body:
+        languages = [code for code in SIX_LANGUAGES if code in versions] or [lang if lang in SIX_LANGUAGES else "en"]
+        official = [(code, f"{OFFICIAL_COPY}{code}/{quote(symbol, safe='/')}") for code in languages]
+    view.extra["document"] = {"symbol": symbol, "type": facts.get("documentType", ""), "meeting": meeting,
+                              "meeting_label": _labels(store, {meeting}, lang).get(meeting, "") if meeting else "",
+                              "versions": [code for code in SIX_LANGUAGES if code in versions], "official": official}
 
 
 KMGBF = "http://metadata.cbd.int/kmgbf/ontology#"
@@ -666,5 +709,5 @@ def record_panels(store: Store, view: ResourceView, lang: str) -> None:
     view.incoming = [g for g in view.incoming if g.predicate != CHM.suggestedFor]  # listed above, by concept
 
 
-PANELS = {"record": record_panels, "term": term_panels, "meeting": meeting_panels, "target": target_panels, "country": country_panels,
+PANELS = {"document": document_panels, "record": record_panels, "term": term_panels, "meeting": meeting_panels, "target": target_panels, "country": country_panels,
           "concept": concept_panels, "decision": decision_panels, "article": article_panels, "actor": actor_panels, "programme": programme_panels}
