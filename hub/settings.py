@@ -23,6 +23,7 @@ class Settings:
     store_path: str = "var/store"
     remote_query_url: str = ""
     remote_update_url: str = ""
+    remote_passthrough: bool = True  # over a remote store, plain reads stream from it unparsed (README, "Remote SPARQL store")
     shared_data: str = str(HERE.parent / "shared" / "data")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -179,6 +180,11 @@ def load_settings(config: str | Path | None = None, **overrides: object) -> Sett
     if unknown:
         raise ChmError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     for name, kind in names.items():
+        if name in values and kind in ("bool", bool) and isinstance(values[name], str):
+            flag = str(values[name]).strip().lower()
+            if flag not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ChmError(f"setting {name}: {values[name]!r} is not true or false")
+            values[name] = flag in ("1", "true", "yes", "on")
         if name in values and kind in ("int", "float", int, float):
             try:
                 values[name] = (int if kind in ("int", int) else float)(values[name])  # type: ignore[arg-type]

@@ -58,6 +58,7 @@ class Analysis:
     services: tuple[str, ...]
     cheap: bool  # a bound-subject lookup that cannot block before streaming (see is_cheap)
     own_dataset: bool = False  # the query names its dataset with FROM / FROM NAMED
+    limit: int | None = None  # the outermost LIMIT (not a subquery's), None when the query has none
 
 
 # Operators that make oxigraph compute everything before the first row (sorts, groups, hash-join
@@ -126,7 +127,25 @@ def analyse(text: str) -> Analysis:
     is_update = first is not None and first.kind == "word" and first.upper in UPDATE_OPS
     form = next((t.upper for t in toks if t.kind == "word" and t.upper in QUERY_FORMS), None)
     own = not is_update and any(t.kind == "word" and t.upper == "FROM" for t in toks)
-    return Analysis(form, is_update, tuple(service_targets_of(toks)), not is_update and is_cheap(toks), own)
+    return Analysis(form, is_update, tuple(service_targets_of(toks)), not is_update and is_cheap(toks), own,
+                    None if is_update else outer_limit(text, toks))
+
+
+_DIGITS = re.compile(r"\s*(\d+)")
+
+
+def outer_limit(text: str, toks: list[Token] | None = None) -> int | None:
+    """The query's own ``LIMIT n``: the one outside every group (a subquery's LIMIT is inside braces)."""
+    depth = 0
+    for t in toks if toks is not None else tokens(text):
+        if t.kind == "punct" and t.text == "{":
+            depth += 1
+        elif t.kind == "punct" and t.text == "}":
+            depth -= 1
+        elif depth == 0 and t.kind == "word" and t.upper == "LIMIT":
+            m = _DIGITS.match(text, t.start + 5)
+            return int(m.group(1)) if m else None
+    return None
 
 
 def query_form(text: str) -> str | None:

@@ -536,6 +536,7 @@ class RemoteStore(Store):
         self.query_url = query_url
         self.update_url = update_url or query_url
         self._client = httpx.Client(timeout=timeout)
+        self._async: tuple[object, httpx.AsyncClient] | None = None
 
     def _post_query(self, query: str, accept: str, union: bool) -> httpx.Response:
         params = {"union-default-graph": ""} if union else {}
@@ -571,10 +572,7 @@ class RemoteStore(Store):
         if base_iri and _has_relative_iri(query):
             # the protocol has no base parameter: a leading BASE (the query's own BASE still wins)
             query = f"BASE <{base_iri}> " + query
-        params: list[tuple[str, str]] = [("default-graph-uri", g) for g in dataset.default_graphs]
-        params += [("named-graph-uri", g) for g in dataset.named_graphs]
-        if not dataset.default_graphs and not dataset.named_graphs and dataset.union:
-            params.append(("union-default-graph", ""))
+        params = self._dataset_params(dataset)
         timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
         try:
             # streamed, so the deadline bounds the whole answer (httpx's timeouts bound each read only);
@@ -608,6 +606,56 @@ class RemoteStore(Store):
         except SyntaxError as e:
             raise StoreUnavailable(f"the remote store sent an unreadable {media} answer: {e}") from e
         return collect(parsed, deadline, cap)
+
+    async def open_stream(self, query: str, dataset: Dataset, media_type: str, *, deadline: float | None = None,
+                          base_iri: str | None = None) -> httpx.Response | None:
+        """The remote store's answer to ``query`` in ``media_type``, its body not read yet (the caller
+        streams it on with ``aiter_bytes`` and closes it with ``aclose``): the pass-through of a plain
+        read, on the event loop (no thread per chunk). Errors are raised as :meth:`execute` raises
+        them, before anything is sent on; None when the store answers in another format."""
+        if base_iri and _has_relative_iri(query):
+            query = f"BASE <{base_iri}> " + query
+        timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
+        client = self._async_client()
+        request = client.build_request(
+            "POST", self.query_url, params=self._dataset_params(dataset), content=query.encode(),
+            headers={"Content-Type": "application/sparql-query", "Accept": media_type},
+            timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+        try:
+            r = await client.send(request, stream=True)
+        except httpx.TimeoutException as e:
+            raise QueryTimeout("the query ran past its time limit and was stopped") from e
+        except httpx.HTTPError as e:
+            raise StoreUnavailable(f"the remote store at {self.query_url} did not answer: {e}") from e
+        if r.status_code != 200:
+            try:
+                text = (await r.aread()).decode("utf-8", "replace")
+            finally:
+                await r.aclose()
+            _raise_for_status(r.status_code, text, "query")
+        if r.headers.get("content-type", "").split(";")[0].strip() != media_type:
+            await r.aclose()  # the store answers in another format than asked: the caller takes the usual path
+            return None
+        return r
+
+    def _async_client(self) -> httpx.AsyncClient:
+        """One asynchronous client per event loop (a client belongs to the loop it was made in)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        held = self._async
+        if held is None or held[0] is not loop:
+            held = self._async = (loop, httpx.AsyncClient(timeout=self._client.timeout,
+                                                          limits=httpx.Limits(max_connections=64, max_keepalive_connections=32)))
+        return held[1]
+
+    @staticmethod
+    def _dataset_params(dataset: Dataset) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = [("default-graph-uri", g) for g in dataset.default_graphs]
+        params += [("named-graph-uri", g) for g in dataset.named_graphs]
+        if not dataset.default_graphs and not dataset.named_graphs and dataset.union:
+            params.append(("union-default-graph", ""))
+        return params
 
     def dump(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
         if graph is None:
@@ -644,6 +692,12 @@ class RemoteStore(Store):
 
     def close(self) -> None:
         self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the streaming client of the running loop (the pass-through's), if there is one."""
+        held, self._async = self._async, None
+        if held is not None:
+            await held[1].aclose()
 
 
 def open_store(path: str | Path | None = None, query_url: str | None = None, update_url: str | None = None) -> Store:

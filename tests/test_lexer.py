@@ -50,3 +50,28 @@ def test_using_goes_before_each_where_without_a_dataset():
 ])
 def test_updates_that_empty_the_store_are_recognised(update, empties):
     assert lexer.empties_the_store(update) is empties
+
+
+@pytest.mark.parametrize("query, limit", [
+    ("SELECT * WHERE { ?s ?p ?o } LIMIT 10", 10),
+    ("select * { ?s ?p ?o } limit\n 20 # LIMIT 1", 20),
+    ("SELECT * WHERE { ?s ?p \"LIMIT 3\" } OFFSET 2 LIMIT 7", 7),
+    ("SELECT * WHERE { { SELECT ?s WHERE { ?s ?p ?o } LIMIT 5 } }", None),  # a subquery's LIMIT bounds nothing outside
+    ("SELECT * WHERE { ?s <http://x/LIMIT> ?o . ?s ?limit ?x }", None),
+    ("ASK { ?s ?p ?o }", None),
+])
+def test_the_outermost_limit_is_found_and_nothing_else(query, limit):
+    assert lexer.analyse(query).limit == limit
+
+
+def test_a_true_or_false_setting_is_read_from_the_environment_and_a_bad_one_is_named(monkeypatch, tmp_path):
+    from hub.settings import load_settings
+    from ontology.errors import ChmError
+
+    monkeypatch.setenv("CHMKG_CONFIG", str(tmp_path / "none.toml"))
+    assert load_settings().remote_passthrough is True
+    monkeypatch.setenv("CHMKG_REMOTE_PASSTHROUGH", "off")
+    assert load_settings().remote_passthrough is False
+    monkeypatch.setenv("CHMKG_REMOTE_PASSTHROUGH", "perhaps")
+    with pytest.raises(ChmError, match="remote_passthrough.*'perhaps' is not true or false"):
+        load_settings()

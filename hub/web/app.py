@@ -56,6 +56,9 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         if scheduler:
             scheduler.stop()
+        aclose = getattr(store, "aclose", None)
+        if aclose:  # the remote store's streaming client belongs to this loop
+            await aclose()
         hub.close()
 
     app = FastAPI(title="CHM Knowledge Hub", lifespan=lifespan)

@@ -11,9 +11,10 @@ import time
 import uuid
 from urllib.parse import parse_qsl, quote
 
+import httpx
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from hub.auth import Forbidden, Principal, Unauthorized, credentials
 from hub.service import Hub
@@ -22,7 +23,7 @@ from writes.ingest import NEW, ParsedSource, checksum, ingest, validate_source
 from loaders.rdf import parse as parse_rdf
 from writes.update import apply_update
 from hub.web.errors import MethodNotAllowed, NotFound, problem
-from ontology.errors import BadRequest, ChmError, ShapeViolation, TooLarge
+from ontology.errors import BadRequest, ChmError, ShapeViolation, StoreUnavailable, TooLarge
 from sparql import describe, lexer
 from sparql.protocol import (
     RDF_FORMATS,
@@ -41,6 +42,13 @@ FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 OVERRIDES = ("format", "output", "results")
+# what a remote store's answer may be streamed on in unchanged: the formats whose bytes the hub would
+# not change (Turtle and the other graph syntaxes get the hub's prefixes, so they take the usual path)
+PASS_THROUGH = {"solutions": ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                              "text/tab-separated-values"),
+                "boolean": ("application/sparql-results+json", "application/sparql-results+xml"),
+                "graph": ("application/n-triples",)}
+CACHED_BODY_MAX = 1_000_000  # bytes of an answer kept in the result cache
 
 
 class UnsupportedMedia(ChmError):
@@ -225,6 +233,12 @@ def build_router(hub: Hub) -> APIRouter:
         dataset = Dataset(defaults, named, union=not own and (union_param or "true").lower() not in ("false", "0", "no"))
         who = principal(request)
         cap = None if who is not None else settings.row_cap
+        # over a remote store, a read whose answer cannot reach the row cap streams on unparsed
+        if (hub.store.mode == "remote" and settings.remote_passthrough and offer.media_type in PASS_THROUGH[kind]
+                and (cap is None or kind == "boolean" or (kind == "solutions" and analysis.limit is not None and analysis.limit <= cap))):
+            streamed = await pass_through(query, dataset, offer.media_type, raw_key)
+            if streamed is not None:
+                return streamed
         if not hub.enter_query():
             raise Busy(f"all {settings.query_workers} query workers are busy and {settings.query_queue} queries wait; retry shortly")
         generation = hub.generation
@@ -249,9 +263,68 @@ def build_router(hub: Hub) -> APIRouter:
                 raise QueryTimeout(f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped") from None
         body, headers = serialize_outcome(outcome, offer.media_type, settings, prefixes)
         ctype = content_type(offer.media_type)
-        if generation == hub.generation and len(body) < 1_000_000:
+        if generation == hub.generation and len(body) < CACHED_BODY_MAX:
             hub.cache.put(raw_key, (body, ctype, headers))
         return Response(body, media_type=ctype, headers=headers)
+
+    async def pass_through(query: str, dataset: Dataset, media_type: str, raw_key: tuple) -> Response | None:
+        """The remote store's own bytes, sent on unparsed and not re-serialised, under the hub's query
+        slots, deadline and result cache. The first ``CACHED_BODY_MAX`` bytes are held: an answer that
+        ends within them is sent whole (and cached), so a query past its deadline is still a 503 that
+        says so; a longer answer streams as it comes, and if it outlives the deadline the connection is
+        cut (the client sees an incomplete answer). None when the store answers in another format
+        (the usual path then answers)."""
+        if not hub.enter_query():
+            raise Busy(f"all {settings.query_workers} query workers are busy and {settings.query_queue} queries wait; retry shortly")
+        generation = hub.generation
+        deadline = time.monotonic() + settings.query_timeout
+        ctype = content_type(media_type)
+        headers = {"Vary": "Accept"}
+        streaming = False
+        upstream = None
+        try:
+            upstream = await hub.store.open_stream(query, dataset, media_type, deadline=deadline, base_iri=endpoint)
+            if upstream is None:
+                return None
+            chunks = upstream.aiter_bytes()
+            held: list[bytes] = []
+            size = 0
+            async for chunk in chunks:
+                if time.monotonic() > deadline:
+                    raise QueryTimeout(f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped")
+                held.append(chunk)
+                size += len(chunk)
+                if size >= CACHED_BODY_MAX:
+                    break
+            else:  # the whole answer
+                body = b"".join(held)
+                if generation == hub.generation:
+                    hub.cache.put(raw_key, (body, ctype, headers))
+                return Response(body, media_type=ctype, headers={**headers, "X-Answered-By": "store"})
+            streaming = True
+        except httpx.TimeoutException:
+            raise QueryTimeout(f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped") from None
+        except httpx.HTTPError as e:
+            raise StoreUnavailable(f"the remote store broke off its answer: {e}") from None
+        finally:
+            if not streaming:
+                if upstream is not None:
+                    await upstream.aclose()
+                hub.leave_query()
+
+        async def rest():
+            try:
+                for chunk in held:
+                    yield chunk
+                async for chunk in chunks:
+                    if time.monotonic() > deadline:
+                        raise QueryTimeout("the query ran past its time limit and was stopped")
+                    yield chunk
+            finally:
+                await upstream.aclose()
+                hub.leave_query()
+
+        return StreamingResponse(rest(), media_type=ctype, headers={**headers, "X-Answered-By": "store"})
 
     def require_writer(request: Request, what: str) -> Principal:
         """The editor making a write; a refused one is a write attempt, and the audit log says so."""
