@@ -3,7 +3,9 @@
 The replay server runs in a process of its own (a real source is another machine: its work must
 not share the harvester's interpreter). Measures, on a fresh store holding the bundled dataset:
 1. the first harvest of N decisions (fetch the list, each tree, map, validate each batch as a change to
-   the graph, commit): decisions/s and triples/s (target ≥ 200 decisions/s, about 60k triples/s);
+   the graph, commit): decisions/s and triples/s (target ≥ 200 decisions/s, about 60k triples/s), as
+   the served hub commits (one transaction per batch) and as `chmkg harvest` does (alone with the
+   store: additions through the bulk loader, undone on the next open if cut off);
 2. a second, unchanged run (conditional GETs answered 304, nothing mapped or written): how much faster
    (target ≥ 5×) and that it wrote nothing;
 3. streaming M small index records (statements) through cbd-index: the RSS growth over the run
@@ -78,15 +80,27 @@ def main(n: int, m: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = EmbeddedStore(Path(tmp) / "store")
         ingest(store, read_bundled(BASE), BASE + "graph/bundled", META)
+        # the served hub's harvest: every batch one transaction, beside the hub's readers
+        served_store = EmbeddedStore(Path(tmp) / "served")
+        ingest(served_store, read_bundled(BASE), BASE + "graph/bundled", META)
+        served_state = State(Path(tmp) / "served.sqlite")
+        t0 = time.perf_counter()
+        served_run = Harvester(served_store, served_state, SOURCES["cbd-decisions"](BASE), url, META, politeness=FAST).run()
+        ts = time.perf_counter() - t0
+        assert served_run.new == n and not served_run.refused
+        rows.append(("first run in the served hub (transactions), decisions/s", f"{n / ts:,.0f}", f"{served_run.triples_added / ts:,.0f} triples/s"))
+        served_state.close()
+        served_store.close()
+        # `chmkg harvest`: alone with the store, batches that only add go through the bulk loader
         state = State(Path(tmp) / "harvest.sqlite")
-        h = Harvester(store, state, SOURCES["cbd-decisions"](BASE), url, META, politeness=FAST)
+        h = Harvester(store, state, SOURCES["cbd-decisions"](BASE), url, META, politeness=FAST, bulk=True, parallel_map=True)
         t0 = time.perf_counter()
         first = h.run()
         t1 = time.perf_counter() - t0
         assert first.new == n and not first.refused, (first.new, first.refused[:3])
-        rows.append(("first run, decisions/s", f"{n / t1:,.0f}", "≥ 200"))
-        rows.append(("first run, triples/s", f"{first.triples_added / t1:,.0f}", "≈ 60k"))
-        rows.append(("first run, seconds", f"{t1:.2f}", f"{n} decisions × 20 paragraphs, {first.triples_added:,} triples"))
+        rows.append(("first run by chmkg harvest (bulk), decisions/s", f"{n / t1:,.0f}", "≥ 200"))
+        rows.append(("first run by chmkg harvest (bulk), triples/s", f"{first.triples_added / t1:,.0f}", "≈ 60k"))
+        rows.append(("first run by chmkg harvest (bulk), seconds", f"{t1:.2f}", f"{n} decisions × 20 paragraphs, {first.triples_added:,} triples"))
         # the store's own ceiling: the same triples written by raw pyoxigraph, in batches of the harvest's
         # size, into a fresh store holding the bundled dataset — transactionally (as the harvest commits)
         # and by bulk_load (not atomic: a harvest cannot use it and keep "no partial record")
@@ -104,10 +118,12 @@ def main(n: int, m: int) -> None:
                     raw.bulk_load(chunk, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode("urn:bench:raw"))
             tr = time.perf_counter() - t0
             rows.append((f"raw pyoxigraph {how}, same triples and batches, decisions/s", f"{n / tr:,.0f}",
-                         f"{len(harvested) / tr:,.0f} triples/s; the harvest's ceiling" if how == "update" else
-                         f"{len(harvested) / tr:,.0f} triples/s; not atomic"))
+                         f"{len(harvested) / tr:,.0f} triples/s; the served hub's ceiling" if how == "update" else
+                         f"{len(harvested) / tr:,.0f} triples/s; chmkg harvest's ceiling"))
             if how == "update":
-                rows.append(("first run ÷ raw transactional write", f"{tr / t1:.2f}×", "1.0 = the store's own write speed"))
+                rows.append(("served first run ÷ raw transactional write", f"{tr / ts:.2f}×", "1.0 = the store's own write speed"))
+            else:
+                rows.append(("chmkg harvest first run ÷ raw bulk_load", f"{tr / t1:.2f}×", "1.0 = the bulk loader's own speed"))
             del raw
         before = store.dump(None, ox.RdfFormat.N_QUADS)
         t0 = time.perf_counter()

@@ -12,9 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -82,9 +86,87 @@ class _Pending:
         self.item, self.own, self.shared, self.checksum, self.is_new = item, own, shared, checksum, is_new
 
 
-def _lines(t) -> list[bytes]:
-    data = t.ntriples()
+def _split(data: bytes) -> list[bytes]:
     return [line for line in data.split(b"\n") if line]
+
+
+def map_record(source: Source, item: Item) -> tuple[bytes, bytes] | str:
+    """A record's own and shared triples as sorted N-Triples, or why it cannot be mapped."""
+    try:
+        mapped: Mapped = source.map(item)
+    except (ChmError, ValueError, KeyError, TypeError) as e:
+        return f"cannot map the record: {e}"
+    return mapped.own.ntriples(), mapped.shared.ntriples()
+
+
+MAP_HERE_FIRST = 64  # records mapped in this process before the mapping moves to a process of its own
+_worker_sources: dict[tuple, Source] = {}
+
+
+def _map_in_worker(kind: type[Source], base: str, options: tuple, item: Item) -> tuple[bytes, bytes] | str:
+    """The mapping process's work: the source is made once per process."""
+    source = _worker_sources.get((kind, base, options))
+    if source is None:
+        source = _worker_sources[(kind, base, options)] = kind(base, dict(options))
+    return map_record(source, item)
+
+
+class _Mapper:
+    """Maps fetched records, in this process or — for a long harvest by a process that has the cores
+    to itself (``parallel``) — in one worker process (spawned, so no lock of this process's threads
+    or store is inherited), so that mapping the next records overlaps validating and committing
+    the last batch. Results are taken in order."""
+
+    def __init__(self, source: Source, parallel: bool) -> None:
+        self.source, self.parallel = source, parallel
+        self.mapped_here = 0
+        self.pool: ProcessPoolExecutor | None = None
+
+    def submit(self, item: Item) -> Any:
+        if not self.parallel or self.mapped_here < MAP_HERE_FIRST:
+            self.mapped_here += 1
+            return _Done(map_record(self.source, item))
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return self.pool.submit(_map_in_worker, type(self.source), self.source.m.base,
+                                tuple(sorted(self.source.options.items())), item)
+
+    @staticmethod
+    def ready(job: Any) -> bool:
+        return job is None or job.done()
+
+    @staticmethod
+    def result(job: Any) -> tuple[bytes, bytes] | str | None:
+        if job is None:
+            return None
+        try:
+            return job.result()
+        except BrokenProcessPool as e:
+            raise ChmError(f"the mapping process ended unexpectedly ({e}); nothing of the unfinished batch was written") from None
+
+    def ahead(self, batch: int) -> int:
+        """How many fetched records may wait for their mapping (bounded memory)."""
+        return 2 * batch if self.pool is not None else 0
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+
+class _Done:
+    """A mapping done in this process, shaped as a finished job."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> Any:
+        return self.value
 
 
 def _subject(line: bytes) -> str | None:
@@ -97,7 +179,8 @@ class Harvester:
     def __init__(self, store: Store, state: State, source: Source, base_url: str, meta_graph: str, *,
                  politeness: Politeness = Politeness(), write: Callable[[Callable[[], Any]], Any] | None = None,
                  lock: Callable[[], AbstractContextManager] | None = None,
-                 progress: Callable[[HarvestReport], None] | None = None, batch: int = BATCH_RECORDS) -> None:
+                 progress: Callable[[HarvestReport], None] | None = None, batch: int = BATCH_RECORDS, bulk: bool = False,
+                 parallel_map: bool = False) -> None:
         self.store, self.state, self.source = store, state, source
         self.base_url = base_url
         self.meta_graph = meta_graph
@@ -107,6 +190,10 @@ class Harvester:
         self.lock = lock or nullcontext
         self.progress = progress or (lambda report: None)
         self.batch = batch
+        # batches that only add go through the embedded store's bulk loader (undone on the next open if
+        # cut off): for a harvest that alone uses the store (the CLI), not one beside the hub's readers
+        self.bulk = bulk
+        self.parallel_map = parallel_map  # map in a process of its own (see _Mapper): for a process that has the cores
 
     # -- the run -------------------------------------------------------------------------
     def run(self, *, since: datetime | None = None, full: bool = False, limit: int | None = None) -> HarvestReport:
@@ -129,19 +216,34 @@ class Harvester:
         pending: list[_Pending] = []
         seen_keys: list[str] = []
         last_cursor: Any = None
-        try:
-            for item in self.source.items(client, ctx):
-                report.fetched += 1
+        mapper = _Mapper(self.source, self.parallel_map)
+        window: deque[tuple[Item, Any]] = deque()  # fetched items, in order, each with its mapping (under way)
+
+        def take_done(block: bool) -> None:
+            """Take the items at the head of the window whose mapping is done (waiting for the head if
+            ``block``); a batch is committed while the mapping process goes on with the next."""
+            nonlocal pending, seen_keys, last_cursor
+            while window and (block or mapper.ready(window[0][1])):
+                item, job = window.popleft()
                 last_cursor = item.cursor
                 seen_keys.append(item.key)
-                self._take(item, ctx, report, pending)
+                self._take(item, ctx, report, pending, mapper.result(job))
                 if len(pending) >= self.batch:
                     self._flush(pending, report, run_id, started, full, last_cursor, seen_keys)
                     pending, seen_keys = [], []
                     self.progress(report)
+                block = block and len(window) > mapper.ahead(self.batch)
+
+        try:
+            for item in self.source.items(client, ctx):
+                report.fetched += 1
+                window.append((item, mapper.submit(item) if self._needs_mapping(item, ctx) else None))
+                take_done(block=len(window) > mapper.ahead(self.batch))
                 if limit is not None and report.fetched >= limit:
                     report.status = "partial"
                     break
+            while window:
+                take_done(block=True)
             self._flush(pending, report, run_id, started, full, last_cursor, seen_keys)
             if full and report.status != "partial":
                 self._sweep(report, run_id)
@@ -153,6 +255,7 @@ class Harvester:
         finally:
             report.requests, report.retries = client.requests, client.retried
             client.close()
+            mapper.close()
         if report.status in ("ok", "partial"):
             self.state.clear_checkpoint(name)
             if report.wrote:
@@ -164,7 +267,13 @@ class Harvester:
         self.progress(report)
         return report
 
-    def _take(self, item: Item, ctx: FetchContext, report: HarvestReport, pending: list[_Pending]) -> None:
+    @staticmethod
+    def _needs_mapping(item: Item, ctx: FetchContext) -> bool:
+        return not item.error and not (item.unchanged and ctx.known.get(item.key))
+
+    def _take(self, item: Item, ctx: FetchContext, report: HarvestReport, pending: list[_Pending],
+              mapped: tuple[bytes, bytes] | str | None) -> None:
+        """``mapped``: the record's own and shared N-Triples, or why it cannot be mapped (None: not mapped)."""
         known = ctx.known.get(item.key)
         if item.error:
             report.refused.append({"key": item.key, "reason": item.error})
@@ -172,12 +281,10 @@ class Harvester:
         if item.unchanged and known:
             report.unchanged += 1
             return
-        try:
-            mapped: Mapped = self.source.map(item)
-        except (ChmError, ValueError, KeyError, TypeError) as e:
-            report.refused.append({"key": item.key, "reason": f"cannot map the record: {e}"})
+        if isinstance(mapped, str) or mapped is None:
+            report.refused.append({"key": item.key, "reason": mapped or "cannot map the record"})
             return
-        own, shared = _lines(mapped.own), _lines(mapped.shared)
+        own, shared = _split(mapped[0]), _split(mapped[1])
         checksum = hashlib.sha256(b"\n".join(own) + b"\n#\n" + b"\n".join(shared)).hexdigest()
         if known and known.checksum == checksum:
             report.unchanged += 1
@@ -252,7 +359,7 @@ class Harvester:
 
         def commit_batch():
             with self.lock():
-                return commit.run(self.store, self.meta_graph, plan, f"the harvest of {name}")
+                return commit.run(self.store, self.meta_graph, plan, f"the harvest of {name}", bulk=self.bulk)
 
         if batch:
             written, (add, remove, shared_delta) = self.write(commit_batch)

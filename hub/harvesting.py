@@ -55,6 +55,9 @@ def run_harvest(settings: Settings, store: Store, name: str, *, url: str | None 
         harvester = Harvester(store, state, source, base_url, settings.meta_graph,
                               politeness=politeness or Politeness(rate=settings.harvest_rate), write=write,
                               lock=lock or (lambda: WriterLock(settings.writer_lock_path)), progress=progress,
+                              # alone with an embedded store (the CLI; the served hub passes its write): bulk additions
+                              bulk=write is None and store.mode == "embedded",
+                              parallel_map=write is None,  # the CLI has the cores: map in a process of its own
                               **({"batch": batch} if batch else {}))
         report = harvester.run(since=since, full=full, limit=limit)
     finally:

@@ -224,6 +224,98 @@ def test_malformed_codes_and_hostile_values_are_refused_or_kept_as_literals(bund
     assert bundled_store.ask("ASK { ?s ?p ?o }")
 
 
+def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_own_to_the_same_result(replay, tmp_path, monkeypatch):
+    """`chmkg harvest` (alone with an embedded store): batches that only add go through the bulk loader
+    and records are mapped in a spawned process; the graph, the counts and the refusals are those of
+    a transactional, in-process run."""
+    from harvest import engine
+    from loaders.bundled import read_bundled
+    from sparql.store import EmbeddedStore
+    from writes.ingest import ingest
+
+    for n in range(1, 25):
+        replay.add_decision(decision_tree(15, n))
+    hostile = decision_tree(16, 1)
+    hostile["code"] = 'CBD/COP/16/01> } ; DROP ALL #'  # cannot be mapped: refused with its reason
+    replay.decisions[hostile["code"]] = hostile
+    bad = decision_tree(15, 30)
+    bad["code"] = "CBD/COP/40/06"  # fails the shapes: quarantined
+    replay.decisions[bad["code"]] = bad
+    submitted: list[int] = []
+
+    class CountingPool(engine.ProcessPoolExecutor):  # a real process pool, counted
+        def submit(self, *args, **kwargs):
+            submitted.append(1)
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "MAP_HERE_FIRST", 3)
+    monkeypatch.setattr(engine, "ProcessPoolExecutor", CountingPool)
+    results = {}
+    for mode in ("transactions", "bulk"):
+        store = EmbeddedStore(tmp_path / mode / "store")
+        ingest(store, read_bundled(BASE), graph("bundled"), META)
+        state = State(tmp_path / mode / "harvest.sqlite")
+        fast = mode == "bulk"
+        report = Harvester(store, state, SOURCES["cbd-decisions"](BASE), replay.url, META, politeness=FAST, batch=7,
+                           bulk=fast, parallel_map=fast).run()
+        results[mode] = (report.new, sorted((r["key"], r["reason"][:60]) for r in report.refused), harvest_graph(store, "cbd-decisions"),
+                         report.triples_added)
+        state.close()
+        store.close()
+    assert results["bulk"] == results["transactions"]
+    assert results["bulk"][0] == 24 and len(results["bulk"][1]) == 2
+    assert len(submitted) == 26 - 3  # all but the first three records were mapped by the other process
+    assert not list((tmp_path / "bulk" / "store-hub" / "bulk-intents").glob("*.nq"))  # every addition finished
+
+
+def test_a_bulk_addition_cut_off_is_undone_when_the_store_is_next_opened(tmp_path):
+    """The bulk loader is not atomic: a process that dies while it loads leaves its intent, and the next
+    open of the store removes exactly what that addition wrote — and nothing that was there before."""
+    from sparql.store import EmbeddedStore
+
+    path = tmp_path / "store"
+    store = EmbeddedStore(path)
+    g = "http://example.org/g"
+    before = [f"<http://example.org/s{i}> <http://example.org/p> \"kept {i}\" .".encode() for i in range(5)]
+    assert store.insert_bulk([(g, before)]) == 5
+    # an addition that repeats a triple already there: only the new ones are written (and would be undone)
+    assert store.insert_bulk([(g, before[:2] + [b'<http://example.org/s9> <http://example.org/p> "new" .'])]) == 1
+    kept = store.dump(None, ox.RdfFormat.N_QUADS)
+    added = [f"<http://example.org/n{i}> <http://example.org/p> \"cut off {i}\" .".encode() for i in range(400)] + before
+
+    class Dying:
+        """The store's bulk loader writes half the addition, then the process dies."""
+
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def __contains__(self, quad):
+            return quad in self.real
+
+        def bulk_load(self, data, fmt):
+            lines = data.split(b"\n")
+            self.real.bulk_load(b"\n".join(lines[: len(lines) // 2]) + b"\n", fmt)
+            raise SystemExit("killed while loading")
+
+    real = store.raw
+    store._store = Dying(real)
+    with pytest.raises(SystemExit):
+        store.insert_bulk([(g, added)])
+    store._store = real
+    assert b"cut off 0" in store.dump(g, ox.RdfFormat.N_TRIPLES)  # half of it is in
+    intents = list((tmp_path / "store-hub" / "bulk-intents").glob("*.nq"))
+    assert len(intents) == 1 and b"kept" not in intents[0].read_bytes()  # what was there before is not in the intent
+    store.close()
+    del real  # the process is gone: nothing holds the store open
+    again = EmbeddedStore(path)
+    assert again.dump(None, ox.RdfFormat.N_QUADS) == kept
+    assert not list((tmp_path / "store-hub" / "bulk-intents").glob("*.nq"))
+    again.close()
+
+
 # -- the polite client -------------------------------------------------------------------------
 
 def test_retry_after_is_read_in_seconds_and_as_an_http_date():

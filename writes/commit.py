@@ -72,6 +72,7 @@ class Guarded:
         self.new = uuid.uuid4().hex
         self.marker = ox.NamedNode("urn:chmkg:commit:" + self.new)
         self._ops: list[tuple[str, str, str]] = []  # (kind, graph term, body or pattern)
+        self._inserted: list[tuple[str, list[bytes]]] = []  # (graph, lines) of the INSERT operations, for a bulk commit
 
     def _guard(self) -> str:
         if self.expected is None:
@@ -81,9 +82,15 @@ class Guarded:
                 + term_text(ox.Literal(self.expected)) + " }")
 
     def insert_lines(self, graph: str, lines: Iterable[bytes]) -> None:
+        lines = list(lines)
         body = b"\n".join(lines).decode()
         if body:
             self._ops.append(("INSERT", term_text(iri(graph)), body))
+            self._inserted.append((graph, lines))
+
+    def only_inserts(self) -> list[tuple[str, list[bytes]]] | None:
+        """The (graph, lines) added, when adding is all this commit does (a bulk commit can apply it)."""
+        return self._inserted if self._ops and all(kind == "INSERT" for kind, _g, _b in self._ops) else None
 
     def delete_lines(self, graph: str, lines: Iterable[bytes]) -> None:
         body = b"\n".join(lines).decode()
@@ -127,10 +134,13 @@ class Guarded:
 
         The stamp moves first: in one transaction, a read after a large write is slow (the store's
         reads merge the pending writes), and the swap's lookup is the only read a data commit has."""
+        return " ;\n".join([self.swap_text(), *self._rendered(False)])
+
+    def swap_text(self) -> str:
+        """The stamp's move alone (unguarded)."""
         m, st = term_text(self.meta), term_text(self.stamp)
-        swap = ("DELETE { GRAPH " + m + " { " + m + " " + st + " ?old } } INSERT { GRAPH " + m + " { " + m + " " + st + " "
+        return ("DELETE { GRAPH " + m + " { " + m + " " + st + " ?old } } INSERT { GRAPH " + m + " { " + m + " " + st + " "
                 + term_text(ox.Literal(self.new)) + " } } WHERE { OPTIONAL { GRAPH " + m + " { " + m + " " + st + " ?old } } }")
-        return " ;\n".join([swap, *self._rendered(False)])
 
 
 def committed(store: Store, commit: Guarded) -> bool:
@@ -141,11 +151,14 @@ def committed(store: Store, commit: Guarded) -> bool:
     return done
 
 
-def run(store: Store, meta_graph: str, plan: Callable[[Guarded], T], what: str = "the write") -> T:
+def run(store: Store, meta_graph: str, plan: Callable[[Guarded], T], what: str = "the write", *, bulk: bool = False) -> T:
     """Plan, validate and commit ``plan`` against one state of the store, again if another process wrote.
 
     ``plan(commit)`` reads the store, validates, adds its operations to ``commit`` and returns its
-    result; it runs again from the store's new state when the guarded commit did not apply.
+    result; it runs again from the store's new state when the guarded commit did not apply. With
+    ``bulk``, a commit that only adds goes to an embedded store through its bulk loader
+    (:meth:`EmbeddedStore.insert_bulk`: undone on the next open if cut off) — for a process that
+    alone uses the store.
     """
     for attempt in range(1, ATTEMPTS + 1):
         commit = Guarded(meta_graph, read_stamp(store, meta_graph))
@@ -155,7 +168,11 @@ def run(store: Store, meta_graph: str, plan: Callable[[Guarded], T], what: str =
         if store.mode == "embedded":  # this process alone writes it: check the stamp and apply, under one lock
             with _EMBEDDED:
                 if read_stamp(store, meta_graph) == commit.expected:
-                    store.update(commit.plain_text())
+                    added = commit.only_inserts() if bulk else None
+                    if added is not None and hasattr(store, "insert_bulk"):
+                        store.insert_bulk(added, before=commit.swap_text())
+                    else:
+                        store.update(commit.plain_text())
                     return result
         else:
             store.update(commit.text())

@@ -10,6 +10,7 @@ those focus nodes only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -21,7 +22,10 @@ from sparql.builder import iri
 from sparql.store import EmbeddedStore, Store
 from writes.ingest import INVERSE_PATHS, NEW, SCOPE, FOCUS, CONTEXT
 
-_TYPE = b"<" + RDF.type.encode() + b"> "
+_TYPE_MARK = b"<" + RDF.type.encode() + b">"
+_SUBJECTS = re.compile(rb"^<([^>\s]*)> ", re.M)
+# the predicate and the IRI object of each line whose object is an IRI
+_IRI_OBJECTS = re.compile(rb"^<[^>\s]*> (<[^>\s]*>) <([^>\s]*)> \.$", re.M)
 
 
 def _parse(lines: Iterable[bytes]) -> list[ox.Triple]:
@@ -31,16 +35,6 @@ def _parse(lines: Iterable[bytes]) -> list[ox.Triple]:
     parsed = ox.Store()  # one call into the parser, not one per triple: cheap beside busy threads
     parsed.load(data, format=ox.RdfFormat.N_TRIPLES)
     return [q.triple for q in parsed.quads_for_pattern(None, None, None, ox.DefaultGraph())]
-
-
-def _ends(line: bytes) -> tuple[str | None, str | None]:
-    """The subject and object IRIs of a canonical N-Triples line (None for blank nodes and literals)."""
-    if not line.startswith(b"<"):
-        return None, None
-    s_end = line.index(b"> ")
-    p_end = line.index(b"> ", s_end + 2)
-    obj = line[p_end + 2:].rstrip(b" .\n")
-    return line[1:s_end].decode(), obj[1:-1].decode() if obj.startswith(b"<") else None
 
 
 def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[bytes], removed: Iterable[bytes]) -> Report:
@@ -64,14 +58,13 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
         data = b"\n".join(added)
         if data.strip():
             staging.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=new_graph)
-        for line in added:
-            s, o = _ends(line)
-            if s:
-                added_subjects.add(s)
-            if o:
-                objects.add(o)
-                if _TYPE in line:
-                    classes.add(o)
+        # subjects and IRI objects of the lines, by two scans of the whole text (not a call per line)
+        added_subjects.update(m.decode() for m in _SUBJECTS.findall(data))
+        for subject_end, obj in _IRI_OBJECTS.findall(data):
+            o = obj.decode()
+            objects.add(o)
+            if subject_end == _TYPE_MARK:
+                classes.add(o)
         g = iri(graph)
         rem |= {(g, t) for t in _parse(removed)}
     removed_subjects = {t.subject.value for _g, t in rem if isinstance(t.subject, ox.NamedNode)}
