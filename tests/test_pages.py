@@ -594,3 +594,15 @@ def test_a_document_without_a_un_symbol_has_no_official_copy_link():
     assert view.kind == "document"
     views.document_panels(store, view, "en")
     assert view.extra["document"]["symbol"] == "seed-1" and view.extra["document"]["official"] == []
+
+
+def test_a_network_lists_its_members_with_their_roles_and_a_member_the_networks_it_belongs_to(live_hub):
+    page = httpx.get(f"{live_hub.url}/network/chm-network.html").text
+    members = page[page.index('id="members"'):page.index("</table>", page.index('id="members"'))]
+    assert 'href="/actor/secretariat.html"' in members and "central node" in members and "partner" in members
+    assert "/member/" not in page  # the membership nodes are read through, not listed
+    fr = httpx.get(f"{live_hub.url}/network/chm-network.html", params={"lang": "fr"}).text
+    assert "Membres" in fr and "nœud central" in fr
+    actor = httpx.get(f"{live_hub.url}/actor/informea.html").text
+    belongs = actor[actor.index('id="memberof"'):actor.index("</ul>", actor.index('id="memberof"'))]
+    assert 'href="/network/chm-network.html"' in belongs and 'href="/network/mea-ikm-network.html"' in belongs

@@ -414,8 +414,36 @@ def article_panels(store: Store, view: ResourceView, lang: str) -> None:
 
 
 def actor_panels(store: Store, view: ResourceView, lang: str) -> None:
+    """An actor or a network: what was asked of it, its members with their roles (a network), and the
+    networks it belongs to — memberships (org:Membership) read through, not listed as bare nodes."""
     cols, rows = queries.run_table(store, "actions-by-actor", {"actor": view.iri})
     view.extra["actions"] = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
+    mine = {s.value for s, _p, _o, _g in store.quads_touching([view.iri], as_object=True, predicates=(ORG + "organization",))
+            if isinstance(s, ox.NamedNode)}
+    joined = {s.value for s, _p, _o, _g in store.quads_touching([view.iri], as_object=True, predicates=(ORG + "member",))
+              if isinstance(s, ox.NamedNode)}
+    if not mine and not joined:
+        return
+    facts: dict[str, dict[str, str]] = {}
+    for s, p, o, _g in store.quads_touching(sorted(mine | joined), predicates=(ORG + "member", ORG + "organization", CHM.nodeRole, ORG + "role")):
+        if isinstance(o, ox.NamedNode):
+            facts.setdefault(s.value, {})[p.value.rsplit("#", 1)[-1]] = o.value
+    labels = _labels(store, {v for f in facts.values() for v in f.values()}, lang)
+
+    def rows_of(memberships: set[str], other: str) -> list[dict[str, str]]:
+        out = []
+        for ms in memberships:
+            f = facts.get(ms, {})
+            who = f.get(other, "")
+            role = f.get("nodeRole") or f.get("role", "")
+            if who:
+                out.append({"iri": who, "label": labels.get(who, who.rsplit("/", 1)[-1]), "role": labels.get(role, role.rsplit("#", 1)[-1]) if role else ""})
+        return sorted(out, key=lambda r: (r["role"], r["label"].casefold()))
+
+    view.extra["members"] = rows_of(mine, "member")
+    view.extra["member_of"] = rows_of(joined, "organization")
+    memberships = {ORG + "organization", ORG + "member"}
+    view.incoming = [g for g in view.incoming if g.predicate not in memberships]  # listed above, by member and role
 
 
 def _children(store: Store, nodes: list[str], predicate: str) -> dict[str, list[str]]:
