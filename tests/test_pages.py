@@ -606,3 +606,36 @@ def test_a_network_lists_its_members_with_their_roles_and_a_member_the_networks_
     actor = httpx.get(f"{live_hub.url}/actor/informea.html").text
     belongs = actor[actor.index('id="memberof"'):actor.index("</ul>", actor.index('id="memberof"'))]
     assert 'href="/network/chm-network.html"' in belongs and 'href="/network/mea-ikm-network.html"' in belongs
+
+
+def test_search_marks_the_matched_words_and_facets_by_the_language_of_the_match(live_hub):
+    url = f"{live_hub.url}/search"
+    page = httpx.get(url, params={"q": "clearing-house mechanism"}).text
+    hits = page[page.index('class="hits"'):]
+    assert re.search(r"<mark>[Cc]learing</mark>-<mark>house</mark> <mark>mechanism</mark>", hits), hits[:2000]
+    # a word typed in French matches the French labels (the ontology's, here): the language facet says so and narrows
+    fr = httpx.get(url, params={"q": "noeud"})  # "nœud", its ligature typed as two letters
+    langs = re.findall(r'href="/search\?[^"]*language=([a-z-]+)[^"]*">([^<]+)</a> \((\d+)\)', fr.text)
+    assert ("fr", "French") in {(code, name) for code, name, _n in langs}, langs
+    assert "<mark>nœud</mark>" in fr.text
+    n_fr = int(next(n for code, _name, n in langs if code == "fr"))
+    both = httpx.get(url, params={"q": "node"})
+    narrowed = httpx.get(url, params={"q": "noeud", "language": "fr", "format": "json"})
+    assert int(narrowed.headers["x-total-count"]) == n_fr and all(h["lang"] == "fr" for h in narrowed.json())
+    assert "central node" in [h["label"] for h in narrowed.json()]  # the label in the page's language, the match in French
+    assert both.status_code == 200
+    # the facet's names follow the page's language; a hostile value finds nothing and is not echoed raw
+    assert ">Français<" in httpx.get(url, params={"q": "noeud", "lang": "fr"}).text
+    hostile = httpx.get(url, params={"q": "centre", "language": "<script>x</script>"})
+    assert hostile.status_code == 200 and hostile.headers["x-total-count"] == "0" and "<script>x" not in hostile.text
+
+
+def test_marking_a_snippet_ignores_case_and_accents_and_takes_the_last_word_as_a_prefix():
+    from hub.web.views.search import mark, normalise
+
+    assert mark("Centre d'échange", normalise("echange")) == [("Centre d'", False), ("échange", True)]
+    assert mark("Clearing-house mechanism", normalise("clearing mech")) == [
+        ("Clearing", True), ("-house ", False), ("mechanism", True)]
+    assert mark("Article 18", normalise("18 artic")) == [("Article", True), (" ", False), ("18", True)]
+    assert mark("nœud central", normalise("noeud")) == [("nœud", True), (" central", False)]
+    assert mark("nothing here", []) == [("nothing here", False)]

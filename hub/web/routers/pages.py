@@ -23,6 +23,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
+from babel import Locale, UnknownLocaleError
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -162,6 +163,13 @@ def build_pages(hub: Hub) -> APIRouter:
         entry = [(spec.slug, i18n.UI[lang][spec.title_key]) for spec in INDEXES.values()]
         return render(request, "home.html", classes=sorted(rows, key=lambda r: -r[1]), entry=entry)
 
+    def language_name(code: str, ui: str) -> str:
+        """A language code as the page's language names it ("fr" → "French", "français" …)."""
+        try:
+            return _upper_first(Locale.parse(code.replace("-", "_")).get_display_name(ui) or code)
+        except (ValueError, UnknownLocaleError):
+            return code
+
     @router.get("/search", include_in_schema=False)
     def search(request: Request, q: str = "", page: str = "1", size: str = "20", type: str = "") -> Response:  # noqa: A002
         lang = lang_of(request)
@@ -177,11 +185,15 @@ def build_pages(hub: Hub) -> APIRouter:
         def answer() -> tuple[list, dict[str, int], list]:
             found = idx.search(q[:200], lang, limit=MAX_HITS) if q.strip() else []
 
+            def values_of(h) -> dict[str, set[str]]:
+                values = idx.facets.get(h.iri, {})
+                return {**values, "language": {h.lang}} if h.lang else values
+
             # every facet counts the hits the other choices leave (so a choice can be changed, not only narrowed)
             def keep(h, skip: str = "") -> bool:
                 if type and skip != "type" and type not in types.get(h.iri, ()):
                     return False
-                values = idx.facets.get(h.iri, {})
+                values = values_of(h)
                 return all(v in values.get(k, ()) for k, v in chosen.items() if k != skip)
 
             unfiltered = not type and not chosen  # nothing chosen: every hit counts in every facet
@@ -191,7 +203,7 @@ def build_pages(hub: Hub) -> APIRouter:
                 if unfiltered or keep(h, "type"):
                     for c in types.get(h.iri, ()):
                         facet[c] = facet.get(c, 0) + 1
-                values = idx.facets.get(h.iri)
+                values = values_of(h)
                 if not values:
                     continue
                 for name in FACET_NAMES:
@@ -205,13 +217,14 @@ def build_pages(hub: Hub) -> APIRouter:
                 if tally:
                     # the ten most frequent values, ties by label: labels only for what can reach the ten
                     cut = heapq.nlargest(10, tally.values())[-1]
-                    top = sorted(((v, n) for v, n in tally.items() if n >= cut), key=lambda kv: (-kv[1], idx.label(kv[0], lang)))[:10]
-                    more_facets.append((name, [(v, idx.label(v, lang), n) for v, n in top]))
+                    named = (lambda v: language_name(v, lang)) if name == "language" else (lambda v: idx.label(v, lang))
+                    top = sorted(((v, n) for v, n in tally.items() if n >= cut), key=lambda kv: (-kv[1], named(kv[0])))[:10]
+                    more_facets.append((name, [(v, named(v), n) for v, n in top]))
             return (found if unfiltered else [h for h in found if keep(h)]), facet, more_facets
 
         found, facet, more_facets = idx.remembered(("page", q[:200], lang, type, tuple(sorted(chosen.items()))), answer)
         total = len(found)
-        hits = found[(page_n - 1) * size_n: page_n * size_n]
+        hits = idx.marked(found[(page_n - 1) * size_n: page_n * size_n], q[:200])
         fmt = feeds.wanted(request)
         if fmt:
             stamps = shared_index(hub).by_iri
@@ -228,7 +241,7 @@ def build_pages(hub: Hub) -> APIRouter:
         if request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", ""):
             from fastapi.responses import JSONResponse
 
-            return JSONResponse([{"iri": h.iri, "label": h.label, "score": h.score, "matched": h.matched, "page": page_href(h.iri),
+            return JSONResponse([{"iri": h.iri, "label": h.label, "score": h.score, "matched": h.matched, "lang": h.lang, "page": page_href(h.iri),
                                   "types": sorted(types.get(h.iri, ()))} for h in hits], headers=headers)
         facets = sorted(((c, _upper_first(i18n.term_label(c, lang)), n) for c, n in facet.items()), key=lambda f: (-f[2], f[1]))[:12]
         response = render(request, "search.html", q=q, hits=hits, total=total, page=page_n, size=size_n, type=type,

@@ -19,7 +19,7 @@ import re
 import threading
 import unicodedata
 from collections import OrderedDict, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 import pyoxigraph as ox
@@ -43,18 +43,22 @@ TARGET_CONCEPTS = ("SELECT DISTINCT ?c WHERE { GRAPH ?g { ?c <http://www.w3.org/
                    "FILTER (STRENDS(STR(?scheme), \"-targets\")) }")
 # the search's facets beside the type: name → predicate (targets are the subjects in a targets scheme)
 FACETS = {"meeting": PROV.wasGeneratedBy, "status": CHM.currentStatus, "subject": DCTERMS.subject}
-FACET_NAMES = ("meeting", "status", "subject", "target")
+FACET_NAMES = ("meeting", "status", "subject", "target", "language")  # language: of the label that matched
 MAX_HITS = 1000  # hits counted and paged for one query
 RESULTS_KEPT = 512  # answers to recent queries an index keeps (it is rebuilt, and they dropped, on every write)
 
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 FIELDS = {CHM.symbol: 5.0, CHM.meetingCode: 4.0, SKOS.prefLabel: 3.0, ELI.title: 2.0, DCTERMS.title: 2.0,
           SKOS.altLabel: 1.5, SKOS.hiddenLabel: 1.2, "http://www.w3.org/2000/01/rdf-schema#label": 2.0}
 T = TypeVar("T")
 _WORD = re.compile(r"[\w+]+")
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l"})  # letters NFKD does not take apart
+
+
 def normalise(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text.casefold())
+    text = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return _WORD.findall(text)
 
@@ -65,6 +69,29 @@ class Hit:
     label: str
     score: float
     matched: str
+    lang: str = ""  # the language of the label that matched ("" for none)
+    snippet: list[tuple[str, bool]] = field(default_factory=list)  # the matched label in parts, True where a query word matched
+
+
+def mark(text: str, tokens: list[str]) -> list[tuple[str, bool]]:
+    """``text`` in parts, each marked when its word is one of the query's ``tokens`` (accents and case
+    aside; the last token also as a prefix, as it is searched): what a results page highlights."""
+    if not tokens:
+        return [(text, False)] if text else []
+    whole, last = set(tokens), tokens[-1]
+    parts: list[tuple[str, bool]] = []
+    at = 0
+    for m in _WORD.finditer(text):
+        word = normalise(m.group())
+        hit = bool(word) and (word[0] in whole or (len(last) >= 2 and word[0].startswith(last)))
+        if hit:
+            if m.start() > at:
+                parts.append((text[at:m.start()], False))
+            parts.append((m.group(), True))
+            at = m.end()
+    if at < len(text):
+        parts.append((text[at:], False))
+    return parts
 
 
 class SearchIndex:
@@ -73,14 +100,14 @@ class SearchIndex:
         self._results: OrderedDict[tuple, Any] = OrderedDict()
         self._results_lock = threading.Lock()
         self.labels: dict[str, dict[str, str]] = defaultdict(dict)  # iri → lang → pref label
-        self.entries: list[tuple[str, str, float, int]] = []  # (iri, text, weight, token count)
+        self.entries: list[tuple[str, str, float, int, str]] = []  # (iri, text, weight, token count, language)
         self.postings: dict[str, set[int]] = defaultdict(set)
         self.symbols: dict[str, str] = {}
         rows = store.select(f"SELECT ?s ?p ?l WHERE {{ VALUES ?p {{ {preds} }} GRAPH ?g {{ ?s ?p ?l }} "
                             f"FILTER (isIRI(?s) && isLiteral(?l) && ?g != <{meta_graph}>) }}", union=False)
         for r in rows:
             iri, pred, lit = r["s"].value, r["p"].value, r["l"]
-            if pred == SKOS.prefLabel or (pred in (ELI.title, DCTERMS.title) and (lit.language or "") not in self.labels[iri]):
+            if pred == SKOS.prefLabel or (pred in (ELI.title, DCTERMS.title, RDFS_LABEL) and (lit.language or "") not in self.labels[iri]):
                 self.labels[iri].setdefault(lit.language or "", lit.value)
             if pred == CHM.symbol:
                 self.symbols[lit.value] = iri
@@ -88,7 +115,7 @@ class SearchIndex:
             if not tokens:
                 continue
             i = len(self.entries)
-            self.entries.append((iri, lit.value, FIELDS[pred], len(tokens)))
+            self.entries.append((iri, lit.value, FIELDS[pred], len(tokens), lit.language or ""))
             for t in set(tokens):
                 self.postings[t].add(i)
         self.vocabulary = sorted(self.postings)
@@ -149,6 +176,7 @@ class SearchIndex:
         """The best ``limit`` hits, best first (ties by label)."""
         scores: dict[str, float] = defaultdict(float)
         matched: dict[str, str] = {}
+        matched_lang: dict[str, str] = {}
         try:
             symbol = parse_symbol(query).canonical
         except SymbolError:
@@ -167,14 +195,17 @@ class SearchIndex:
                     break
             by_entity: dict[str, float] = {}
             for i in common:
-                iri, text, weight, n = self.entries[i]
+                iri, text, weight, n, text_lang = self.entries[i]
                 # half for matching the whole query, half for how much of the label the query covers
                 score = weight * (0.5 + 0.5 * len(tokens) / max(n, len(tokens)))
                 if n == len(tokens) and normalise(text) == tokens:  # the label is the query: "Article 18" before 18.1
                     score += 1.0
-                if score > by_entity.get(iri, 0):
+                # the best-scoring label is the one shown (ties: the page's language first)
+                if score > by_entity.get(iri, 0) or (score == by_entity.get(iri) and text_lang == lang and matched_lang.get(iri) != lang):
                     by_entity[iri] = score
-                    matched.setdefault(iri, text)
+                    if iri not in matched or matched_lang.get(iri) is not None:
+                        matched[iri] = text
+                        matched_lang[iri] = text_lang
             for iri, sc in by_entity.items():
                 scores[iri] += sc + self.prior.get(iri, 0.0)
         # the best ``limit`` without sorting every match (a broad query matches tens of thousands at 1M triples):
@@ -185,5 +216,14 @@ class SearchIndex:
         else:
             candidates = list(scores.items())
         ranked = sorted(candidates, key=lambda kv: (-kv[1], self.label(kv[0], lang)))[:limit]
-        return [Hit(iri, self.label(iri, lang), round(sc, 3), matched.get(iri, "")) for iri, sc in ranked]
+        return [Hit(iri, self.label(iri, lang), round(sc, 3), matched.get(iri, ""), matched_lang.get(iri, ""))
+                for iri, sc in ranked]
+
+    @staticmethod
+    def marked(hits: list[Hit], query: str) -> list[Hit]:
+        """The hits with their snippets marked (only for the page shown: marking is per word)."""
+        tokens = normalise(query)
+        for h in hits:
+            h.snippet = mark(h.matched, tokens)
+        return hits
 
