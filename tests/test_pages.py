@@ -596,6 +596,18 @@ def test_a_document_without_a_un_symbol_has_no_official_copy_link():
     assert view.extra["document"]["symbol"] == "seed-1" and view.extra["document"]["official"] == []
 
 
+def test_the_locator_map_route_draws_a_known_code_and_refuses_anything_else(live_hub):
+    r = httpx.get(f"{live_hub.url}/map/pk.svg")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml" and r.text.startswith("<svg")
+    from xml.etree import ElementTree
+
+    assert ElementTree.fromstring(r.text).tag == "{http://www.w3.org/2000/svg}svg"  # well-formed: an <img> shows it
+    assert "max-age" in r.headers["cache-control"]
+    for bad in ("xx", "pak", "p1", "%3Cscript%3E"):
+        refused = httpx.get(f"{live_hub.url}/map/{bad}.svg")
+        assert refused.status_code == 404 and "<script" not in refused.text
+
+
 def test_a_network_lists_its_members_with_their_roles_and_a_member_the_networks_it_belongs_to(live_hub):
     page = httpx.get(f"{live_hub.url}/network/chm-network.html").text
     members = page[page.index('id="members"'):page.index("</table>", page.index('id="members"'))]
@@ -639,3 +651,30 @@ def test_marking_a_snippet_ignores_case_and_accents_and_takes_the_last_word_as_a
     assert mark("Article 18", normalise("18 artic")) == [("Article", True), (" ", False), ("18", True)]
     assert mark("nœud central", normalise("noeud")) == [("nœud", True), (" central", False)]
     assert mark("nothing here", []) == [("nothing here", False)]
+
+
+def test_a_country_page_draws_where_the_country_is_from_the_vendored_geometry():
+    from hub.web.views import resource as views
+    from sparql.store import EmbeddedStore
+
+    raw = ox.Store()
+    raw.load(b"""@prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix org: <http://www.w3.org/ns/org#> .
+        <http://example.org/country/pk> a org:FormalOrganization ; skos:prefLabel "Pakistan"@en ; skos:notation "PAK", "PK" ;
+            <https://w3id.org/chmkg/ns#region> "Asia and the Pacific"@en .
+        <http://example.org/country/pk/party/cbd> org:member <http://example.org/country/pk> ; skos:prefLabel "Pakistan: Party"@en .
+        <http://example.org/country/xx> a org:FormalOrganization ; skos:prefLabel "Nowhere"@en ; skos:notation "XX" ;
+            <https://w3id.org/chmkg/ns#region> "Asia and the Pacific"@en .""",
+             ox.RdfFormat.TURTLE, to_graph=ox.NamedNode("http://example.org/g"))
+    store = EmbeddedStore.wrap(raw)
+    view = views.describe(store, "http://example.org/country/pk", "en", "http://example.org/meta")
+    assert view.kind == "country"
+    views.country_panels(store, view, "en")
+    assert view.extra["map"] == "/map/pk.svg"
+    from hub.web.views.dashboard import locator_map
+
+    svg = locator_map("PK", "PK")
+    assert svg.startswith("<svg") and "<path" in svg and "#1f5f99" in svg  # the country picked out
+    assert not [g for g in view.incoming if g.predicate.endswith("#member")]  # the party status table says it
+    nowhere = views.describe(store, "http://example.org/country/xx", "en", "http://example.org/meta")
+    views.country_panels(store, nowhere, "en")
+    assert not nowhere.extra.get("map")  # no such ISO code: no map rather than a wrong one

@@ -1,7 +1,10 @@
 """The dashboard: ``GET /dashboard`` (charts and maps, each with its table) and ``GET /api/dashboard``
-(the same figures as JSON). See :mod:`hub.web.views.dashboard`."""
+(the same figures as JSON); ``GET /map/{code}.svg``, a country's locator map for its page. See
+:mod:`hub.web.views.dashboard`."""
 
 from __future__ import annotations
+
+import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -26,6 +29,15 @@ def build_dashboard_router(hub: Hub) -> APIRouter:
             d.charts = dash.draw(d, i18n.UI[lang], STATUS_COLOURS, lambda iri: local_href(hub, iri), lang)
             return d
         return hub.derived("dashboard:" + lang, compute, stale_ok=True)
+
+    @router.get("/map/{code}.svg", include_in_schema=False)
+    def locator(code: str) -> Response:
+        """The world with the country of a two-letter ISO code picked out (static: cached a day)."""
+        svg = dash.locator_map(code.upper(), code.upper()) if re.fullmatch(r"[A-Za-z]{2}", code) else ""
+        if not svg:
+            return Response("no map for that code: give a two-letter ISO 3166-1 country code\n", status_code=404,
+                            media_type="text/plain; charset=utf-8")
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
     @router.get("/dashboard", include_in_schema=False)
     def dashboard_page(request: Request) -> Response:

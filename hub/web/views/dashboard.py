@@ -17,7 +17,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from urllib.parse import urlencode
 
@@ -147,12 +147,14 @@ VEGA_BASE = 'xlink:href="https://vega.github.io/vega-datasets/'  # the base vl-c
 LOCALES = {"fr": "fr-FR", "es": "es-ES", "ru": "ru-RU", "zh": "zh-CN", "ar": "ar-001"}
 
 
-def _svg(spec: dict, lang: str = "en") -> str:
+def _svg(spec: dict, lang: str = "en", inline: bool = True) -> str:
     import vl_convert as vlc
 
     # allowed_base_urls=[]: nothing is ever fetched (the data are in the spec); numbers in the page's language
     svg = vlc.vegalite_to_svg(spec, allowed_base_urls=[], format_locale=LOCALES.get(lang, "en-US"))
     svg = svg.replace(VEGA_BASE, 'xlink:href="')  # the links stay the hub's own, relative to the page
+    if not inline:  # a document of its own (an <img>): well-formed XML, named by the page's alt text
+        return svg
     # scale with the page (the drawing keeps its viewBox), and name the figure for assistive technology
     return svg.replace("<svg ", '<svg role="img" aria-label="' + str(escape(spec["description"])) + '" class="vl-chart" ', 1)
 
@@ -235,4 +237,22 @@ def _map(d: Dashboard, t: dict, what: str, href, lang: str) -> str:
     return _svg(spec, lang)
 
 
-__all__ = ["Dashboard", "collect", "draw", "numeric_code", "world_topology"]
+@lru_cache(maxsize=512)
+def locator_map(alpha2: str, description: str, lang: str = "en") -> str:
+    """The world in grey with one country (a two-letter code) picked out, for its page: drawn once per
+    country and language (the geometry is the vendored one; nothing is fetched). "" for an unknown code."""
+    code = numeric_code(alpha2)
+    if not code:
+        return ""
+    world = {"values": world_topology(), "format": {"type": "topojson", "feature": "countries"}}
+    spec = _spec(description, width=LOCATOR_WIDTH, height=LOCATOR_WIDTH * 0.5, projection={"type": "equalEarth"}, layer=[
+        {"data": world, "mark": {"type": "geoshape", "fill": "#d9dde3", "stroke": "#ffffff", "strokeWidth": 0.4, "aria": False}},
+        {"data": world, "transform": [{"filter": {"field": "id", "equal": code}}],
+         "mark": {"type": "geoshape", "fill": "#1f5f99", "stroke": "#0b2f4f", "strokeWidth": 0.8, "aria": False}},
+    ])
+    return _svg(spec, lang, inline=False)
+
+
+LOCATOR_WIDTH = 480
+
+__all__ = ["Dashboard", "collect", "draw", "locator_map", "numeric_code", "world_topology"]

@@ -644,6 +644,15 @@ def country_panels(store: Store, view: ResourceView, lang: str) -> None:
         r["body"] = labels.get(r.get("organization", ""), "")
     view.extra["memberships"] = sorted(rows.values(), key=lambda r: (r.get("inForceFrom") or "9999", r["status"]))
     view.extra["country_records"] = [(labels.get(i, i), i) for i in records]
+    view.incoming = [g for g in view.incoming if g.predicate != ORG + "member"]  # the party status table above
+    # where it is: the world with the country picked out (its two-letter code, skos:notation)
+    codes = [o.value for _s, _p, o, _g in store.quads_touching([view.iri], predicates=(SKOS.notation,))
+             if isinstance(o, ox.Literal) and len(o.value) == 2 and o.value.isalpha()]
+    if codes:
+        from hub.web.views.dashboard import numeric_code
+
+        if numeric_code(codes[0]):  # a code the world's geometry knows: its map is /map/<code>.svg
+            view.extra["map"] = "/map/" + codes[0].lower() + ".svg"
 
 
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
