@@ -24,9 +24,7 @@ HERE = Path(__file__).resolve().parent
 def parts(quick: bool) -> list[tuple[str, list[str]]]:
     triples = "100000" if quick else "1000000"
     return [
-        # the lineage shape starts from a decision that cites others only in the 1M graph
-        ("SPARQL endpoint (bench/endpoint.py)", ["endpoint.py", triples, "--seconds", "2" if quick else "5", "--workers", "1,2",
-                                                 *(["--only", "lookup,graph,join"] if quick else [])]),
+        ("SPARQL endpoint (bench/endpoint.py)", ["endpoint.py", triples, "--seconds", "2" if quick else "5", "--workers", "1,2"]),
         ("pages (bench/pages.py)", ["pages.py", triples]),
         ("tagging (bench/tagging.py)", ["tagging.py", "--mb", "0.5" if quick else "2"]),
         ("validated load (bench/load.py)", ["load.py", triples]),
