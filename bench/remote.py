@@ -13,9 +13,7 @@ the store) and measures, for each and for the store itself:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +26,7 @@ import psutil
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from endpoint import wrk  # noqa: E402
+from endpoint import stop, wrk  # noqa: E402
 from generate import generate  # noqa: E402
 from serving import free_port, served  # noqa: E402
 
@@ -95,27 +93,14 @@ def main(triples: int, requests: int) -> None:
             for passthrough in (True, False):
                 env = {"CHMKG_REMOTE_QUERY_URL": store + "/query", "CHMKG_REMOTE_UPDATE_URL": store + "/update",
                        "CHMKG_REMOTE_PASSTHROUGH": str(passthrough).lower(), "CHMKG_CACHE_ENTRIES": "0"}
-                old = {k: os.environ.get(k) for k in env}
-                os.environ.update(env)
-                try:
-                    with served(str(Path(tmp) / "unused"), BASE, wait=180) as url:
-                        pid = next(p.pid for p in psutil.process_iter(["cmdline"])
-                                   if p.info["cmdline"] and "serve" in p.info["cmdline"] and url.rsplit(":", 1)[1] in p.info["cmdline"])
-                        big, growth = sequential(url + "/sparql", BIG, requests, pid)
-                        rps = wrk(f"{url}/sparql?query={quote(SMALL)}", 8, 3)
-                        rows.append((f"hub, pass-through {'on' if passthrough else 'off'}", big, growth, rps))
-                finally:
-                    for k, v in old.items():
-                        if v is None:
-                            os.environ.pop(k, None)
-                        else:
-                            os.environ[k] = v
+                with served(str(Path(tmp) / "unused"), BASE, wait=180, env=env) as url:
+                    pid = next(p.pid for p in psutil.process_iter(["cmdline"])
+                               if p.info["cmdline"] and "serve" in p.info["cmdline"] and url.rsplit(":", 1)[1] in p.info["cmdline"])
+                    big, growth = sequential(url + "/sparql", BIG, requests, pid)
+                    rps = wrk(f"{url}/sparql?query={quote(SMALL)}", 8, 3)
+                    rows.append((f"hub, pass-through {'on' if passthrough else 'off'}", big, growth, rps))
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
     print(f"{triples:,} triples; cache off; {requests} sequential requests of a 10,000-row SELECT; wrk c=8 on a 100-row SELECT")
     print(f"| {'what':28} | 10k rows p50 ms | p95 ms | hub RSS growth MB | 100 rows req/s c=8 |")
     print("| --- | --- | --- | --- | --- |")

@@ -24,12 +24,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(store: str, base: str, wait: float = 180):
-    """The URL of a hub serving ``store`` (rate limit off: one load generator is one client)."""
+def served(store: str, base: str, wait: float = 180, env: dict[str, str] | None = None):
+    """The URL of a hub serving ``store`` (rate limit off: one load generator is one client), with
+    ``env`` added to its environment (settings such as a remote store)."""
     port = free_port()
     proc = subprocess.Popen([str(BIN / "chmkg"), "--store", store, "--base", base, "serve", "--port", str(port),
                              "--no-build-if-missing"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "CHMKG_RATE_LIMIT": "0"})
+                            env={**os.environ, "CHMKG_RATE_LIMIT": "0", **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + wait
