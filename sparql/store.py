@@ -390,8 +390,11 @@ class EmbeddedStore(Store):
         ex = {ox.NamedNode(g) for g in exclude}
         preds = [ox.NamedNode(p) for p in predicates] if predicates else [None]
         find = self._store.quads_for_pattern
+        probe = len(preds) > 2  # several look-ups per node: first one to see whether the node is there at all
         for n in nodes:
             node = ox.NamedNode(n)
+            if probe and next(iter(find(None, None, node, None) if as_object else find(node, None, None, None)), None) is None:
+                continue  # a node new to the store (most of a harvested batch's): one look-up, not one per predicate
             for p in preds:
                 for q in (find(None, p, node, None) if as_object else find(node, p, None, None)):
                     g = q.graph_name
