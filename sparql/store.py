@@ -30,7 +30,7 @@ import pyoxigraph as ox
 
 from ontology import CHM
 from ontology.errors import ChmError, QueryError, StoreUnavailable
-from sparql.builder import Update, fill, iri
+from sparql.builder import Update, fill, iri, term_text
 from sparql.protocol import GraphResult, Solutions
 from sparql.terms import Term, from_json, to_sparql
 
@@ -291,6 +291,14 @@ class Store(ABC):
             self.update(Update().drop_graph(iri(g)).delete_values(iri(meta_graph), iri(g), ox.NamedNode(LOAD_STATE)).text())
             dropped.append(g)
         return dropped
+
+
+def _with_base(query: str, base_iri: str | None) -> str:
+    """The query with the endpoint as its base when it has relative IRIs: the protocol has no base
+    parameter, so a leading BASE (the query's own BASE still wins). The base is a checked IRI term."""
+    if not base_iri or not _has_relative_iri(query):
+        return query
+    return "BASE " + term_text(iri(base_iri, "base IRI")) + " " + query
 
 
 def _has_relative_iri(query: str) -> bool:
@@ -678,9 +686,7 @@ class RemoteStore(Store):
 
     def execute(self, query: str, dataset: Dataset = UNION, *, deadline: float | None = None, cap: int | None = None,
                 base_iri: str | None = None) -> Outcome:
-        if base_iri and _has_relative_iri(query):
-            # the protocol has no base parameter: a leading BASE (the query's own BASE still wins)
-            query = f"BASE <{base_iri}> " + query
+        query = _with_base(query, base_iri)
         params = self._dataset_params(dataset)
         timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
         try:
@@ -722,8 +728,7 @@ class RemoteStore(Store):
         streams it on with ``aiter_bytes`` and closes it with ``aclose``): the pass-through of a plain
         read, on the event loop (no thread per chunk). Errors are raised as :meth:`execute` raises
         them, before anything is sent on; None when the store answers in another format."""
-        if base_iri and _has_relative_iri(query):
-            query = f"BASE <{base_iri}> " + query
+        query = _with_base(query, base_iri)
         timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
         client = self._async_client()
         request = client.build_request(

@@ -197,3 +197,16 @@ def test_a_streamed_answer_past_its_deadline_is_cut_and_the_hub_serves_on(oxigra
         assert slow.status_code == 503 and "time limit" in slow.json()["detail"]
     finally:
         stop()
+
+
+def test_relative_iris_resolve_against_the_endpoint_on_both_paths(remote_hub):
+    import httpx
+
+    url = remote_hub.url + "/sparql"
+    json_ = {"accept": "application/sparql-results+json"}
+    ask = httpx.post(url, data={"query": "ASK { <decision/cop/15/16> ?p ?o }"}, headers=json_)
+    assert ask.headers["x-answered-by"] == "store" and ask.json()["boolean"] is True  # the pass-through
+    select = httpx.get(url, params={"query": "SELECT ?p WHERE { <decision/cop/15/16> ?p ?o }"}, headers=json_)
+    assert "x-answered-by" not in select.headers and select.json()["results"]["bindings"]  # the usual path
+    own = httpx.post(url, data={"query": "BASE <http://example.org/> ASK { <decision/cop/15/16> ?p ?o }"}, headers=json_)
+    assert own.json()["boolean"] is False  # the query's own BASE wins
