@@ -251,6 +251,7 @@ class Hub:
                 return
             stamp = rows[0]["s"].value if rows else ""
             if stamp != self._stamp:
+                self.store.forget()  # what the store keeps about the data (Virtuoso: its graph list)
                 with self.write_lock:
                     if self._stamp is not None:
                         self.generation += 1

@@ -14,7 +14,8 @@ from pathlib import Path
 from ontology.errors import ChmError
 
 HERE = Path(__file__).resolve().parent.parent
-SETTINGS_ENV = "CHMKG_SETTINGS_JSON"  # how `chmkg serve` hands its settings to the app uvicorn imports
+SETTINGS_ENV = "CHMKG_SETTINGS_JSON"
+REMOTE_ENGINES = ("sparql", "virtuoso")  # remote_engine: a SPARQL 1.1 store, or Virtuoso's dialect  # how `chmkg serve` hands its settings to the app uvicorn imports
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class Settings:
     store_path: str = "var/store"
     remote_query_url: str = ""
     remote_update_url: str = ""
+    remote_engine: str = "sparql"  # "sparql" (oxigraph serve, Fuseki … with SPARQL 1.1) or "virtuoso" (its dialect; docs/deploy.md)
+    remote_user: str = ""  # for the remote store's writes: digest on Virtuoso's /sparql-auth, else basic
+    remote_password: str = ""
     remote_passthrough: bool = True  # over a remote store, plain reads stream from it unparsed (README, "Remote SPARQL store")
     shared_data: str = str(HERE.parent / "shared" / "data")
     host: str = "127.0.0.1"
@@ -199,7 +203,16 @@ def open_configured_store(settings: Settings):
     """The store the settings name, with interrupted loads recovered."""
     from sparql.store import open_store
 
-    store = open_store(settings.store_path, settings.remote_query_url or None, settings.remote_update_url or None)
+    if settings.remote_engine not in REMOTE_ENGINES:
+        raise ChmError(f"setting remote_engine: {settings.remote_engine!r} is not one of {', '.join(REMOTE_ENGINES)}")
+    if settings.remote_query_url and settings.remote_engine == "virtuoso":
+        from sparql.virtuoso import VirtuosoStore
+
+        store = VirtuosoStore(settings.remote_query_url, settings.remote_update_url or None, user=settings.remote_user,
+                              password=settings.remote_password, meta_graph=settings.meta_graph)
+    else:
+        store = open_store(settings.store_path, settings.remote_query_url or None, settings.remote_update_url or None,
+                           user=settings.remote_user, password=settings.remote_password)
     store.recover(settings.meta_graph)
     return store
 

@@ -154,7 +154,8 @@ def _compile_property(g: _Graph, shape: str, target: str, prop: ox.Term) -> list
     if cls is not None:
         add(
             "ClassConstraintComponent",
-            f"  ?this {path} ?value .\n  FILTER NOT EXISTS {{ ?value a/rdfs:subClassOf* <{cls.value}> }}\n}}",
+            # a/rdfs:subClassOf* written as its two cases: Virtuoso loses the zero-length case inside EXISTS
+            f"  ?this {path} ?value .\n  FILTER NOT EXISTS {{ {{ ?value a <{cls.value}> }} UNION {{ ?value a/rdfs:subClassOf+ <{cls.value}> }} }}\n}}",
         )
     kind = g.one(prop, SH + "nodeKind")
     if kind is not None:

@@ -97,6 +97,7 @@ class Dataset:
 
 
 UNION = Dataset()
+_NO_UNION = Dataset(union=False)
 Outcome = Union[Solutions, bool, GraphResult]
 
 
@@ -150,6 +151,8 @@ class Store(ABC):
     """What the rest of the hub needs from a triple store."""
 
     mode = "abstract"
+    engine = "abstract"
+    atomic_updates = True  # an update of several operations applies whole or not at all
 
     # -- reading --------------------------------------------------------------------------
     @abstractmethod
@@ -198,6 +201,9 @@ class Store(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional
         """Release the store."""
+
+    def forget(self) -> None:  # noqa: B027 - optional
+        """Drop what the store keeps about the data between requests (another process wrote)."""
 
     # -- shared behaviour -----------------------------------------------------------------
     def count(self, graph: str | None = None) -> int:
@@ -332,15 +338,42 @@ def _with_values(query: str, bindings: Bindings | None) -> str:
     return query[:m.end()] + " " + block + " " + query[m.end():]
 
 
+def _capped(query: str, cap: int) -> str:
+    """A SELECT without a LIMIT of its own asks the remote store for one row more than the cap: the
+    store stops there, and the extra row tells that the answer was cut."""
+    from sparql.lexer import analyse, tokens
+
+    analysis = analyse(query)
+    if analysis.form != "SELECT" or analysis.is_update or analysis.limit is not None:
+        return query
+    toks = tokens(query)
+    depth, last_close = 0, -1
+    for i, t in enumerate(toks):
+        if t.kind == "punct" and t.text in "{}":
+            depth += 1 if t.text == "{" else -1
+            if depth == 0 and t.text == "}":
+                last_close = i
+    if any(t.kind == "word" and t.upper == "VALUES" for t in toks[last_close + 1:]):
+        return query  # a trailing VALUES block ends the query: a LIMIT cannot follow it
+    return query + "\nLIMIT " + str(cap + 1)
+
+
 def _checked(r: httpx.Response, what: str) -> httpx.Response:
     _raise_for_status(r.status_code, r.text, what)
     return r
 
 
+_ESTIMATED_TOO_LONG = re.compile(r"estimated execution time .{0,40} exceeds the limit|Error S1T00|Error SR171", re.S)
+
+
 def _raise_for_status(status: int, text: str, what: str) -> None:
+    if status >= 400 and _ESTIMATED_TOO_LONG.search(text[:500]):  # Virtuoso's own time limits
+        raise QueryTimeout(f"the query ran past its time limit (the remote store: {text[:300].strip()})")
+    if status >= 400 and "transitive start not given" in text[:300]:  # Virtuoso: a property path open at both ends
+        raise QueryError(f"the remote store cannot evaluate this query: {text[:300].strip()}")
     if status >= 500:
         raise StoreUnavailable(f"the remote store failed the {what} ({status}): {text[:500]}")
-    if status == 400 and text.startswith("error at "):
+    if status == 400 and (text.startswith("error at ") or "SPARQL compiler" in text and "syntax error" in text):
         raise QueryError(f"SPARQL syntax error (reported by the remote store): {text[:500]}")
     if status >= 400:
         raise QueryError(f"the remote store refused the {what} ({status}): {text[:500]}")
@@ -353,6 +386,7 @@ class EmbeddedStore(Store):
     """pyoxigraph on disk (or in memory with ``path=None``)."""
 
     mode = "embedded"
+    engine = "oxigraph"
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path is not None else None
@@ -648,25 +682,31 @@ class RemoteStore(Store):
     """
 
     mode = "remote"
+    engine = "sparql"
 
-    def __init__(self, query_url: str, update_url: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, query_url: str, update_url: str | None = None, timeout: float = 30.0, *,
+                 auth: tuple[str, str] | None = None) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self._client = httpx.Client(timeout=timeout)
+        self._update_auth = httpx.BasicAuth(*auth) if auth else None  # updates only (Fuseki, GraphDB …)
         self._async: tuple[object, httpx.AsyncClient] | None = None
 
     def _post_query(self, query: str, accept: str, union: bool) -> httpx.Response:
-        params = {"union-default-graph": ""} if union else {}
+        return self._send_query(query, accept, self._dataset_params(UNION if union else _NO_UNION, query))
+
+    def _send_query(self, query: str, accept: str, params: list[tuple[str, str]]) -> httpx.Response:
         try:
-            r = self._client.post(
-                self.query_url,
-                params=params,
-                content=query.encode(),
-                headers={"Content-Type": "application/sparql-query", "Accept": accept},
-            )
+            r = self._client.post(self.query_url, **self._query_request(query, params, accept))
         except httpx.HTTPError as e:
             raise StoreUnavailable(f"the remote store at {self.query_url} did not answer: {e}") from e
         return _checked(r, "query")
+
+    def _query_request(self, query: str, params: list[tuple[str, str]], accept: str) -> dict[str, Any]:
+        """The parts of the HTTP request asking ``query`` (the SPARQL 1.1 protocol's POST with the
+        query as the body); a dialect may ask otherwise."""
+        return {"params": params, "content": query.encode(),
+                "headers": {"Content-Type": "application/sparql-query", "Accept": accept}}
 
     def select_table(self, query: str, bindings: Bindings | None = None, *, union: bool = True,
                      limit: int | None = None) -> tuple[list[str], list[Row]]:
@@ -687,7 +727,9 @@ class RemoteStore(Store):
     def execute(self, query: str, dataset: Dataset = UNION, *, deadline: float | None = None, cap: int | None = None,
                 base_iri: str | None = None) -> Outcome:
         query = _with_base(query, base_iri)
-        params = self._dataset_params(dataset)
+        if cap is not None:
+            query = _capped(query, cap)
+        params = self._dataset_params(dataset, query)
         timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
         try:
             # streamed, so the deadline bounds the whole answer (httpx's timeouts bound each read only);
@@ -695,10 +737,7 @@ class RemoteStore(Store):
             with self._client.stream(
                 "POST",
                 self.query_url,
-                params=params,
-                content=query.encode(),
-                headers={"Content-Type": "application/sparql-query",
-                         "Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
+                **self._query_request(query, params, self._answer_types(query)),
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             ) as r:
                 chunks = []
@@ -722,6 +761,10 @@ class RemoteStore(Store):
             raise StoreUnavailable(f"the remote store sent an unreadable {media} answer: {e}") from e
         return collect(parsed, deadline, cap)
 
+    def _answer_types(self, query: str) -> str:
+        """The Accept header of a protocol query: solutions as SPARQL JSON, graphs as N-Triples."""
+        return "application/sparql-results+json, application/n-triples;q=0.9"
+
     async def open_stream(self, query: str, dataset: Dataset, media_type: str, *, deadline: float | None = None,
                           base_iri: str | None = None) -> httpx.Response | None:
         """The remote store's answer to ``query`` in ``media_type``, its body not read yet (the caller
@@ -732,8 +775,7 @@ class RemoteStore(Store):
         timeout = None if deadline is None else max(0.05, deadline - time.monotonic())
         client = self._async_client()
         request = client.build_request(
-            "POST", self.query_url, params=self._dataset_params(dataset), content=query.encode(),
-            headers={"Content-Type": "application/sparql-query", "Accept": media_type},
+            "POST", self.query_url, **self._query_request(query, self._dataset_params(dataset, query), media_type),
             timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
         try:
             r = await client.send(request, stream=True)
@@ -763,8 +805,8 @@ class RemoteStore(Store):
                                                           limits=httpx.Limits(max_connections=64, max_keepalive_connections=32)))
         return held[1]
 
-    @staticmethod
-    def _dataset_params(dataset: Dataset) -> list[tuple[str, str]]:
+    def _dataset_params(self, dataset: Dataset, query: str = "") -> list[tuple[str, str]]:
+        """The protocol's dataset parameters for ``dataset`` (``query`` for a dialect that needs it)."""
         params: list[tuple[str, str]] = [("default-graph-uri", g) for g in dataset.default_graphs]
         params += [("named-graph-uri", g) for g in dataset.named_graphs]
         if not dataset.default_graphs and not dataset.named_graphs and dataset.union:
@@ -792,7 +834,8 @@ class RemoteStore(Store):
     def update(self, update: str) -> None:
         try:
             r = self._client.post(
-                self.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
+                self.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"},
+                auth=self._update_auth or httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as e:
             raise StoreUnavailable(f"the remote store at {self.update_url} did not answer: {e}") from e
@@ -814,8 +857,11 @@ class RemoteStore(Store):
             await held[1].aclose()
 
 
-def open_store(path: str | Path | None = None, query_url: str | None = None, update_url: str | None = None) -> Store:
-    """The embedded store at ``path``, or the remote store at ``query_url`` when given."""
+def open_store(path: str | Path | None = None, query_url: str | None = None, update_url: str | None = None, *,
+               user: str = "", password: str = "") -> Store:
+    """The embedded store at ``path``, or the remote SPARQL 1.1 store at ``query_url`` when given
+    (``user``/``password``: basic authentication of its updates). Virtuoso has a dialect of its own:
+    :class:`sparql.virtuoso.VirtuosoStore`."""
     if query_url:
-        return RemoteStore(query_url, update_url)
+        return RemoteStore(query_url, update_url, auth=(user, password) if user else None)
     return EmbeddedStore(path)

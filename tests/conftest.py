@@ -94,9 +94,59 @@ def oxigraph_server(tmp_path_factory):
     proc.wait(timeout=10)
 
 
-@pytest.fixture
-def remote_store(oxigraph_server):
-    s = RemoteStore(oxigraph_server + "/query", oxigraph_server + "/update")
+VIRTUOSO_USER = ("dba", "dba")  # a fresh database's administrator
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory):
+    from sparql.virtuoso import virtuoso_ini
+
+    """A real Virtuoso Open Source 7 (Debian's virtuoso-opensource-7-bin) on 127.0.0.1, on a fresh
+    database; its /sparql endpoint's base URL."""
+    exe = shutil.which("virtuoso-t")
+    if exe is None:
+        pytest.skip("Virtuoso is not installed (Debian's virtuoso-opensource-7-bin; scripts/engines installs it)")
+    folder = tmp_path_factory.mktemp("virtuoso")
+    http, sql = _free_port(), _free_port()
+    (folder / "virtuoso.ini").write_text(virtuoso_ini(folder, http, sql))
+    proc = subprocess.Popen([exe, "+foreground", "+configfile", str(folder / "virtuoso.ini")], cwd=folder,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{http}"
+    deadline = time.monotonic() + 60
+    while True:  # bounded wait: a fresh database takes a few seconds to create
+        try:
+            if httpx.post(url + "/sparql", data={"query": "ASK {}"}, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("virtuoso-t did not start: " + (folder / "virtuoso.log").read_text()[-2000:])
+        time.sleep(0.2)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def open_remote(engine: str, url: str, meta: str | None = META):
+    """The hub's store over a test server: `oxigraph serve` or Virtuoso."""
+    from sparql.virtuoso import VirtuosoStore
+
+    if engine == "virtuoso":
+        return VirtuosoStore(url + "/sparql", user=VIRTUOSO_USER[0], password=VIRTUOSO_USER[1], meta_graph=meta)
+    return RemoteStore(url + "/query", url + "/update")
+
+
+ENGINES = ["oxigraph", pytest.param("virtuoso", marks=pytest.mark.virtuoso)]
+
+
+@pytest.fixture(params=ENGINES)
+def remote_store(request):
+    url = request.getfixturevalue("virtuoso_server" if request.param == "virtuoso" else "oxigraph_server")
+    s = open_remote(request.param, url)
     s.update("DROP SILENT ALL")
     yield s
     s.close()
@@ -125,11 +175,14 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"
     extra = {"remote_query_url": remote_url + "/query", "remote_update_url": remote_url + "/update"} if mode == "remote" else {}
+    if mode == "virtuoso":
+        extra = {"remote_query_url": remote_url + "/sparql", "remote_engine": "virtuoso",
+                 "remote_user": VIRTUOSO_USER[0], "remote_password": VIRTUOSO_USER[1]}
     overrides.setdefault("rate_limit", 0)  # test clients are one address sending many requests; tests/test_protect.py turns it on
     settings = Settings(base=base, store_path=str(tmp / "store"), shared_data=str(SHARED / "data"),
                         tokens_file=str(tmp / "tokens.json"), dumps_dir=str(tmp / "dumps"), **extra, **overrides)
-    if mode == "remote":
-        wipe = RemoteStore(remote_url + "/query", remote_url + "/update")
+    if mode in ("remote", "virtuoso"):
+        wipe = open_remote("oxigraph" if mode == "remote" else mode, remote_url, meta=None)  # every graph
         wipe.update("DROP SILENT ALL")
         wipe.close()
     app = create_app(settings)
@@ -159,12 +212,19 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
     return LiveHub(base.rstrip("/"), app, editor, reader, admin), stop
 
 
-MODES = ["embedded", pytest.param("remote", marks=pytest.mark.remote)]
+MODES = ["embedded", pytest.param("remote", marks=pytest.mark.remote),
+         pytest.param("virtuoso", marks=[pytest.mark.remote, pytest.mark.virtuoso])]
+SERVERS = {"remote": "oxigraph_server", "virtuoso": "virtuoso_server"}
+
+
+def server_for(request, mode: str) -> str | None:
+    """The test server a mode runs against (None: embedded)."""
+    return request.getfixturevalue(SERVERS[mode]) if mode in SERVERS else None
 
 
 @pytest.fixture(params=MODES)
 def live_hub(request, tmp_path):
-    remote = request.getfixturevalue("oxigraph_server") if request.param == "remote" else None
+    remote = server_for(request, request.param)
     live, stop = start_live_hub(tmp_path, request.param, remote)
     yield live
     stop()
@@ -182,7 +242,19 @@ def _default_switch_interval():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests over a heavy fixture are `slow`: the quick run (`-m "not slow"`) leaves them out."""
+    """Tests over a heavy fixture are `slow`: the quick run (`-m "not slow"`) leaves them out. The
+    page tests run over Virtuoso only where marked `on_virtuoso` (one of each page kind; the others
+    take the same store calls, and a Virtuoso hub costs seconds to start): the rest are deselected."""
+    keep, dropped = [], []
     for item in items:
         if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        callspec = getattr(item, "callspec", None)
+        if (item.path.name == "test_pages.py" and callspec is not None and callspec.params.get("live_hub") == "virtuoso"
+                and item.get_closest_marker("on_virtuoso") is None):
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import MODES, start_live_hub
+from conftest import MODES, start_live_hub, server_for
 from hostile import INJECTED, hostile_iris, hostile_strings
 
 from tagging.references import extract_references
@@ -22,7 +22,7 @@ G1, G2 = "http://example.org/g1", "http://example.org/g2"
 
 @pytest.fixture(params=MODES, scope="module")
 def two_graph_hub(request, tmp_path_factory):
-    remote = request.getfixturevalue("oxigraph_server") if request.param == "remote" else None
+    remote = server_for(request, request.param)
     live, stop = start_live_hub(tmp_path_factory.mktemp("dataset"), request.param, remote, load_bundled=False, row_cap=1)
     for g, body in ((G1, NOTES), (G2, OTHER)):
         r = httpx.put(live.url + "/gsp", params={"graph": g}, content=body, headers={"content-type": "text/turtle", **live.auth()})

@@ -8,6 +8,7 @@ import io
 
 import json
 import re
+import time
 
 import httpx
 import pyoxigraph as ox
@@ -41,6 +42,7 @@ def _examples(live) -> dict[str, str]:
     return out
 
 
+@pytest.mark.on_virtuoso
 @pytest.mark.slow
 def test_every_class_303s_and_negotiates(live_hub):
     base = live_hub.settings.base
@@ -61,6 +63,7 @@ def test_every_class_303s_and_negotiates(live_hub):
             assert (rdflib.URIRef(iri), None, None) in g or (None, None, rdflib.URIRef(iri)) in g, (kind, ext)
 
 
+@pytest.mark.on_virtuoso
 def test_etag_and_last_modified_give_304_until_a_write(live_hub):
     url = f"{live_hub.url}/decision/cop/10/15.html"
     first = httpx.get(url)
@@ -76,6 +79,7 @@ def test_etag_and_last_modified_give_304_until_a_write(live_hub):
     assert httpx.get(url, headers={"if-none-match": etag}).status_code == 200  # the data changed
 
 
+@pytest.mark.on_virtuoso
 def test_decision_page_shows_lineage_paragraphs_and_schema_org(live_hub):
     page = httpx.get(f"{live_hub.url}/decision/cop/15/16.html").text
     assert "<svg" in page and "Lineage picture" in page
@@ -85,7 +89,12 @@ def test_decision_page_shows_lineage_paragraphs_and_schema_org(live_hub):
     assert "<script>" not in page and "onclick" not in page  # no inline scripts: the pages work without JavaScript
 
 
-def test_article_target_actor_and_programme_panels(live_hub):
+@pytest.mark.on_virtuoso
+def test_article_target_actor_and_programme_panels(live_hub, request):
+    if live_hub.settings.remote_engine == "virtuoso":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "Virtuoso 7.2 drops the zero-length step of a path whose start is unbound (?via eli:is_part_of* ?article "
+            "misses ?via = ?article): the decisions based on the article itself are missing (docs/deploy.md)")))
     article = httpx.get(f"{live_hub.url}/instrument/cbd/article/18.html").text
     assert "Decisions based on this article" in article and "X/15" in article
     based = re.search(r'id="based".*?</section>', article, re.S).group(0)
@@ -109,6 +118,7 @@ def test_a_work_programme_reads_goal_outcome_action_with_one_row_per_action(live
     assert 'class="bar" style="margin-left:' in section and "Contributors" in section
 
 
+@pytest.mark.on_virtuoso
 def test_indexes_page_sort_and_filter(live_hub):
     first = httpx.get(f"{live_hub.url}/decisions")
     assert first.status_code == 200 and "Page 1 of 17" in first.text  # 410 decisions, 25 a page
@@ -131,6 +141,7 @@ def test_search_finds_a_symbol_in_any_form(live_hub, query):
     assert hits[0]["iri"] == live_hub.settings.base + "decision/cop/10/15"
 
 
+@pytest.mark.on_virtuoso
 def test_search_ranks_labels_and_follows_writes(live_hub):
     hits = httpx.get(f"{live_hub.url}/search", params={"q": "clearing-house mech", "format": "json"}).json()
     assert hits and all("clearing" in (h["label"] + h["matched"]).lower() for h in hits[:3])
@@ -184,6 +195,7 @@ def test_page_out_of_range_is_a_404_page(live_hub):
         assert r.status_code == 404 and "page" in r.text.lower()
 
 
+@pytest.mark.on_virtuoso
 def test_sitemap_lists_pages(live_hub):
     r = httpx.get(f"{live_hub.url}/sitemap.xml")
     assert r.status_code == 200 and f"{live_hub.settings.base}decision/cop/10/15.html" in r.text
@@ -277,6 +289,7 @@ def test_search_counts_pages_and_filters_by_type_and_puts_the_exact_label_first(
         assert r.status_code == 200 and r.headers["x-total-count"] == "0"  # the type is only compared, never queried
 
 
+@pytest.mark.on_virtuoso
 def test_lineage_depth_reaches_the_whole_chain_and_the_list_groups_by_distance(live_hub):
     url = f"{live_hub.url}/decision/cop/15/16.html"
     near = httpx.get(url, params={"depth": "1"}).text
@@ -346,6 +359,7 @@ def test_breadcrumbs_lead_from_the_hub_through_the_index_and_the_parents(live_hu
     assert 'aria-label="Vous êtes ici"' in fr
 
 
+@pytest.mark.on_virtuoso
 def test_search_facets_by_meeting_status_subject_and_target_narrow_and_count(live_hub):
     url = f"{live_hub.url}/search"
     page = httpx.get(url, params={"q": "clearing-house"})
@@ -367,6 +381,7 @@ def test_search_facets_by_meeting_status_subject_and_target_narrow_and_count(liv
         assert r.status_code == 200 and r.headers["x-total-count"] == "0" and "<script>alert(1)" not in r.text
 
 
+@pytest.mark.on_virtuoso
 def test_a_meeting_page_shows_where_and_when_and_its_decisions_in_number_order_with_status(live_hub):
     page = httpx.get(f"{live_hub.url}/meeting/cop/10.html").text
     assert "Nagoya" in page and 'datetime="2010-10-' in page
@@ -378,6 +393,7 @@ def test_a_meeting_page_shows_where_and_when_and_its_decisions_in_number_order_w
     assert "Décisions de cette réunion" in fr and "Lieu" in fr
 
 
+@pytest.mark.on_virtuoso
 def test_a_target_page_names_its_framework_and_what_is_about_it(live_hub):
     kmgbf = httpx.get(f"{live_hub.url}/scheme/gbf-targets/target-21.html").text
     assert "badge-kmgbf" in kmgbf and "Kunming-Montreal Global Biodiversity Framework" in kmgbf
@@ -387,6 +403,7 @@ def test_a_target_page_names_its_framework_and_what_is_about_it(live_hub):
     assert "badge-aichi" in aichi and "Metas de Aichi" in aichi
 
 
+@pytest.mark.on_virtuoso
 def test_a_concept_shows_its_place_in_the_hierarchy_its_labels_per_language_and_its_mappings():
     import pyoxigraph as ox
 
@@ -432,6 +449,7 @@ def test_search_ranks_what_the_hub_is_about_before_vocabulary_words(live_hub):
     assert article[0]["iri"].endswith("/instrument/cbd/article/18")  # the article before its paragraphs
 
 
+@pytest.mark.on_virtuoso
 def test_the_dashboard_charts_link_to_what_they_count_and_follow_writes(live_hub):
     from sparql.builder import Update
 
@@ -461,7 +479,11 @@ def test_the_dashboard_charts_link_to_what_they_count_and_follow_writes(live_hub
         (record, ox.NamedNode(chm + "country"), ox.Literal("NZ"))]).text()
     r = httpx.post(f"{live_hub.url}/sparql", data={"update": update}, headers=live_hub.auth())
     assert r.status_code in (200, 204), r.text
-    figures = httpx.get(f"{live_hub.url}/api/dashboard").json()
+    for _ in range(40):  # bounded: a slow rebuild (a busy machine, a remote store) is served stale for up to STALE_WAIT
+        figures = httpx.get(f"{live_hub.url}/api/dashboard").json()
+        if any(c["code"] == "NZ" for c in figures["countries"]):
+            break
+        time.sleep(0.25)
     assert {"code": "NZ", "records": 1}.items() <= next(c for c in figures["countries"] if c["code"] == "NZ").items()
     page = httpx.get(f"{live_hub.url}/dashboard").text
     assert 'id="records-map"' in page
@@ -608,6 +630,7 @@ def test_the_locator_map_route_draws_a_known_code_and_refuses_anything_else(live
         assert refused.status_code == 404 and "<script" not in refused.text
 
 
+@pytest.mark.on_virtuoso
 def test_a_network_lists_its_members_with_their_roles_and_a_member_the_networks_it_belongs_to(live_hub):
     page = httpx.get(f"{live_hub.url}/network/chm-network.html").text
     members = page[page.index('id="members"'):page.index("</table>", page.index('id="members"'))]

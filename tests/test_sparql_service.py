@@ -18,7 +18,7 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
-from conftest import MODES, snapshot, start_live_hub
+from conftest import MODES, snapshot, start_live_hub, server_for
 
 DECISION_X15 = "{base}decision/cop/10/15"
 LOOKUP = "SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"
@@ -172,7 +172,7 @@ def test_void_catalog_and_dumps_follow_writes(live_hub):
 
 @pytest.fixture(params=MODES)
 def strict_hub(request, tmp_path):
-    remote = request.getfixturevalue("oxigraph_server") if request.param == "remote" else None
+    remote = server_for(request, request.param)
     live, stop = start_live_hub(tmp_path, request.param, remote, query_timeout=1.0, row_cap=50, max_query_length=2000)
     yield live
     stop()
@@ -213,7 +213,7 @@ def test_row_cap_is_stated_not_silent(strict_hub):
 def test_runaway_query_is_stopped_and_others_are_served(request, tmp_path, mode):
     """Ordering, not speed: the second client's answer comes while the runaway query still runs (its
     deadline is generous, so a busy machine does not change the order), and the runaway ends in 503."""
-    remote = request.getfixturevalue("oxigraph_server") if mode == "remote" else None
+    remote = server_for(request, mode)
     hub, stop = start_live_hub(tmp_path, mode, remote, query_timeout=8.0, row_cap=50, max_query_length=2000)
     try:
         result: dict = {}
@@ -234,7 +234,8 @@ def test_runaway_query_is_stopped_and_others_are_served(request, tmp_path, mode)
             time.sleep(0.02)  # bounded: until the runaway query is being evaluated
         quick = httpx.get(hub.url + "/sparql", params={"query": LOOKUP.format(iri=_decision(hub))}, timeout=120)
         assert quick.status_code == 200 and "X/15" in quick.text
-        assert "response" not in result, "the second client was answered only after the runaway query"
+        if mode != "virtuoso":  # Virtuoso refuses it up front: its estimate of the time is past its limit
+            assert "response" not in result, "the second client was answered only after the runaway query"
         thread.join(timeout=120)
         r = result["response"]
         assert r.status_code == 503 and "time limit" in r.json()["detail"]
@@ -355,7 +356,10 @@ def test_deep_property_path_is_stopped_by_the_timeout(strict_hub):
     """Every node to every node it reaches over any predicate, transitively: built to explode."""
     r = httpx.get(strict_hub.url + "/sparql", params={"query": "SELECT ?s ?o WHERE { ?s (!<urn:none>|^!<urn:none>)* ?o }"},
                   headers=strict_hub.auth(strict_hub.reader), timeout=120)
-    assert r.status_code == 503 and "time limit" in r.json()["detail"]
+    if strict_hub.settings.remote_engine == "virtuoso":  # it does not evaluate a path open at both ends
+        assert r.status_code == 400 and "cannot evaluate" in r.json()["detail"] and "transitive start" in r.json()["detail"]
+    else:
+        assert r.status_code == 503 and "time limit" in r.json()["detail"]
     assert httpx.get(strict_hub.url + "/sparql", params={"query": "ASK {}"}).status_code == 200
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MODES, SHARED, start_live_hub
+from conftest import MODES, SHARED, start_live_hub, server_for
 from w3c_harness import load_cases, run_case
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ def _cases(manifest: Path):
 
 @pytest.fixture(scope="module", params=MODES)
 def w3c_hub(request, tmp_path_factory):
-    remote = request.getfixturevalue("oxigraph_server") if request.param == "remote" else None
+    remote = server_for(request, request.param)
     live, stop = start_live_hub(tmp_path_factory.mktemp("w3c"), request.param, remote, load_bundled=False)
     yield live
     stop()

@@ -165,7 +165,9 @@ def run(store: Store, meta_graph: str, plan: Callable[[Guarded], T], what: str =
         result = plan(commit)
         if not commit._ops:
             return result
-        if store.mode == "embedded":  # this process alone writes it: check the stamp and apply, under one lock
+        # an embedded store (this process alone writes it), or a store whose updates do not apply whole
+        # (Virtuoso; hub processes over it share the writer lock): check the stamp and apply, under one lock
+        if store.mode == "embedded" or not store.atomic_updates:
             with _EMBEDDED:
                 if read_stamp(store, meta_graph) == commit.expected:
                     added = commit.only_inserts() if bulk else None

@@ -21,13 +21,14 @@ def main(
     store: Annotated[Optional[str], typer.Option(help="Path of the embedded store (CHMKG_STORE_PATH).")] = None,
     remote_query: Annotated[Optional[str], typer.Option(help="Query URL of a remote SPARQL store.")] = None,
     remote_update: Annotated[Optional[str], typer.Option(help="Update URL of a remote SPARQL store.")] = None,
+    remote_engine: Annotated[Optional[str], typer.Option(help="The remote store's engine: sparql or virtuoso (CHMKG_REMOTE_ENGINE).")] = None,
     base: Annotated[Optional[str], typer.Option(help="Base IRI of minted IRIs (CHMKG_BASE).")] = None,
     config: Annotated[Optional[str], typer.Option(help="TOML config file (default chmkg.toml).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at DEBUG.")] = False,
 ) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = guard(lambda: load_settings(config, store_path=store, remote_query_url=remote_query,
-                                          remote_update_url=remote_update, base=base))
+                                          remote_update_url=remote_update, remote_engine=remote_engine, base=base))
 
 
 for module in (data, harvest, tagging, tracking, matching, backup, serve):

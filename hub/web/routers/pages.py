@@ -89,12 +89,14 @@ INDEXES = {
 # every value from a request goes in through fill() as a typed term
 INDEX_COUNT = builder.prefixed("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { $where }")
 INDEX_PAGE = builder.prefixed(
-    "SELECT ?s (SAMPLE(COALESCE(?l1, ?l2, ?l3)) AS ?label) (SAMPLE(?key) AS ?key) WHERE { $where $sort "
+    "SELECT ?s (SAMPLE(COALESCE(?l1, ?l2, ?l3)) AS ?label) (SAMPLE(?key) AS ?sortKey) (SAMPLE(xsd:integer(?key)) AS ?sortNumber) WHERE { $where $sort "
     "OPTIONAL { ?s skos:prefLabel ?l1 FILTER (lang(?l1) = $lang) } OPTIONAL { ?s skos:prefLabel ?l2 FILTER (lang(?l2) = \"en\") } "
     "OPTIONAL { ?s skos:prefLabel|dcterms:title|eli:title ?l3 } } GROUP BY ?s ORDER BY $order ?s")
 INDEX_FACET = builder.prefixed("SELECT ?v (COUNT(DISTINCT ?s) AS ?n) WHERE { $where ?s $p ?v } GROUP BY ?v ORDER BY DESC(?n)")
 FILTER_PATTERN = "?s $p $v ."
-ORDERS = {"key": "?key", "label": "?label", "number": "xsd:integer(?key)"}
+# a grouped query orders by its aggregates (a name of its own: SPARQL 1.1 forbids AS over a variable of the pattern)
+# (and by a projected number: Virtuoso orders by an aggregate's name, not by an expression over it)
+ORDERS = {"key": "?sortKey", "label": "?label", "number": "?sortNumber"}
 
 
 def _upper_first(text: str) -> str:
@@ -290,7 +292,7 @@ def build_pages(hub: Hub) -> APIRouter:
             _, rows = hub.store.select_table(builder.fill(INDEX_PAGE, where=where, sort=sort_expr, order=order, lang=ox.Literal(lang)),
                                              limit=total if limit is None else min(limit, total))
             return total, [{"iri": r["s"].value, "label": r["label"].value if "label" in r else r["s"].value,
-                            "key": r["key"].value if "key" in r else ""} for r in rows]
+                            "key": r["sortKey"].value if "sortKey" in r else ""} for r in rows]
 
         if patterns:  # a filtered list: only what this page needs (the filters' values are not cache keys)
             total, rows = listing(max(page, 1) * PAGE_SIZE)
