@@ -347,13 +347,14 @@ def _capped(query: str, cap: int) -> str:
     if analysis.form != "SELECT" or analysis.is_update or analysis.limit is not None:
         return query
     toks = tokens(query)
-    depth, last_close = 0, -1
-    for i, t in enumerate(toks):
+    depth, where_end = 0, len(toks)
+    for i, t in enumerate(toks):  # the WHERE clause ends where the braces first close again
         if t.kind == "punct" and t.text in "{}":
             depth += 1 if t.text == "{" else -1
-            if depth == 0 and t.text == "}":
-                last_close = i
-    if any(t.kind == "word" and t.upper == "VALUES" for t in toks[last_close + 1:]):
+            if depth == 0:
+                where_end = i
+                break
+    if any(t.kind == "word" and t.upper == "VALUES" for t in toks[where_end + 1:]):
         return query  # a trailing VALUES block ends the query: a LIMIT cannot follow it
     return query + "\nLIMIT " + str(cap + 1)
 

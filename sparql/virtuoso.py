@@ -161,8 +161,9 @@ class VirtuosoStore(RemoteStore):
         return ox.serialize(ox.parse(nt, ox.RdfFormat.N_TRIPLES), format=fmt) or b""
 
     def named_graphs(self) -> list[str]:
+        """The hub's graphs that hold triples (one ASK each: a DISTINCT over GRAPH ?g scans the store)."""
         self.forget()
-        return list(self.hub_graphs())
+        return [g for g in self.hub_graphs() if self.graph_exists(g)]
 
     # -- writing ------------------------------------------------------------------------------
     def update(self, update: str) -> None:

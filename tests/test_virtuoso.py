@@ -1,0 +1,78 @@
+"""Virtuoso's dialect at the store's edge (sparql/virtuoso.py), against a real Virtuoso Open Source 7
+that the tests start on 127.0.0.1; the rest of the remote-mode suite runs over it too."""
+
+from __future__ import annotations
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from conftest import BASE, META, graph, open_remote
+from ontology.errors import QueryError
+from sparql.builder import Update, iri
+from sparql.store import _capped
+from sparql.virtuoso import graphs_named_in, operations
+
+pytestmark = [pytest.mark.remote, pytest.mark.virtuoso]
+P = ox.NamedNode("http://example.org/p")
+
+
+def test_an_update_splits_into_its_operations_with_the_prologue_in_force():
+    update = ('PREFIX ex: <http://example.org/> INSERT DATA { GRAPH <urn:g> { ex:a ex:p "x ; } {" } } ;\n'
+              "# a comment ; with a semicolon\n"
+              "PREFIX ex2: <http://example.org/2/> DELETE WHERE { GRAPH <urn:g> { ex2:a ?p ?o } } ; DROP SILENT GRAPH <urn:h>")
+    ops = operations(update)
+    assert [text.split()[0] for _prologue, _toks, text in ops] == ["INSERT", "DELETE", "DROP"]
+    assert ops[0][2].endswith('"x ; } {" } }')
+    assert ops[0][0] == "PREFIX ex: <http://example.org/>\n"
+    assert ops[1][0] == "PREFIX ex: <http://example.org/>\nPREFIX ex2: <http://example.org/2/>\n"
+
+
+def test_graphs_named_after_graph_join_the_request_and_a_remote_select_asks_one_row_over_the_cap():
+    assert graphs_named_in("ASK { GRAPH <urn:a> { ?s ?p ?o } GRAPH ?g { ?s ?p ?o } } # GRAPH <urn:c>") == ["urn:a"]
+    assert _capped("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s", 50).endswith("LIMIT 51")
+    assert _capped("SELECT * WHERE { ?s ?p ?o } LIMIT 10", 50).endswith("LIMIT 10")  # its own LIMIT stays
+    trailing = "SELECT * WHERE { ?s ?p ?o } VALUES ?s { <urn:a> }"
+    assert _capped(trailing, 50) == trailing  # nothing may follow a trailing VALUES
+    assert _capped("ASK { ?s ?p ?o }", 50) == "ASK { ?s ?p ?o }"
+
+
+@pytest.fixture
+def virtuoso(virtuoso_server):
+    s = open_remote("virtuoso", virtuoso_server)
+    s.update("DROP SILENT ALL")
+    yield s
+    s.close()
+
+
+def _lines(n: int, start: int = 0) -> list[bytes]:
+    return [f'<{BASE}thing/{i}> <http://example.org/p> "value {i}" .'.encode() for i in range(start, start + n)]
+
+
+def test_writes_past_its_limits_for_one_update_arrive_whole(virtuoso):
+    """One INSERT DATA of 12,000 triples is over Virtuoso's ~5,000; 6,000 removed in one DELETE DATA too."""
+    g = graph("big")
+    virtuoso.update(Update().insert_data(iri(META), [(iri(g), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                                                     ox.NamedNode("http://rdfs.org/ns/void#Dataset"))]).text())
+    virtuoso.update(Update().raw_ntriples("INSERT DATA", iri(g), _lines(12_000)).text())
+    assert virtuoso.count(g) == 12_000
+    virtuoso.update(Update().raw_ntriples("DELETE DATA", iri(g), _lines(6_000)).text())
+    assert virtuoso.count(g) == 6_000
+    assert virtuoso.ask(f"ASK {{ GRAPH <{g}> {{ <{BASE}thing/6000> ?p ?o }} }}")
+    assert not virtuoso.ask(f"ASK {{ GRAPH <{g}> {{ <{BASE}thing/5999> ?p ?o }} }}")
+    assert not virtuoso.ask(f"ASK {{ GRAPH <{graph('never')}> {{ ?s ?p ?o }} }}")  # a graph outside the request's
+
+
+def test_the_engines_own_graphs_stay_out_of_sight_and_out_of_reach(virtuoso, virtuoso_server):
+    virtuoso.update(Update().raw_ntriples("INSERT DATA", iri(META), _lines(3)).text())
+    assert virtuoso.named_graphs() == [META]
+    assert virtuoso.count() == 3  # not the thousands of triples of virtrdf#
+    rows = virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")  # the union default graph: the hub's only
+    assert int(rows[0]["n"].value) == 3
+    virtuoso.update("DROP ALL")
+    assert virtuoso.named_graphs() == []
+    own = httpx.post(virtuoso_server + "/sparql", data={"query": "ASK { GRAPH <http://www.openlinksw.com/schemas/virtrdf#> { ?s ?p ?o } }"},
+                     headers={"Accept": "application/sparql-results+json"}).json()
+    assert own["results"]["bindings"], "DROP ALL reached Virtuoso's own graph"
+    with pytest.raises(QueryError, match="does not exist"):
+        virtuoso.update(f"DROP GRAPH <{graph('never')}>")
