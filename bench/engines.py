@@ -102,6 +102,26 @@ def virtuoso_engine(tmp: Path, data: Path):
     return proc, store, env, url + "/sparql?query=", loaded
 
 
+def measure(prefix: str, query: str, seconds: int) -> tuple[float, float, float, str]:
+    """(req/s, p50 ms, p99 ms, how): wrk at c = 8, or for a query of more than half a second, three
+    sequential requests (wrk would count it as timed out)."""
+    url = prefix + quote(query)
+    times = []
+    with httpx.Client(timeout=600) as client:
+        for _ in range(3):
+            t0 = time.perf_counter()
+            r = client.get(url, headers={"accept": "application/sparql-results+json"})
+            if r.status_code != 200:  # the engine cannot answer it: said in the table
+                print(f"{prefix}: {r.status_code} {r.text[:300]}", file=sys.stderr)
+                return 0.0, float("nan"), float("nan"), f"refused {r.status_code}"
+            times.append((time.perf_counter() - t0) * 1000)
+            if times[0] < 500:
+                break
+    if times[0] < 500:
+        return (*wrk(url, 8, seconds), "c=8")
+    return 1000 / pct(times, 50), pct(times, 50), max(times), "c=1"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("triples", nargs="?", type=int, default=1_000_000)
@@ -124,21 +144,23 @@ def main() -> None:
                 start = store.select(LATEST_CITING)[0]["d"]
                 shapes = {"lookup": LOOKUP, "graph": GRAPH_LOOKUP, "join": JOIN,
                           "lineage": str(fill(LINEAGE_TEMPLATE, start=start))}
-                own = {k: wrk(direct + quote(q), 8, args.seconds) for k, q in shapes.items()}
+                own = {k: measure(direct, q, args.seconds) for k, q in shapes.items()}
                 with served(str(tmp / f"unused-{engine}"), BASE, wait=900, env={**env, "CHMKG_CACHE_ENTRIES": "0"}) as url:
-                    hub = {k: wrk(f"{url}/sparql?query={quote(q)}", 8, args.seconds) for k, q in shapes.items()}
+                    hub = {k: measure(f"{url}/sparql?query=", q, args.seconds) for k, q in shapes.items()}
                     big, _ = sequential(url + "/sparql", BIG, args.requests, None)
                 rows.append((engine, args.triples / loaded, own, hub, pct(big, 50)))
             finally:
                 store.close()
                 stop(proc)
-    print(f"{args.triples:,} triples; wrk c=8 for {args.seconds} s per shape: req/s and p50 ms; hub cache off")
+    print(f"{args.triples:,} triples; wrk c=8 for {args.seconds} s per shape (c=1: three sequential requests of a slow one): "
+          "req/s and p50 ms; hub cache off")
     print("| engine | bulk load triples/s | shape | engine req/s | engine p50 | hub req/s | hub p50 | hub/engine |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for engine, rate, own, hub, big in rows:
         for k in own:
-            print(f"| {engine} | {rate:,.0f} | {k} | {own[k][0]:,.0f} | {own[k][1]:.1f} | {hub[k][0]:,.0f} | {hub[k][1]:.1f} | "
-                  f"{hub[k][0] / own[k][0]:.2f}× |")
+            ratio = f"{hub[k][0] / own[k][0]:.2f}×" if own[k][0] else "–"
+            print(f"| {engine} | {rate:,.0f} | {k} ({own[k][3]} / {hub[k][3]}) | {own[k][0]:,.0f} | {own[k][1]:.1f} | {hub[k][0]:,.0f} | "
+                  f"{hub[k][1]:.1f} | {ratio} |")
         print(f"| {engine} | | 10,000 rows through the hub, p50 ms | | | | {big:.1f} | |")
 
 
