@@ -208,7 +208,7 @@ class VirtuosoStore(RemoteStore):
                     self._post_update(words[0] + " SILENT GRAPH " + term_text(iri(target)))
                     self._written.discard(target)
                 elif "SILENT" not in words:
-                    raise QueryError(f"the graph <{target}> does not exist")
+                    raise QueryError("the graph " + term_text(iri(target)) + " does not exist")
                 return
         self._post_update(prologue + text)
 
@@ -290,11 +290,11 @@ def operations(update: str) -> list[tuple[str, list[Token], str]]:
     while i < len(toks):
         t = toks[i]
         if not current and t.kind == "word" and t.upper == "PREFIX" and i + 2 < len(toks):
-            prologue.append(f"PREFIX {toks[i + 1].text} {toks[i + 2].text}\n")
+            prologue.append(update[t.start:toks[i + 2].start + len(toks[i + 2].text)] + "\n")  # as written
             i += 3
             continue
         if not current and t.kind == "word" and t.upper == "BASE" and i + 1 < len(toks):
-            prologue.append(f"BASE {toks[i + 1].text}\n")
+            prologue.append(update[t.start:toks[i + 1].start + len(toks[i + 1].text)] + "\n")
             i += 2
             continue
         if t.kind == "punct" and t.text == "{":

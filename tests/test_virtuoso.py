@@ -9,7 +9,7 @@ import pytest
 
 from conftest import BASE, META, graph, open_remote
 from ontology.errors import QueryError
-from sparql.builder import Update, iri
+from sparql.builder import Update, fill, iri
 from sparql.store import _capped
 from sparql.virtuoso import graphs_named_in, operations
 
@@ -58,9 +58,10 @@ def test_writes_past_its_limits_for_one_update_arrive_whole(virtuoso):
     assert virtuoso.count(g) == 12_000
     virtuoso.update(Update().raw_ntriples("DELETE DATA", iri(g), _lines(6_000)).text())
     assert virtuoso.count(g) == 6_000
-    assert virtuoso.ask(f"ASK {{ GRAPH <{g}> {{ <{BASE}thing/6000> ?p ?o }} }}")
-    assert not virtuoso.ask(f"ASK {{ GRAPH <{g}> {{ <{BASE}thing/5999> ?p ?o }} }}")
-    assert not virtuoso.ask(f"ASK {{ GRAPH <{graph('never')}> {{ ?s ?p ?o }} }}")  # a graph outside the request's
+    held = "ASK { GRAPH $g { $s ?p ?o } }"
+    assert virtuoso.ask(fill(held, g=iri(g), s=iri(BASE + "thing/6000")))
+    assert not virtuoso.ask(fill(held, g=iri(g), s=iri(BASE + "thing/5999")))
+    assert not virtuoso.ask(fill("ASK { GRAPH $g { ?s ?p ?o } }", g=iri(graph("never"))))  # a graph outside the request's
 
 
 def test_the_engines_own_graphs_stay_out_of_sight_and_out_of_reach(virtuoso, virtuoso_server):
@@ -75,4 +76,4 @@ def test_the_engines_own_graphs_stay_out_of_sight_and_out_of_reach(virtuoso, vir
                      headers={"Accept": "application/sparql-results+json"}).json()
     assert own["results"]["bindings"], "DROP ALL reached Virtuoso's own graph"
     with pytest.raises(QueryError, match="does not exist"):
-        virtuoso.update(f"DROP GRAPH <{graph('never')}>")
+        virtuoso.update(fill("DROP GRAPH $g", g=iri(graph("never"))))
