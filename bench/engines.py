@@ -30,7 +30,7 @@ import pyoxigraph as ox
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
-from endpoint import GRAPH_LOOKUP, JOIN, LATEST_CITING, LINEAGE_TEMPLATE, LOOKUP, stop, wrk  # noqa: E402
+from endpoint import GRAPH_LOOKUP, JOIN, LATEST_CITING, LINEAGE_TEMPLATE, LOOKUP, stop, wait, wrk  # noqa: E402
 from generate import generate  # noqa: E402
 from remote import BIG, pct, sequential  # noqa: E402
 from serving import free_port, served  # noqa: E402
@@ -47,19 +47,6 @@ VOID_DATASET = ox.NamedNode("http://rdfs.org/ns/void#Dataset")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
-def until_up(url: str, data: dict | None, proc: subprocess.Popen, seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while True:  # bounded wait for the engine
-        try:
-            if httpx.post(url, data=data, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            raise SystemExit(f"{url} did not start")
-        time.sleep(0.2)
-
-
 def oxigraph_engine(tmp: Path, data: Path):
     exe = shutil.which("oxigraph") or str(BIN / "oxigraph")
     location = tmp / "oxigraph"
@@ -70,7 +57,7 @@ def oxigraph_engine(tmp: Path, data: Path):
     proc = subprocess.Popen([exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    until_up(url + "/query", {"query": "ASK {}"}, proc)
+    wait(url + "/query?query=" + quote("ASK {}"), proc, 300)
     store = RemoteStore(url + "/query", url + "/update")
     env = {"CHMKG_REMOTE_QUERY_URL": url + "/query", "CHMKG_REMOTE_UPDATE_URL": url + "/update"}
     return proc, store, env, url + "/query?union-default-graph&query=", loaded
@@ -88,7 +75,7 @@ def virtuoso_engine(tmp: Path, data: Path):
     proc = subprocess.Popen([exe, "+foreground", "+configfile", str(folder / "virtuoso.ini")], cwd=folder,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{http}"
-    until_up(url + "/sparql", {"query": "ASK {}"}, proc)
+    wait(url + "/sparql?query=" + quote("ASK {}"), proc, 300)
     t0 = time.perf_counter()
     # the folder and graph are this script's constants, not outside values
     subprocess.run([isql, f"127.0.0.1:{sql}", "dba", "dba",
