@@ -8,9 +8,11 @@ docs/deploy.md has the set-up):
 - Writes go to ``/sparql-auth`` with HTTP digest authentication (``remote_user``/``remote_password``).
 - Without a dataset in the request, its default graph is every graph it holds, its own system graphs
   (``virtrdf#`` …) included, and there is no ``union-default-graph`` parameter. So every read names
-  its dataset: the hub's named graphs (every graph but the engine's own) as the default graph — the
-  union — and as the named graphs, or an empty default graph when the union is off. The list is
-  kept for :data:`GRAPHS_KEPT` seconds and dropped on every write through this store.
+  its dataset: the hub's graphs — the meta graph, the graphs it describes (every graph the hub writes
+  gets its provenance there) and the graphs this store wrote — as the default graph (the union) and
+  as the named graphs, or an empty default graph when the union is off. The list is kept for
+  :data:`GRAPHS_KEPT` seconds and dropped on every write through this store and whenever another
+  process's write is noticed (:meth:`forget`).
 - An ASK is answered as a one-row SELECT binding ``__ASK_RETVAL`` (no row: false).
 - A pattern over ``GRAPH <g>`` with ``g`` outside the request's named graphs is answered as if it
   matched when it binds no variable (an ASK, a pattern of constants): every graph a query names
