@@ -77,3 +77,35 @@ def test_the_engines_own_graphs_stay_out_of_sight_and_out_of_reach(virtuoso, vir
     assert own["results"]["bindings"], "DROP ALL reached Virtuoso's own graph"
     with pytest.raises(QueryError, match="does not exist"):
         virtuoso.update(fill("DROP GRAPH $g", g=iri(graph("never"))))
+
+
+@pytest.fixture
+def virtuoso_hub(virtuoso_server, tmp_path):
+    from conftest import start_live_hub
+
+    live, stop = start_live_hub(tmp_path, "virtuoso", virtuoso_server, row_cap=50)
+    yield live
+    stop()
+
+
+def test_the_pass_through_streams_what_virtuoso_says_in_the_standard_and_leaves_the_rest_to_the_hub(virtuoso_hub):
+    """XML, CSV and N-Triples stream from Virtuoso unparsed; its JSON (2007 `typed-literal` terms) and
+    its ASK (a SELECT binding __ASK_RETVAL) go the hub's way and come out as SPARQL 1.1 says."""
+    url = virtuoso_hub.url + "/sparql"
+    small = ("SELECT ?d ?n WHERE { ?d a <https://w3id.org/chmkg/ns#Decision> ; "
+             "<https://w3id.org/chmkg/ns#decisionNumber> ?n } ORDER BY ?d LIMIT 5")
+    for fmt in ("application/sparql-results+xml", "text/csv"):
+        r = httpx.get(url, params={"query": small}, headers={"accept": fmt})
+        assert r.status_code == 200 and r.headers["x-answered-by"] == "store" and r.headers["content-type"].startswith(fmt)
+    r = httpx.get(url, params={"query": small}, headers={"accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and "x-answered-by" not in r.headers
+    rows = r.json()["results"]["bindings"]
+    assert len(rows) == 5 and {row["n"]["type"] for row in rows} == {"literal"}  # not Virtuoso's typed-literal
+    ask = httpx.get(url, params={"query": "ASK { ?s a <https://w3id.org/chmkg/ns#Decision> }"},
+                    headers={"accept": "application/sparql-results+json"})
+    assert ask.json() == {"head": {}, "boolean": True} and "x-answered-by" not in ask.headers
+    nothing = httpx.get(url, params={"query": "ASK { ?s a <urn:no-such-class> }"}, headers={"accept": "application/sparql-results+xml"})
+    assert "<boolean>false</boolean>" in nothing.text
+    construct = "CONSTRUCT { ?s ?p ?o } WHERE { ?s a <https://w3id.org/chmkg/ns#Decision> ; ?p ?o }"
+    mine = httpx.get(url, params={"query": construct}, headers={"accept": "application/n-triples", **virtuoso_hub.auth()})
+    assert mine.headers["x-answered-by"] == "store" and mine.text.count("\n") > 50
