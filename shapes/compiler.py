@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from ontology.errors import ChmError
 from ontology.vocab import PREFIXES, sparql_prefixes
+from sparql.builder import iri, term_text
 
 SH = PREFIXES["sh"]
 RDF_TYPE = PREFIXES["rdf"] + "type"
@@ -155,7 +156,8 @@ def _compile_property(g: _Graph, shape: str, target: str, prop: ox.Term) -> list
         add(
             "ClassConstraintComponent",
             # a/rdfs:subClassOf* written as its two cases: Virtuoso loses the zero-length case inside EXISTS
-            f"  ?this {path} ?value .\n  FILTER NOT EXISTS {{ {{ ?value a <{cls.value}> }} UNION {{ ?value a/rdfs:subClassOf+ <{cls.value}> }} }}\n}}",
+            "  ?this " + path + " ?value .\n  FILTER NOT EXISTS { { ?value a " + term_text(iri(cls.value, "sh:class"))
+            + " } UNION { ?value a/rdfs:subClassOf+ " + term_text(iri(cls.value, "sh:class")) + " } }\n}",
         )
     kind = g.one(prop, SH + "nodeKind")
     if kind is not None:

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import BASE, META, graph, open_remote
 from ontology.errors import QueryError
-from sparql.builder import Update, fill, iri
+from sparql.builder import Update, fill, iri, term_text
 from sparql.store import _capped
 from sparql.virtuoso import graphs_named_in, operations
 
@@ -46,7 +46,8 @@ def virtuoso(virtuoso_server):
 
 
 def _lines(n: int, start: int = 0) -> list[bytes]:
-    return [f'<{BASE}thing/{i}> <http://example.org/p> "value {i}" .'.encode() for i in range(start, start + n)]
+    return [(term_text(iri(BASE + "thing/" + str(i))) + " " + term_text(P) + " " + term_text(ox.Literal("value " + str(i))) + " .").encode()
+            for i in range(start, start + n)]
 
 
 def test_writes_past_its_limits_for_one_update_arrive_whole(virtuoso):
