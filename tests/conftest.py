@@ -1,7 +1,8 @@
-"""Shared fixtures: real stores (embedded on disk, and a real `oxigraph serve` for remote mode)."""
+"""Shared fixtures: real stores (embedded on disk, and a real `oxigraph serve` and Virtuoso for remote mode)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -210,6 +211,16 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
         thread.join(timeout=10)
 
     return LiveHub(base.rstrip("/"), app, editor, reader, admin), stop
+
+
+@contextlib.contextmanager
+def hub_serving(tmp: Path, mode: str, remote_url: str | None = None, **overrides):
+    """A live hub for the ``with`` block (start_live_hub, stopped after)."""
+    live, stop = start_live_hub(tmp, mode, remote_url, **overrides)
+    try:
+        yield live
+    finally:
+        stop()
 
 
 MODES = ["embedded", pytest.param("remote", marks=pytest.mark.remote),

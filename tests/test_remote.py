@@ -83,11 +83,10 @@ def test_tracking_derives_and_filtered_named_queries_bind_as_embedded(remote_sto
 
 @pytest.fixture
 def remote_hub(oxigraph_server, tmp_path):
-    from conftest import start_live_hub
+    from conftest import hub_serving
 
-    live, stop = start_live_hub(tmp_path, "remote", oxigraph_server, row_cap=50)
-    yield live
-    stop()
+    with hub_serving(tmp_path, "remote", oxigraph_server, row_cap=50) as live:
+        yield live
 
 
 def test_a_plain_read_over_a_remote_store_streams_the_stores_own_answer_and_the_row_cap_still_holds(remote_hub):

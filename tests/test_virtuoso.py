@@ -82,11 +82,10 @@ def test_the_engines_own_graphs_stay_out_of_sight_and_out_of_reach(virtuoso, vir
 
 @pytest.fixture
 def virtuoso_hub(virtuoso_server, tmp_path):
-    from conftest import start_live_hub
+    from conftest import hub_serving
 
-    live, stop = start_live_hub(tmp_path, "virtuoso", virtuoso_server, row_cap=50)
-    yield live
-    stop()
+    with hub_serving(tmp_path, "virtuoso", virtuoso_server, row_cap=50) as live:
+        yield live
 
 
 def test_the_pass_through_streams_what_virtuoso_says_in_the_standard_and_leaves_the_rest_to_the_hub(virtuoso_hub):
