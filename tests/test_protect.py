@@ -129,10 +129,11 @@ def test_session_ends_when_the_password_changes(client):
 
 
 def test_rate_limit_per_client_does_not_starve_others(tmp_path):
-    with TestClient(_app(tmp_path, rate_limit=5, rate_burst=10)) as c:
+    # one token per 100 s: no token comes back while the test runs, however busy the machine
+    with TestClient(_app(tmp_path, rate_limit=0.01, rate_burst=10)) as c:
         flood = c.app.state.hub.tokens.create("flood", "reader")
         codes = [c.get("/sparql", params={"query": "ASK {}"}, headers={"Authorization": f"Bearer {flood}"}).status_code for _ in range(30)]
-        assert codes[:10] == [200] * 10 and codes.count(429) >= 15
+        assert codes == [200] * 10 + [429] * 20, codes
         limited = c.get("/sparql", params={"query": "ASK {}"}, headers={"Authorization": f"Bearer {flood}"})
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         other = c.app.state.hub.tokens.create("calm", "reader")
@@ -160,10 +161,10 @@ def test_random_bearer_tokens_do_not_escape_the_limit(tmp_path):
     """The limiter keys on a verified identity; an unverified Authorization header counts as its address."""
     import secrets
 
-    with TestClient(_app(tmp_path, rate_limit=5, rate_burst=10)) as c:
+    with TestClient(_app(tmp_path, rate_limit=0.01, rate_burst=10)) as c:
         codes = [c.get("/sparql", params={"query": "ASK {}"}, headers={"Authorization": f"Bearer {secrets.token_hex(16)}"}).status_code
                  for _ in range(30)]
-        assert codes.count(429) >= 15, codes
+        assert codes == [401] * 10 + [429] * 20, codes  # refused as unknown, then refused as too many
         # the same address without a header is in the same (empty) bucket
         assert c.get("/sparql", params={"query": "ASK {}"}).status_code == 429
         # a verified token has a bucket of its own
