@@ -124,12 +124,12 @@ def informea_graph(folder: Path) -> rdflib.Graph:
 def gemet_graph(folder: Path) -> rdflib.Graph:
     g = rdflib.Graph()
     for lang in ("en", "fr"):
-        try:
-            g.parse(_need(folder / f"gemet-{lang}.skos.rdf"), format="xml")
-        except SourceError:
-            raise
-        except Exception as e:  # rdflib raises several parser errors
+        path = _need(folder / f"gemet-{lang}.skos.rdf")
+        try:  # pyoxigraph's RDF/XML parser, then rdflib's N-Triples one: about twice as fast as rdflib's RDF/XML
+            nt = ox.serialize(ox.parse(path=str(path), format=ox.RdfFormat.RDF_XML), format=ox.RdfFormat.N_TRIPLES)
+        except (SyntaxError, ValueError, OSError) as e:
             raise SourceError(f"{folder}/gemet-{lang}.skos.rdf: malformed RDF/XML: {e}") from None
+        g.parse(data=nt or b"", format="nt")
     for scheme in set(g.subjects(RDF.type, SKOS.ConceptScheme)):
         if not any(True for _ in g.objects(scheme, SKOS.prefLabel)):
             # the GeoNetwork export leaves its scheme unlabelled; the hub's shapes want a label
