@@ -13,9 +13,10 @@ import hashlib
 import json
 import logging
 import multiprocessing
+import queue
+import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +30,7 @@ import pyoxigraph as ox
 from harvest.client import Client, HarvestHTTPError, Politeness
 from harvest.sources.base import FetchContext, Item, Mapped, Source
 from harvest.state import State
+from ontology.triples import Nodes
 from ontology import CHM, DCTERMS, PROV, RDF, VOID, XSD
 from ontology.errors import ChmError
 from sparql.builder import fill, iri
@@ -80,73 +82,84 @@ def now_iso() -> str:
 
 
 class _Pending:
-    __slots__ = ("item", "own", "shared", "checksum", "is_new")
+    __slots__ = ("item", "own", "shared", "checksum", "is_new", "nodes")
 
-    def __init__(self, item: Item, own: list[bytes], shared: list[bytes], checksum: str, is_new: bool) -> None:
+    def __init__(self, item: Item, own: list[bytes], shared: list[bytes], checksum: str, is_new: bool,
+                 nodes: Nodes | None = None) -> None:
         self.item, self.own, self.shared, self.checksum, self.is_new = item, own, shared, checksum, is_new
+        self.nodes = nodes  # the IRIs its triples touch (TripleSet.nodes), so validation need not scan the text
 
 
 def _split(data: bytes) -> list[bytes]:
     return [line for line in data.split(b"\n") if line]
 
 
-def map_record(source: Source, item: Item) -> tuple[bytes, bytes] | str:
-    """A record's own and shared triples as sorted N-Triples, or why it cannot be mapped."""
+MappedRecord = tuple[bytes, bytes, Nodes]
+
+
+def map_record(source: Source, item: Item) -> MappedRecord | str:
+    """A record's own and shared triples as sorted N-Triples with the IRIs they touch, or why it cannot be mapped."""
     try:
         mapped: Mapped = source.map(item)
     except (ChmError, ValueError, KeyError, TypeError) as e:
         return f"cannot map the record: {e}"
-    return mapped.own.ntriples(), mapped.shared.ntriples()
+    return mapped.own.ntriples(), mapped.shared.ntriples(), mapped.shared.nodes(mapped.own.nodes())
 
 
-MAP_HERE_FIRST = 64  # records mapped in this process before the mapping moves to a process of its own
+_END = object()  # the end of the fetched items
+MAP_HERE_FIRST = 16  # records mapped in this process before a mapping process is started (a short harvest needs none)
+MAP_WHILE_WARMING = True  # go on mapping here until the mapping process has started (False: wait for it)
 _worker_sources: dict[tuple, Source] = {}
 
 
-def _map_in_worker(kind: type[Source], base: str, options: tuple, item: Item) -> tuple[bytes, bytes] | str:
-    """The mapping process's work: the source is made once per process."""
+def _worker_source(kind: type[Source], base: str, options: tuple) -> Source:
+    """The mapping process's source: made once per process."""
     source = _worker_sources.get((kind, base, options))
     if source is None:
         source = _worker_sources[(kind, base, options)] = kind(base, dict(options))
-    return map_record(source, item)
+    return source
+
+
+def _warm_worker(kind: type[Source], base: str, options: tuple) -> None:
+    """The mapping process's first job: import the source and make it (about a second)."""
+    _worker_source(kind, base, options)
+
+
+def _map_in_worker(kind: type[Source], base: str, options: tuple, item: Item) -> MappedRecord | str:
+    return map_record(_worker_source(kind, base, options), item)
 
 
 class _Mapper:
     """Maps fetched records, in this process or — for a long harvest by a process that has the cores
     to itself (``parallel``) — in one worker process (spawned, so no lock of this process's threads
     or store is inherited), so that mapping the next records overlaps validating and committing
-    the last batch. Results are taken in order."""
+    the last batch. The worker starts after the first records; until it is ready, records go on
+    being mapped here. Results are taken in order."""
 
     def __init__(self, source: Source, parallel: bool) -> None:
         self.source, self.parallel = source, parallel
         self.mapped_here = 0
         self.pool: ProcessPoolExecutor | None = None
+        self.warm: Any = None
+        self.spec = (type(source), source.m.base, tuple(sorted(source.options.items())))
 
     def submit(self, item: Item) -> Any:
-        if not self.parallel or self.mapped_here < MAP_HERE_FIRST:
+        if self.parallel and self.pool is None and self.mapped_here >= MAP_HERE_FIRST:
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.warm = self.pool.submit(_warm_worker, *self.spec)
+        if self.pool is None or (MAP_WHILE_WARMING and not self.warm.done()):
             self.mapped_here += 1
             return _Done(map_record(self.source, item))
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        return self.pool.submit(_map_in_worker, type(self.source), self.source.m.base,
-                                tuple(sorted(self.source.options.items())), item)
+        return self.pool.submit(_map_in_worker, *self.spec, item)
 
     @staticmethod
-    def ready(job: Any) -> bool:
-        return job is None or job.done()
-
-    @staticmethod
-    def result(job: Any) -> tuple[bytes, bytes] | str | None:
+    def result(job: Any) -> MappedRecord | str | None:
         if job is None:
             return None
         try:
             return job.result()
         except BrokenProcessPool as e:
             raise ChmError(f"the mapping process ended unexpectedly ({e}); nothing of the unfinished batch was written") from None
-
-    def ahead(self, batch: int) -> int:
-        """How many fetched records may wait for their mapping (bounded memory)."""
-        return 2 * batch if self.pool is not None else 0
 
     def close(self) -> None:
         if self.pool is not None:
@@ -217,14 +230,45 @@ class Harvester:
         seen_keys: list[str] = []
         last_cursor: Any = None
         mapper = _Mapper(self.source, self.parallel_map)
-        window: deque[tuple[Item, Any]] = deque()  # fetched items, in order, each with its mapping (under way)
+        # fetching (and handing each record to the mapping) runs in a thread of its own, ahead of this
+        # one by a bounded queue, so that the source is read and records are mapped while a batch is
+        # validated and committed here; items come out in the order the source listed them
+        feed: queue.Queue = queue.Queue(maxsize=2 * self.batch)
+        stop = threading.Event()
+        limited = threading.Event()
 
-        def take_done(block: bool) -> None:
-            """Take the items at the head of the window whose mapping is done (waiting for the head if
-            ``block``); a batch is committed while the mapping process goes on with the next."""
-            nonlocal pending, seen_keys, last_cursor
-            while window and (block or mapper.ready(window[0][1])):
-                item, job = window.popleft()
+        def put(entry: Any) -> None:
+            while not stop.is_set():
+                try:
+                    feed.put(entry, timeout=0.5)
+                    return
+                except queue.Full:
+                    continue
+
+        def produce() -> None:
+            try:
+                for item in self.source.items(client, ctx):
+                    if stop.is_set():
+                        return
+                    report.fetched += 1
+                    put((item, mapper.submit(item) if self._needs_mapping(item, ctx) else None))
+                    if limit is not None and report.fetched >= limit:
+                        limited.set()
+                        break
+                put(_END)
+            except BaseException as e:  # noqa: BLE001 - handed over to the run's thread, which raises it
+                put(e)
+
+        producer = threading.Thread(target=produce, name=f"harvest-{name}-fetch", daemon=True)
+        try:
+            producer.start()
+            while True:
+                entry = feed.get()
+                if entry is _END:
+                    break
+                if isinstance(entry, BaseException):
+                    raise entry
+                item, job = entry
                 last_cursor = item.cursor
                 seen_keys.append(item.key)
                 self._take(item, ctx, report, pending, mapper.result(job))
@@ -232,18 +276,8 @@ class Harvester:
                     self._flush(pending, report, run_id, started, full, last_cursor, seen_keys)
                     pending, seen_keys = [], []
                     self.progress(report)
-                block = block and len(window) > mapper.ahead(self.batch)
-
-        try:
-            for item in self.source.items(client, ctx):
-                report.fetched += 1
-                window.append((item, mapper.submit(item) if self._needs_mapping(item, ctx) else None))
-                take_done(block=len(window) > mapper.ahead(self.batch))
-                if limit is not None and report.fetched >= limit:
-                    report.status = "partial"
-                    break
-            while window:
-                take_done(block=True)
+            if limited.is_set():
+                report.status = "partial"
             self._flush(pending, report, run_id, started, full, last_cursor, seen_keys)
             if full and report.status != "partial":
                 self._sweep(report, run_id)
@@ -253,6 +287,8 @@ class Harvester:
             report.status = "failed"
             report.message = str(e)
         finally:
+            stop.set()
+            producer.join(timeout=1)
             report.requests, report.retries = client.requests, client.retried
             client.close()
             mapper.close()
@@ -272,8 +308,8 @@ class Harvester:
         return not item.error and not (item.unchanged and ctx.known.get(item.key))
 
     def _take(self, item: Item, ctx: FetchContext, report: HarvestReport, pending: list[_Pending],
-              mapped: tuple[bytes, bytes] | str | None) -> None:
-        """``mapped``: the record's own and shared N-Triples, or why it cannot be mapped (None: not mapped)."""
+              mapped: MappedRecord | str | None) -> None:
+        """``mapped``: the record's own and shared N-Triples and their nodes, or why it cannot be mapped (None: not mapped)."""
         known = ctx.known.get(item.key)
         if item.error:
             report.refused.append({"key": item.key, "reason": item.error})
@@ -291,7 +327,7 @@ class Harvester:
             if (item.revision, item.etag, item.modified) != (known.revision, known.etag, known.modified):
                 pending.append(_Pending(item, own, shared, checksum, False))  # new validators, same triples
             return
-        pending.append(_Pending(item, own, shared, checksum, known is None))
+        pending.append(_Pending(item, own, shared, checksum, known is None, mapped[2]))
 
     # -- a batch ---------------------------------------------------------------------------
     def _flush(self, pending: list[_Pending], report: HarvestReport, run_id: str, started: str, full: bool,
@@ -310,8 +346,11 @@ class Harvester:
             shared_delta: dict[bytes, int] = {}
             for p in batch:
                 old_own, old_shared = olds[p.item.key]
-                add.update(set(p.own) - set(old_own))
-                remove.update(set(old_own) - set(p.own))
+                if old_own:
+                    add.update(set(p.own) - set(old_own))
+                    remove.update(set(old_own) - set(p.own))
+                else:  # a new record (most of a first run): every line is an addition
+                    add.update(p.own)
                 for line in set(p.shared) - set(old_shared):
                     shared_delta[line] = shared_delta.get(line, 0) + 1
                 for line in set(old_shared) - set(p.shared):
@@ -324,6 +363,19 @@ class Harvester:
             remove.update(line for line in shared_gone if line not in add)
             return sorted(add), sorted(remove), shared_delta, shared_gone
 
+        def nodes(batch: list[_Pending]) -> Nodes | None:
+            """The IRIs the batch's triples touch, as the mapping found them (None: scan the lines instead)."""
+            if any(p.nodes is None for p in batch):
+                return None
+            subjects: set[str] = set()
+            objects: set[str] = set()
+            classes: set[str] = set()
+            for p in batch:
+                subjects |= p.nodes[0]
+                objects |= p.nodes[1]
+                classes |= p.nodes[2]
+            return subjects, objects, classes
+
         batch = list(changed)
 
         def plan(guarded: commit.Guarded) -> tuple[list[_Pending], tuple]:
@@ -334,7 +386,7 @@ class Harvester:
                 if not current:
                     break
                 add, remove, shared_delta, gone = delta(current)
-                report_ = validate_delta(self.store, self.graph, self.meta_graph, add, remove)
+                report_ = validate_delta(self.store, self.graph, self.meta_graph, add, remove, nodes(current))
                 if report_.conforms:
                     guarded.delete_lines(self.graph, remove)
                     guarded.insert_lines(self.graph, add)
@@ -344,7 +396,7 @@ class Harvester:
                 bad = [p for p in current if failing & self._nodes(p, olds)]
                 if not bad or _ == MAX_ROUNDS:  # cannot tell whose: check the records one by one
                     bad = [p for p in current if not validate_delta(self.store, self.graph, self.meta_graph,
-                                                                    *delta([p])[:2]).conforms]
+                                                                    *delta([p])[:2], nodes([p])).conforms]
                     if not bad:
                         bad = current
                 for p in bad:

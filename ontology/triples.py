@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
-from ontology import XSD
+from ontology import RDF, XSD
 
 
 def iri(value: str) -> ox.NamedNode:
@@ -23,6 +23,10 @@ def lit(value: object, lang: str | None = None, datatype: str | None = None) -> 
     if isinstance(value, int):
         return ox.Literal(str(value), datatype=ox.NamedNode(XSD.integer))
     return ox.Literal(str(value))
+
+
+# the IRIs a change touches: subjects, IRI objects, classes (see TripleSet.nodes)
+Nodes = tuple[set[str], set[str], set[str]]
 
 
 @lru_cache(maxsize=8192)
@@ -47,6 +51,22 @@ class TripleSet:
 
     def __len__(self) -> int:
         return len(self._triples)
+
+    def nodes(self, into: Nodes | None = None) -> Nodes:
+        """The IRIs a change adding these triples touches, for :func:`writes.delta.validate_changes`:
+        subjects, objects, and the classes of ``rdf:type`` triples (blank nodes left out). Read from the
+        terms already built, instead of scanning the N-Triples text again."""
+        subjects, objects, classes = into if into is not None else (set(), set(), set())
+        type_ = _node(RDF.type)
+        for t in self._triples:
+            s, o = t.subject, t.object
+            if isinstance(s, ox.NamedNode):
+                subjects.add(s.value)
+            if isinstance(o, ox.NamedNode):
+                objects.add(o.value)
+                if t.predicate == type_:
+                    classes.add(o.value)
+        return subjects, objects, classes
 
     def ntriples(self) -> bytes:
         data = ox.serialize(list(self._triples), format=ox.RdfFormat.N_TRIPLES) or b""

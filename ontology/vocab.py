@@ -73,6 +73,7 @@ class Vocab:
         iri = self._ns + name
         if self._strict and iri not in declared_terms():
             raise AttributeError(f"{self._prefix}:{name} is not declared in ontology/chm.ttl")
+        self.__dict__[name] = iri  # the next look-up of the term is a plain attribute (hot loops ask for thousands)
         return iri
 
     def __getitem__(self, name: str) -> str:

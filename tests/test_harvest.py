@@ -243,12 +243,14 @@ def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_
     replay.decisions[bad["code"]] = bad
     submitted: list[int] = []
 
-    class CountingPool(engine.ProcessPoolExecutor):  # a real process pool, counted
-        def submit(self, *args, **kwargs):
-            submitted.append(1)
-            return super().submit(*args, **kwargs)
+    class CountingPool(engine.ProcessPoolExecutor):  # a real process pool, its mappings counted
+        def submit(self, fn, *args, **kwargs):
+            if fn is engine._map_in_worker:
+                submitted.append(1)
+            return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(engine, "MAP_HERE_FIRST", 3)
+    monkeypatch.setattr(engine, "MAP_WHILE_WARMING", False)  # wait for the worker: which records go where is then fixed
     monkeypatch.setattr(engine, "ProcessPoolExecutor", CountingPool)
     results = {}
     for mode in ("transactions", "bulk"):

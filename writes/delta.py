@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from ontology import RDF
+from ontology.triples import Nodes
 from shapes.report import Report
 from shapes.validate import validate_store
 from sparql.builder import iri
@@ -37,16 +38,21 @@ def _parse(lines: Iterable[bytes]) -> list[ox.Triple]:
     return [q.triple for q in parsed.quads_for_pattern(None, None, None, ox.DefaultGraph())]
 
 
-def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[bytes], removed: Iterable[bytes]) -> Report:
+def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[bytes], removed: Iterable[bytes],
+                   nodes: Nodes | None = None) -> Report:
     """Validate the store as it would be after removing ``removed`` from ``graph`` and adding ``added``.
 
     Both are canonical N-Triples lines. The report's focus nodes are IRIs as strings; nothing is written.
+    ``nodes``: the added lines' subjects, IRI objects and classes when the caller has them already
+    (:meth:`ontology.triples.TripleSet.nodes`); a superset does no harm (more nodes are checked).
     """
-    return validate_changes(store, meta_graph, {graph: (added, removed)})
+    return validate_changes(store, meta_graph, {graph: (added, removed)}, {graph: nodes} if nodes is not None else None)
 
 
-def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Iterable[bytes], Iterable[bytes]]]) -> Report:
-    """:func:`validate_delta` for changes to several graphs at once: graph → (added lines, removed lines)."""
+def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Iterable[bytes], Iterable[bytes]]],
+                     nodes: dict[str, Nodes] | None = None) -> Report:
+    """:func:`validate_delta` for changes to several graphs at once: graph → (added lines, removed lines),
+    and graph → the added lines' nodes where the caller knows them."""
     staging = ox.Store()
     new_graph, ctx_graph = ox.NamedNode(NEW), ox.NamedNode(CONTEXT)
     rem: set[tuple[ox.NamedNode, ox.Triple]] = set()
@@ -58,13 +64,18 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
         data = b"\n".join(added)
         if data.strip():
             staging.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=new_graph)
-        # subjects and IRI objects of the lines, by two scans of the whole text (not a call per line)
-        added_subjects.update(m.decode() for m in _SUBJECTS.findall(data))
-        for subject_end, obj in _IRI_OBJECTS.findall(data):
-            o = obj.decode()
-            objects.add(o)
-            if subject_end == _TYPE_MARK:
-                classes.add(o)
+        known = (nodes or {}).get(graph)
+        if known is not None:
+            added_subjects.update(known[0])
+            objects.update(known[1])
+            classes.update(known[2])
+        elif data:  # subjects and IRI objects of the lines, by two scans of the whole text (not a call per line)
+            added_subjects.update(m.decode() for m in _SUBJECTS.findall(data))
+            for subject_end, obj in _IRI_OBJECTS.findall(data):
+                o = obj.decode()
+                objects.add(o)
+                if subject_end == _TYPE_MARK:
+                    classes.add(o)
         g = iri(graph)
         rem |= {(g, t) for t in _parse(removed)}
     removed_subjects = {t.subject.value for _g, t in rem if isinstance(t.subject, ox.NamedNode)}
