@@ -193,6 +193,17 @@ def normalise(raw: rdflib.Graph) -> tuple[rdflib.Graph, list[str]]:
     return out, lines
 
 
+def canonical_ntriples(g: rdflib.Graph) -> bytes:
+    """The graph as sorted N-Triples with canonical blank node labels (RDFC-1.0 as pyoxigraph implements
+    it): the same vocabulary gives the same bytes on every run, so its checksum says "unchanged" and a
+    rebuild leaves the graph alone (rdflib's output order and blank node labels change from run to run)."""
+    triples = ox.parse(g.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    dataset = ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    data = ox.serialize((q.triple for q in dataset), format=ox.RdfFormat.N_TRIPLES) or b""
+    return b"".join(sorted(line + b"\n" for line in data.split(b"\n") if line))
+
+
 def read_vocabulary(name: str, shared_data: Path) -> tuple[ParsedSource, ImportReport]:
     if name not in READERS:
         raise SourceError(f"unknown vocabulary {name!r} (known: {', '.join(READERS)})")
@@ -204,7 +215,7 @@ def read_vocabulary(name: str, shared_data: Path) -> tuple[ParsedSource, ImportR
     quality = run_checks(staging, RAW)
     quality.graph = f"{name} (source as read)"
     clean, log_lines = normalise(raw)
-    nt = clean.serialize(format="nt", encoding="utf-8")
+    nt = canonical_ntriples(clean)
     concepts = len(set(clean.subjects(RDF.type, SKOS.Concept)))
     counts = {
         "concepts": concepts,
@@ -293,7 +304,7 @@ def read_mappings(shared_data: Path) -> tuple[ParsedSource, ParsedSource, Mappin
     out = []
     for name, g, title in (("thesaurus-mappings", facts, "InforMEA → ECOLEX mappings (InforMEA and ECOLEX tables)"),
                            ("thesaurus-suggestions", suggestions, "InforMEA ↔ GEMET mapping suggestions (labels agree; to review)")):
-        nt = g.serialize(format="nt", encoding="utf-8")
+        nt = canonical_ntriples(g)
         out.append(ParsedSource(name=name, reader="thesaurus-mappings", location=str(shared_data), checksum=checksum(nt),
                                 ntriples=nt, title=title))
     return out[0], out[1], report
