@@ -29,45 +29,53 @@ def lit(value: object, lang: str | None = None, datatype: str | None = None) -> 
 Nodes = tuple[set[str], set[str], set[str]]
 
 
-@lru_cache(maxsize=8192)
-def _node(value: str) -> ox.NamedNode:
-    """Predicates, classes and shared concepts recur thousands of times in a mapping: made once each."""
-    return ox.NamedNode(value)
+@lru_cache(maxsize=16384)
+def _term(value: str) -> str:
+    """An IRI as N-Triples writes it, checked once by pyoxigraph: predicates, classes and shared concepts
+    recur thousands of times in a mapping."""
+    return str(ox.NamedNode(value))
+
+
+_TERMS = (ox.NamedNode, ox.Literal, ox.BlankNode)
 
 
 class TripleSet:
-    """Collects triples; ``ntriples()`` gives a sorted, deterministic N-Triples document."""
+    """Collects triples; ``ntriples()`` gives a sorted, deterministic N-Triples document.
+
+    Each triple is kept as its three terms in N-Triples (pyoxigraph writes them: IRIs are checked,
+    literals escaped): a tuple of strings hashes several times faster than a pyoxigraph triple, and
+    the document is those terms joined.
+    """
 
     def __init__(self) -> None:
-        self._triples: set[ox.Triple] = set()
+        self._lines: set[tuple[str, str, str]] = set()
 
-    def add(self, s: str | ox.NamedNode, p: str, o: str | ox.NamedNode | ox.Literal) -> None:
-        subject = s if isinstance(s, ox.NamedNode) else _node(s)
-        obj = o if isinstance(o, (ox.NamedNode, ox.Literal, ox.BlankNode)) else _node(o)
-        self._triples.add(ox.Triple(subject, _node(p), obj))
+    def add(self, s: str | ox.NamedNode | ox.BlankNode, p: str, o: str | ox.NamedNode | ox.Literal | ox.BlankNode) -> None:
+        self._lines.add((str(s) if isinstance(s, _TERMS) else _term(s), _term(p),
+                         str(o) if isinstance(o, _TERMS) else _term(o)))
 
     def triples(self) -> list[ox.Triple]:
-        return list(self._triples)
+        return list(ox.parse(self.ntriples(), format=ox.RdfFormat.N_TRIPLES))
 
     def __len__(self) -> int:
-        return len(self._triples)
+        return len(self._lines)
 
     def nodes(self, into: Nodes | None = None) -> Nodes:
         """The IRIs a change adding these triples touches, for :func:`writes.delta.validate_changes`:
         subjects, objects, and the classes of ``rdf:type`` triples (blank nodes left out). Read from the
-        terms already built, instead of scanning the N-Triples text again."""
+        terms already made, instead of scanning the N-Triples text again."""
         subjects, objects, classes = into if into is not None else (set(), set(), set())
-        type_ = _node(RDF.type)
-        for t in self._triples:
-            s, o = t.subject, t.object
-            if isinstance(s, ox.NamedNode):
-                subjects.add(s.value)
-            if isinstance(o, ox.NamedNode):
-                objects.add(o.value)
-                if t.predicate == type_:
-                    classes.add(o.value)
+        type_ = _term(RDF.type)
+        for s, p, o in self._lines:
+            if s[0] == "<":
+                subjects.add(s[1:-1])
+            if o[0] == "<":
+                objects.add(o[1:-1])
+                if p == type_:
+                    classes.add(o[1:-1])
         return subjects, objects, classes
 
     def ntriples(self) -> bytes:
-        data = ox.serialize(list(self._triples), format=ox.RdfFormat.N_TRIPLES) or b""
-        return b"\n".join(sorted(line for line in data.split(b"\n") if line)) + b"\n" if data else b""
+        if not self._lines:
+            return b""
+        return ("\n".join(sorted(f"{s} {p} {o} ." for s, p, o in self._lines)) + "\n").encode()
