@@ -60,8 +60,78 @@ def missing_readers(shared_data: Path) -> list[str]:
     return [name for name in NEEDS if not has(shared_data, name)]
 
 
-def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True) -> Iterator[Callable[[], ParsedSource]]:
-    """Readers for the default build, in load order (each is called lazily)."""
+# -- the build cache: what the slow readers made, kept until their input or the code changes ------------
+
+PACKAGES = ("hub", "loaders", "ontology", "thesaurus", "tagging", "writes", "sparql", "shapes", "harvest")
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """The hub's code and the libraries a reader's output depends on: any change makes every cached
+    output stale (one slow build after an upgrade, never a stale graph)."""
+    import hashlib
+    from importlib.metadata import version
+
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for lib in ("pyoxigraph", "rdflib", "skosify"):
+        digest.update(f"{lib}={version(lib)}\n".encode())
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def cached_reader(cache: Path | None, name: str, inputs: list[Path], read: Callable[[], ParsedSource]) -> Callable[[], ParsedSource]:
+    """``read``, or the source it made last time when its input files (by content) and the code are the
+    same: the ingest then finds the recorded checksum and leaves the graph alone without the reader's
+    parse (the vocabularies and their mappings take most of a rebuild). The entry is the N-Triples and
+    a small JSON file beside them, written whole (temporary file, then renamed)."""
+    import hashlib
+    import json
+    import os
+
+    def key() -> str:
+        digest = hashlib.sha256(code_fingerprint().encode())
+        for path in inputs:
+            digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        return digest.hexdigest()
+
+    def run() -> ParsedSource:
+        if cache is None:
+            return read()
+        want = key()
+        meta, data = cache / f"{name}.json", cache / f"{name}.nt"
+        try:
+            entry = json.loads(meta.read_text(encoding="utf-8"))
+            if entry.get("key") == want:
+                ntriples = data.read_bytes()
+                if hashlib.sha256(ntriples).hexdigest() == entry["sha256"]:
+                    return ParsedSource(name=entry["name"], reader=entry["reader"], location=entry["location"],
+                                        checksum=entry["checksum"], ntriples=ntriples, title=entry["title"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no entry, or a damaged one: read again
+        source = read()
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            for path, content in ((data, source.ntriples),
+                                  (meta, json.dumps({"key": want, "sha256": hashlib.sha256(source.ntriples).hexdigest(),
+                                                     "name": source.name, "reader": source.reader, "location": source.location,
+                                                     "checksum": source.checksum, "title": source.title}).encode())):
+                tmp = path.with_suffix(path.suffix + ".tmp")
+                tmp.write_bytes(content)
+                os.replace(tmp, path)
+        except OSError:
+            pass  # a cache that cannot be written only costs the next build its time
+        return source
+
+    return run
+
+
+def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True,
+                  cache: Path | None = None) -> Iterator[Callable[[], ParsedSource]]:
+    """Readers for the default build, in load order (each is called lazily). ``cache``: where the
+    vocabularies and their mappings keep what they made (:func:`cached_reader`)."""
     yield read_ontology
     yield lambda: read_bundled(base)
     if shared_data is None or not Path(shared_data).is_dir():
@@ -86,13 +156,17 @@ def build_sources(base: str, shared_data: Path | None, vocabularies: bool = True
         return
     from thesaurus.importers import read_mappings, read_vocabulary
 
+    def inputs(*readers: str) -> list[Path]:
+        return [data / name for reader in readers for name in NEEDS[reader]]
+
     present = [name for name, folder in VOCABULARIES if has(data, name)]
     for name in present:
-        yield lambda name=name: read_vocabulary(name, data)[0]
+        yield cached_reader(cache, f"thesaurus-{name}", inputs(name), lambda name=name: read_vocabulary(name, data)[0])
     if {"informea", "ecolex", "gemet"} <= set(present) and has(data, "mappings"):
         mappings = lru_cache(maxsize=1)(lambda: read_mappings(data))
-        yield lambda: mappings()[0]
-        yield lambda: mappings()[1]
+        both = inputs("informea", "ecolex", "gemet", "mappings")
+        yield cached_reader(cache, "thesaurus-mappings", both, lambda: mappings()[0])
+        yield cached_reader(cache, "thesaurus-suggestions", both, lambda: mappings()[1])
     if "informea" in present:
         yield lambda: read_bundled_subjects(base)
 

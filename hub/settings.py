@@ -111,6 +111,11 @@ class Settings:
         return self.state_path / "harvest.sqlite"
 
     @property
+    def build_cache_path(self) -> Path:
+        """What the build's slow readers made, by the content of their input files (``hub.build.cached_reader``)."""
+        return self.state_path / "build-cache"
+
+    @property
     def generation_path(self) -> Path:
         """The writer's generation (a counter it moves before acknowledging a write); readers follow it."""
         return self.state_path / "generation"

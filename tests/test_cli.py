@@ -34,7 +34,7 @@ def built(built_once, tmp_path):
     return tmp_path
 
 
-def test_build_then_stats_shows_classes_and_counts(built):
+def test_build_then_stats_shows_classes_and_counts(built, monkeypatch):
     r = chmkg(built, "stats", "--json")
     assert r.exit_code == 0, r.output
     stats = json.loads(r.output)
@@ -42,9 +42,51 @@ def test_build_then_stats_shows_classes_and_counts(built):
     assert classes["https://w3id.org/chmkg/ns#Article"] == 42
     assert classes["https://w3id.org/chmkg/ns#Decision"] >= 19
     assert stats["graphs"][BASE + "graph/bundled"] > 2000
+    import thesaurus.importers
+
+    def not_again(*args):
+        raise AssertionError("a vocabulary was read again although its files and the code are unchanged")
+
+    # the vocabularies and their mappings come from the build cache: their readers are not called
+    monkeypatch.setattr(thesaurus.importers, "read_vocabulary", not_again)
+    monkeypatch.setattr(thesaurus.importers, "read_mappings", not_again)
     again = chmkg(built, "build")
     rows = [line for line in again.output.splitlines() if line.startswith("│")]
     assert len(rows) >= 15 and all("unchanged" in row for row in rows), again.output  # thesauri included: same bytes each run
+
+
+def test_the_build_cache_reads_again_only_when_an_input_or_the_code_changes(tmp_path, monkeypatch):
+    import hub.build
+    from writes.ingest import ParsedSource, checksum
+
+    source_file = tmp_path / "vocabulary.txt"
+    source_file.write_text("one", encoding="utf-8")
+    reads: list[str] = []
+
+    def read() -> ParsedSource:
+        text = source_file.read_text(encoding="utf-8")
+        reads.append(text)
+        nt = f'<http://example.org/{text}> <http://example.org/p> "{text}" .\n'.encode()
+        return ParsedSource(name="thesaurus-x", reader="thesaurus", location=str(source_file), checksum=checksum(nt), ntriples=nt, title="X")
+
+    cache = tmp_path / "cache"
+    reader = hub.build.cached_reader(cache, "thesaurus-x", [source_file], read)
+    first = reader()
+    second = reader()
+    assert reads == ["one"] and second == first  # the second came from the cache, the same in every field
+    source_file.write_text("two", encoding="utf-8")  # the input changed: read again
+    assert b"two" in reader().ntriples and reads == ["one", "two"]
+    reader()
+    assert reads == ["one", "two"]
+    monkeypatch.setattr(hub.build, "code_fingerprint", lambda: "another version of the hub")  # the code changed
+    reader()
+    assert len(reads) == 3
+    (cache / "thesaurus-x.nt").write_bytes(b"damaged")  # a damaged entry is read again, never used
+    assert b"two" in reader().ntriples and len(reads) == 4
+    uncached = hub.build.cached_reader(None, "thesaurus-x", [source_file], read)  # chmkg build --force
+    uncached()
+    uncached()
+    assert len(reads) == 6
 
 
 def test_validate_conforms_with_both_engines(built):

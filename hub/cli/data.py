@@ -90,7 +90,8 @@ def build(
                       f"`chmkg data fetch --mirror URL`)", highlight=False, soft_wrap=True)
         store = open_configured_store(s)
         try:
-            results = _load_all(store, list(build_sources(s.base, data)), s, force)
+            # --force reads every source again (and refreshes the build cache)
+            results = _load_all(store, list(build_sources(s.base, data, cache=None if force else s.build_cache_path)), s, force)
             seeds = seed_folder(data)
             if seeds.is_dir():
                 results += _load_all(store, [lambda: read_seed_documents(seeds, store, s.base)], s, force)
