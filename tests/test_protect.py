@@ -157,6 +157,24 @@ def test_signed_in_users_see_themselves_on_every_page_and_pages_are_not_shared(c
     assert "editor-anna" not in client.get("/decision/cop/15/16.html").text
 
 
+def test_the_fast_path_and_the_app_take_one_token_per_request_from_one_bucket(tmp_path):
+    """GET /sparql lookups are answered in front of the app's middleware (CachedQueries); they take
+    their token from the same bucket as the rate limiter, and a request the fast path hands on is not
+    counted twice."""
+    lookup = {"query": f"SELECT ?p ?o WHERE {{ <{BASE}decision/cop/15/16> ?p ?o }}"}
+    with TestClient(_app(tmp_path, rate_limit=0.01, rate_burst=4)) as c:  # no token comes back during the test
+        first, cached = c.get("/sparql", params=lookup), c.get("/sparql", params=lookup)
+        assert first.status_code == cached.status_code == 200 and cached.headers.get("x-cache") == "hit"
+        # two that the fast path hands on to the route (not a lookup): one token each, not two
+        assert [c.get("/sparql", params={"query": "ASK {}"}).status_code for _ in range(2)] == [200, 200]
+        limited = c.get("/sparql", params=lookup)
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert limited.headers["x-frame-options"] == "DENY" and "script-src 'self'" in limited.headers["content-security-policy"]
+        assert c.get("/sparql", params={"query": "ASK {}"}).status_code == 429
+        # with an Origin the request passes the fast path untouched: the limiter still knows the client
+        assert c.get("/sparql", params=lookup, headers={"origin": "https://partner.example"}).status_code == 429
+
+
 def test_random_bearer_tokens_do_not_escape_the_limit(tmp_path):
     """The limiter keys on a verified identity; an unverified Authorization header counts as its address."""
     import secrets

@@ -374,27 +374,52 @@ def capped_hub(tmp_path):
 
 
 def test_an_uncached_lookup_answered_before_routing_is_the_routes_answer(capped_hub):
-    """The ASGI fast path (hub/web/routers/sparql.py CachedQueries) answers a bound-subject lookup;
-    the same query with one more parameter goes through the route. Same body, same headers, same cap."""
+    """The ASGI fast path in front of the app (hub/web/routers/sparql.py CachedQueries) answers a
+    bound-subject lookup, and then the same from its cache, without the middleware or the routing;
+    the same query with one more parameter goes through the route. Same body, same headers (the
+    security headers included), same cap. A request with an Origin passes on, for CORS to answer."""
     url = capped_hub.url + "/sparql"
     from sparql.builder import fill
 
+    fast_path = capped_hub.app.fast
+    inner, passed_on = fast_path.app, []
+
+    async def counting(scope, receive, send):  # what the fast path hands on to the app: observed, not changed
+        passed_on.append(scope["query_string"])
+        await inner(scope, receive, send)
+
+    fast_path.app = counting
+    security = ("content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy",
+                "cross-origin-opener-policy", "permissions-policy")
     node = ox.NamedNode(capped_hub.settings.base + "decision/cop/15/16")
     lookup = str(fill("SELECT ?p ?o WHERE { $s ?p ?o }", s=node))
-    for query, accept in ((lookup, "application/sparql-results+json"),
-                          (str(fill("SELECT ?g ?p ?o WHERE { GRAPH ?g { $s ?p ?o } }", s=node)), "text/csv"),
-                          (str(fill("ASK { $s ?p ?o }", s=node)), "application/sparql-results+xml")):
-        capped_hub.app.state.hub.cache.clear()
-        fast = httpx.get(url, params={"query": query}, headers={"accept": accept, "origin": "https://partner.example"})
-        routed = httpx.get(url, params={"query": query, "union-default-graph": "true"},
-                           headers={"accept": accept, "origin": "https://partner.example"})
-        assert fast.status_code == routed.status_code == 200
-        assert fast.content == routed.content
-        for h in ("content-type", "vary", "x-result-truncated", "x-row-cap", "link", "access-control-allow-origin",
-                  "access-control-expose-headers", "x-content-type-options"):
-            assert fast.headers.get(h) == routed.headers.get(h), h
-        assert "x-cache" not in fast.headers
-        assert httpx.get(url, params={"query": query}, headers={"accept": accept}).headers.get("x-cache") == "hit"
+    try:
+        for query, accept in ((lookup, "application/sparql-results+json"),
+                              (str(fill("SELECT ?g ?p ?o WHERE { GRAPH ?g { $s ?p ?o } }", s=node)), "text/csv"),
+                              (str(fill("ASK { $s ?p ?o }", s=node)), "application/sparql-results+xml")):
+            capped_hub.app.state.hub.cache.clear()
+            before = len(passed_on)
+            fast = httpx.get(url, params={"query": query}, headers={"accept": accept})
+            assert len(passed_on) == before, "the lookup went through the app"
+            routed = httpx.get(url, params={"query": query, "union-default-graph": "true"}, headers={"accept": accept})
+            assert len(passed_on) == before + 1
+            assert fast.status_code == routed.status_code == 200
+            assert fast.content == routed.content
+            for h in ("content-type", "vary", "x-result-truncated", "x-row-cap", "link", *security):
+                assert fast.headers.get(h) == routed.headers.get(h), h
+            assert "x-cache" not in fast.headers
+            hit = httpx.get(url, params={"query": query}, headers={"accept": accept})
+            assert hit.headers.get("x-cache") == "hit" and hit.content == fast.content and len(passed_on) == before + 1
+            assert all(hit.headers.get(h) == routed.headers.get(h) for h in security)
+            # a page on a partner's site asks: the app answers, with its CORS headers
+            origin = {"accept": accept, "origin": "https://partner.example"}
+            cors = httpx.get(url, params={"query": query}, headers=origin)
+            cors_routed = httpx.get(url, params={"query": query, "union-default-graph": "true"}, headers=origin)
+            assert len(passed_on) == before + 3 and cors.content == fast.content
+            for h in ("access-control-allow-origin", "access-control-expose-headers", "vary", *security):
+                assert cors.headers.get(h) == cors_routed.headers.get(h), h
+    finally:
+        fast_path.app = inner
     capped = httpx.get(url, params={"query": lookup}, headers={"accept": "application/sparql-results+json"})
     assert capped.headers["x-result-truncated"] == "true" and len(capped.json()["results"]["bindings"]) == 3
     # with a token the cap is lifted: that request is the route's

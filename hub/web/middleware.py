@@ -91,25 +91,33 @@ def client_key(scope, verify=None) -> str:
     return "addr:" + (client[0] if client else "unknown")
 
 
+COUNTED = "chmkg.rate_counted"  # set in the scope by the fast path in front of the app, which took the request's token
+
+
+async def send_too_many(send, wait: float, extra: list | None = None) -> None:
+    """The 429 answer, with ``Retry-After`` (whole seconds, at least 1)."""
+    retry = max(1, int(wait + 0.999))
+    body = json.dumps({"type": "about:blank", "title": "TooManyRequests", "status": 429, "code": "E312",
+                       "detail": f"too many requests from this client; slow down (retry after {retry} s)"}).encode()
+    await send({"type": "http.response.start", "status": 429,
+                "headers": [(b"content-type", b"application/problem+json"), (b"retry-after", str(retry).encode()),
+                            (b"content-length", str(len(body)).encode()), *(extra or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class RateLimit:
-    def __init__(self, app, rate: float, burst: int, verify=None) -> None:
+    def __init__(self, app, buckets: TokenBuckets | None, verify=None) -> None:
         self.app = app
-        self.buckets = TokenBuckets(rate, burst) if rate > 0 else None
+        self.buckets = buckets
         self.verify = verify
 
     async def __call__(self, scope, receive, send):
-        if self.buckets is None or scope["type"] != "http" or scope["path"].startswith(EXEMPT):
+        if self.buckets is None or scope["type"] != "http" or scope["path"].startswith(EXEMPT) or scope.get(COUNTED):
             return await self.app(scope, receive, send)
         wait = self.buckets.take(client_key(scope, self.verify))
         if wait <= 0:
             return await self.app(scope, receive, send)
-        retry = max(1, int(wait + 0.999))
-        body = json.dumps({"type": "about:blank", "title": "TooManyRequests", "status": 429, "code": "E312",
-                           "detail": f"too many requests from this client; slow down (retry after {retry} s)"}).encode()
-        await send({"type": "http.response.start", "status": 429,
-                    "headers": [(b"content-type", b"application/problem+json"), (b"retry-after", str(retry).encode()),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await send_too_many(send, wait)
 
 
 class SyncGeneration:

@@ -23,6 +23,7 @@ from writes.ingest import NEW, ParsedSource, checksum, ingest, validate_source
 from loaders.rdf import parse as parse_rdf
 from writes.update import apply_update
 from hub.web.errors import MethodNotAllowed, NotFound, problem
+from hub.web.middleware import COUNTED, HEADERS as SECURITY_HEADERS, TokenBuckets, client_key, send_too_many
 from ontology.errors import BadRequest, ChmError, ShapeViolation, StoreUnavailable, TooLarge
 from sparql import describe, lexer
 from sparql.protocol import (
@@ -113,23 +114,41 @@ def serialize_outcome(outcome, media_type: str, settings, prefixes: dict[str, st
 
 
 class CachedQueries:
-    """ASGI fast path for GET /sparql, before any routing.
+    """ASGI fast path for GET /sparql, in front of the app and its middleware (``HubApp``).
 
     - A cached answer is sent as the route would send it from the cache (same key, same headers).
     - A lookup that is not cached — only a ``query`` parameter, no credentials (so the anonymous row
       cap), a SELECT or ASK the lexer finds cheap (a bound subject, streamed from one index scan) —
       is evaluated and serialised here, with the same limits, deadline, negotiation, headers and
       cache entry as the route. Anything else, and anything that goes wrong, passes through to the
-      route, which answers it (errors included) as always.
+      app, which answers it (errors included) as always.
+
+    Standing in front of the middleware, it does their part itself: it takes the client's token from
+    the rate limiter (and marks the request, so the limiter does not take a second one if it passes
+    through), follows the writer's generation in a reader process, syncs the generation when due, and
+    adds the security headers. A request with an ``Origin`` header passes through, for CORS to answer.
     """
 
-    def __init__(self, app, hub: Hub, path: str = "/sparql") -> None:
+    def __init__(self, app, hub: Hub, path: str = "/sparql", *, buckets: TokenBuckets | None = None, verify=None,
+                 reader: bool = False) -> None:
         self.app, self.hub, self.path = app, hub, path
+        self.buckets, self.verify, self.reader = buckets, verify, reader
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path and scope["query_string"]:
-            key = request_key(self.hub.generation, scope, b"")
-            hit = self.hub.cache.get(key)
+        if (scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path and scope["query_string"]
+                and not any(k == b"origin" for k, _ in scope["headers"])):
+            hub = self.hub
+            if self.buckets is not None:
+                wait = self.buckets.take(client_key(scope, self.verify))
+                scope[COUNTED] = True
+                if wait > 0:
+                    return await send_too_many(send, wait, SECURITY_HEADERS)
+            if self.reader:
+                hub.follow_writer()
+            if hub.sync_due():
+                await asyncio.get_running_loop().run_in_executor(None, hub.sync)
+            key = request_key(hub.generation, scope, b"")
+            hit = hub.cache.get(key)
             if hit is not None:
                 return await self._send(scope, send, *hit, cached=True)
             answer = self._lookup(scope, key)
@@ -178,8 +197,11 @@ class CachedQueries:
         headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]
         if cached:
             headers.append((b"x-cache", b"hit"))
-        headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})  # CORS is added outside
+        # as the middleware would leave them: CORS adds Origin to Vary (the answer to a request with an
+        # Origin differs), and SecurityHeaders its headers
+        headers += [(k.lower().encode(), (v + ", Origin" if k == "Vary" else v).encode()) for k, v in extra.items()]
+        headers += SECURITY_HEADERS
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
