@@ -1,5 +1,8 @@
 """One harvest run: fetch, map, compare, validate, quarantine, commit in batches, sweep, report.
 
+A thread fetches ahead and hands records to the mapping (here, or in a process of its own for a
+CLI harvest); this thread takes them in the source's order and validates and commits each batch.
+
 Each batch of changed records is validated as a change to the source's graph
 (:func:`writes.delta.validate_delta`); records whose nodes fail the shapes are quarantined with their
 report and the rest of the batch is committed by one guarded update (:mod:`writes.commit`), so a
@@ -150,7 +153,10 @@ class _Mapper:
         if self.pool is None or (MAP_WHILE_WARMING and not self.warm.done()):
             self.mapped_here += 1
             return _Done(map_record(self.source, item))
-        return self.pool.submit(_map_in_worker, *self.spec, item)
+        try:
+            return self.pool.submit(_map_in_worker, *self.spec, item)
+        except BrokenProcessPool as e:
+            raise ChmError(f"the mapping process ended unexpectedly ({e}); nothing of the unfinished batch was written") from None
 
     @staticmethod
     def result(job: Any) -> MappedRecord | str | None:

@@ -1,5 +1,6 @@
-"""The FastAPI app: middleware (security headers, rate limits, cross-process sync, cached queries),
-the one error model, and one router per concern (pages last: it dereferences every minted IRI)."""
+"""The FastAPI app: the fast path for GET /sparql in front (cached answers and cheap lookups), then
+middleware (security headers, rate limits, cross-process sync, CORS), the one error model, and one
+router per concern (pages last: it dereferences every minted IRI)."""
 
 from __future__ import annotations
 
