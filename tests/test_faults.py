@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import BASE, META, _free_port, start_live_hub
 
@@ -259,8 +260,10 @@ def test_a_full_disk_during_a_load_gives_a_clear_error_and_loses_nothing(tmp_pat
 
     store = tmp_path / "store"
     big = tmp_path / "big.nt"
-    with open(big, "w", encoding="utf-8") as f:
-        f.writelines(f"<{BASE}full/{k}> <{BASE}full/p> \"value {k} with padding to make the file bigger\" .\n" for k in range(60_000))
+    p = ox.NamedNode(BASE + "full/p")
+    triples = (ox.Triple(ox.NamedNode(f"{BASE}full/{k}"), p, ox.Literal(f"value {k} with padding to make the file bigger"))
+               for k in range(60_000))
+    big.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
     args = ["--store", str(store)]
     subprocess.run([CHMKG, *args, "load", str(big), "--graph", "first"], env=ENV, check=True, capture_output=True)
 

@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from conftest import BASE, META, graph, snapshot
 from fastapi.testclient import TestClient
@@ -19,6 +20,7 @@ from hub.cli import app as cli
 from hub.settings import Settings
 from loaders.bundled import read_bundled
 from writes.ingest import ParsedSource, checksum, ingest
+from sparql.builder import fill
 from sparql.store import EmbeddedStore
 
 XSS = "<script>alert('x')</script>"
@@ -161,7 +163,7 @@ def test_the_fast_path_and_the_app_take_one_token_per_request_from_one_bucket(tm
     """GET /sparql lookups are answered in front of the app's middleware (CachedQueries); they take
     their token from the same bucket as the rate limiter, and a request the fast path hands on is not
     counted twice."""
-    lookup = {"query": f"SELECT ?p ?o WHERE {{ <{BASE}decision/cop/15/16> ?p ?o }}"}
+    lookup = {"query": str(fill("SELECT ?p ?o WHERE { $s ?p ?o }", s=ox.NamedNode(BASE + "decision/cop/15/16")))}
     with TestClient(_app(tmp_path, rate_limit=0.01, rate_burst=4)) as c:  # no token comes back during the test
         first, cached = c.get("/sparql", params=lookup), c.get("/sparql", params=lookup)
         assert first.status_code == cached.status_code == 200 and cached.headers.get("x-cache") == "hit"
