@@ -208,7 +208,11 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
 
     def stop() -> None:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
+        if mode in ("remote", "virtuoso"):
+            # the lifespan's shutdown closes the store's HTTP client; close it here too (it may be
+            # cut short), so no pooled connection is left for the garbage collector to find later
+            app.state.hub.store.close()
 
     return LiveHub(base.rstrip("/"), app, editor, reader, admin), stop
 
