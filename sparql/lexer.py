@@ -8,6 +8,7 @@ an update's ``USING`` clauses go.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -121,7 +122,12 @@ def is_cheap(toks: list[Token]) -> bool:
 
 
 def analyse(text: str) -> Analysis:
-    """Form, update-ness, SERVICE targets and cheapness in one pass over the tokens."""
+    """Form, update-ness, SERVICE targets and cheapness in one pass over the tokens. The analyses of
+    the last 1,024 short texts are kept (an Analysis is immutable): clients repeat their queries."""
+    return _analyse_short(text) if len(text) <= 4096 else _analyse(text)
+
+
+def _analyse(text: str) -> Analysis:
     toks = tokens(text)
     first = _after_prologue(toks)
     is_update = first is not None and first.kind == "word" and first.upper in UPDATE_OPS
@@ -131,6 +137,7 @@ def analyse(text: str) -> Analysis:
                     None if is_update else outer_limit(text, toks))
 
 
+_analyse_short = functools.lru_cache(maxsize=1024)(_analyse)
 _DIGITS = re.compile(r"\s*(\d+)")
 
 

@@ -35,8 +35,9 @@ class Offer:
     aliases: tuple[str, ...] = ()
 
 
+JSON_RESULTS = "application/sparql-results+json"
 SOLUTION_OFFERS = (
-    Offer("application/sparql-results+json", "json", ("srj", "application/json")),
+    Offer(JSON_RESULTS, "json", ("srj", "application/json")),
     Offer("application/sparql-results+xml", "xml", ("srx", "application/xml", "text/xml")),
     Offer("text/csv", "csv"),
     Offer("text/tab-separated-values", "tsv"),

@@ -75,3 +75,30 @@ def test_a_true_or_false_setting_is_read_from_the_environment_and_a_bad_one_is_n
     monkeypatch.setenv("CHMKG_REMOTE_PASSTHROUGH", "perhaps")
     with pytest.raises(ChmError, match="remote_passthrough.*'perhaps' is not true or false"):
         load_settings()
+
+
+def test_the_engine_writes_a_select_within_its_byte_budget_and_deadline_or_says_it_did_not():
+    """EmbeddedStore.solutions_json: the answer's bytes as pyoxigraph writes them (the same as the
+    Python serialiser's), None past the byte budget (the caller evaluates again with its row cap) or
+    for a query that is not a SELECT, and a timeout past the deadline."""
+    import time
+
+    import pyoxigraph as ox
+
+    from sparql.protocol import serialize_solutions
+    from sparql.store import EmbeddedStore, QueryTimeout, collect
+
+    store = EmbeddedStore(None)
+    g, s, p = ox.NamedNode("http://x/g"), ox.NamedNode("http://x/a"), ox.NamedNode("http://x/p")
+    store._store.extend([ox.Quad(s, p, ox.Literal(f"value {i}"), g) for i in range(50)])
+    query = "SELECT ?p ?o WHERE { <http://x/a> ?p ?o }"
+    later = time.monotonic() + 60
+    written = store.solutions_json(query, deadline=later, max_bytes=1_000_000)
+    python = serialize_solutions(collect(store._store.query(query, use_default_graph_as_union=True), None, None),
+                                 "application/sparql-results+json")
+    assert written == python and written.count(b'"value {') == 0 and written.count(b"value ") == 50
+    assert store.solutions_json(query, deadline=later, max_bytes=len(written)) == written
+    assert store.solutions_json(query, deadline=later, max_bytes=len(written) - 1) is None
+    assert store.solutions_json("ASK { ?s ?p ?o }", deadline=later, max_bytes=1000) is None
+    with pytest.raises(QueryTimeout):
+        store.solutions_json(query, deadline=time.monotonic() - 1, max_bytes=1_000_000)

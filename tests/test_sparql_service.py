@@ -23,6 +23,8 @@ from conftest import MODES, snapshot, start_live_hub, server_for
 DECISION_X15 = "{base}decision/cop/10/15"
 LOOKUP = "SELECT ?p ?o WHERE {{ <{iri}> ?p ?o }}"
 HUGE = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+JOIN = ("SELECT ?d ?title WHERE { ?d <http://data.europa.eu/eli/ontology#cites> ?e . "
+        "?e <http://data.europa.eu/eli/ontology#title> ?title } LIMIT 2")
 # the same work with a one-row answer: over a remote store, nothing reaches the client before the end
 HUGE_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
@@ -396,7 +398,8 @@ def test_an_uncached_lookup_answered_before_routing_is_the_routes_answer(capped_
     try:
         for query, accept in ((lookup, "application/sparql-results+json"),
                               (str(fill("SELECT ?g ?p ?o WHERE { GRAPH ?g { $s ?p ?o } }", s=node)), "text/csv"),
-                              (str(fill("ASK { $s ?p ?o }", s=node)), "application/sparql-results+xml")):
+                              (str(fill("ASK { $s ?p ?o }", s=node)), "application/sparql-results+xml"),
+                              (JOIN, "application/sparql-results+json")):  # not a lookup: on the query workers
             capped_hub.app.state.hub.cache.clear()
             before = len(passed_on)
             fast = httpx.get(url, params={"query": query}, headers={"accept": accept})
@@ -426,6 +429,77 @@ def test_an_uncached_lookup_answered_before_routing_is_the_routes_answer(capped_
     full = httpx.get(url, params={"query": lookup},
                      headers={"accept": "application/sparql-results+json", **capped_hub.auth()})
     assert "x-result-truncated" not in full.headers and len(full.json()["results"]["bindings"]) > 3
+
+
+def test_a_lookup_the_engine_writes_is_byte_for_byte_the_routes_answer(tmp_path):
+    """With the default cap, the fast path has pyoxigraph write a lookup's JSON itself (no Python
+    object per row); the route serialises in Python. Over literals that test escaping (quotes, a
+    newline, a tab, a backslash, a control character, U+2028, an emoji, markup), language tags,
+    datatypes, a blank node and a non-ASCII IRI, both give the same bytes."""
+    from sparql.builder import fill
+
+    live, stop = start_live_hub(tmp_path, "embedded")
+    try:
+        hub = live.app.state.hub
+        s, p = ox.NamedNode(live.settings.base + "test/escapes"), ox.NamedNode("http://example.org/p")
+        objects = [ox.Literal('a "quoted"\n\t\\ \x01 \u2028 é 😀 </script>', language="en"),
+                   ox.Literal("1", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+                   ox.Literal("plain"), ox.BlankNode("b1"), ox.NamedNode("http://example.org/oé")]
+        body = ox.serialize([ox.Triple(s, p, o) for o in objects], format=ox.RdfFormat.N_TRIPLES)
+        put = httpx.put(live.url + "/gsp", params={"graph": "http://example.org/escapes"}, content=body,
+                        headers={"content-type": "application/n-triples", **live.auth()})
+        assert put.status_code in (201, 204), put.text
+        engine_answers = []
+        written_by = hub.store.solutions_json
+
+        def observed(*args, **kwargs):  # what the engine wrote: observed, not changed
+            out = written_by(*args, **kwargs)
+            engine_answers.append(out)
+            return out
+
+        hub.store.solutions_json = observed
+        query = str(fill("SELECT ?p ?o ?unbound WHERE { $s ?p ?o }", s=s))
+        accept = {"accept": "application/sparql-results+json"}
+        fast = httpx.get(live.url + "/sparql", params={"query": query}, headers=accept)
+        routed = httpx.get(live.url + "/sparql", params={"query": query, "union-default-graph": "true"}, headers=accept)
+        assert len(engine_answers) == 1 and engine_answers[0] is not None, "the engine did not write the lookup"
+        assert fast.status_code == routed.status_code == 200
+        assert fast.content == routed.content == engine_answers[0]
+        assert fast.headers["vary"] == routed.headers["vary"] and fast.headers["content-type"] == routed.headers["content-type"]
+        values = sorted((b["o"]["type"], b["o"]["value"]) for b in fast.json()["results"]["bindings"] if b["o"]["type"] != "bnode")
+        assert values == sorted([("literal", "1"), ("uri", "http://example.org/oé"), ("literal", "plain"), ("literal", objects[0].value)])
+        assert sum(b["o"]["type"] == "bnode" for b in fast.json()["results"]["bindings"]) == 1
+        # a join is not a lookup: it runs on the query workers, and the engine writes it too
+        fast = httpx.get(live.url + "/sparql", params={"query": JOIN}, headers=accept)
+        routed = httpx.get(live.url + "/sparql", params={"query": JOIN, "union-default-graph": "true"}, headers=accept)
+        assert len(engine_answers) == 2 and engine_answers[1] == fast.content == routed.content
+        assert len(fast.json()["results"]["bindings"]) == 2
+    finally:
+        stop()
+
+
+def test_a_query_past_its_deadline_on_the_fast_path_is_answered_with_its_error_and_not_run_again(tmp_path):
+    """An anonymous join runs on the fast path (on the query workers); past its deadline (here: at
+    once) the request passes on to the route with the error, which answers 503 without a second run."""
+    live, stop = start_live_hub(tmp_path, "embedded", query_timeout=1e-6)
+    try:
+        hub = live.app.state.hub
+        runs = []
+        evaluate, write = hub.store.execute, hub.store.solutions_json
+
+        def counted(fn):
+            def run(*args, **kwargs):  # observed, not changed
+                runs.append(fn.__name__)
+                return fn(*args, **kwargs)
+            return run
+
+        hub.store.execute, hub.store.solutions_json = counted(evaluate), counted(write)
+        r = httpx.get(live.url + "/sparql", params={"query": JOIN}, headers={"accept": "application/sparql-results+json"})
+        assert r.status_code == 503 and "time limit" in r.json()["detail"]
+        assert runs == ["solutions_json"], runs
+        assert r.headers["x-content-type-options"] == "nosniff"  # the app's middleware answered
+    finally:
+        stop()
 
 
 @pytest.mark.parametrize("query", ["SELECT ?p WHERE { <http://x/a> ?p ", "SELECT ?p WHERE { <http://x/a> ?p ?o } LIMIT x",

@@ -27,6 +27,7 @@ from hub.web.middleware import COUNTED, HEADERS as SECURITY_HEADERS, TokenBucket
 from ontology.errors import BadRequest, ChmError, ShapeViolation, StoreUnavailable, TooLarge
 from sparql import describe, lexer
 from sparql.protocol import (
+    JSON_RESULTS,
     RDF_FORMATS,
     GraphResult,
     Solutions,
@@ -37,7 +38,7 @@ from sparql.protocol import (
     serialize_solutions,
 )
 from sparql.builder import Update, iri
-from sparql.store import Dataset, QueryTimeout
+from sparql.store import UNION, Dataset, QueryTimeout
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
@@ -50,6 +51,7 @@ PASS_THROUGH = {"solutions": ("application/sparql-results+json", "application/sp
                 "boolean": ("application/sparql-results+json", "application/sparql-results+xml"),
                 "graph": ("application/n-triples",)}
 CACHED_BODY_MAX = 1_000_000  # bytes of an answer kept in the result cache
+FAST_PATH_ERROR = "chmkg.fast_path_error"  # scope key: the error of a query the fast path ran
 
 
 class UnsupportedMedia(ChmError):
@@ -117,11 +119,15 @@ class CachedQueries:
     """ASGI fast path for GET /sparql, in front of the app and its middleware (``HubApp``).
 
     - A cached answer is sent as the route would send it from the cache (same key, same headers).
-    - A lookup that is not cached — only a ``query`` parameter, no credentials (so the anonymous row
-      cap), a SELECT or ASK the lexer finds cheap (a bound subject, streamed from one index scan) —
-      is evaluated and serialised here, with the same limits, deadline, negotiation, headers and
-      cache entry as the route. Anything else, and anything that goes wrong, passes through to the
-      app, which answers it (errors included) as always.
+    - A plain read that is not cached — only a ``query`` parameter, no credentials (so the anonymous
+      row cap), a SELECT or ASK without FROM or SERVICE — is evaluated and serialised here, with the
+      same limits, deadline, negotiation, headers and cache entry as the route: a lookup the lexer
+      finds cheap (a bound subject, streamed from one index scan) inline, anything else on the query
+      workers (embedded store; a remote store's reads take the route and its pass-through). SPARQL
+      JSON results are written by the engine (``Store.solutions_json``) when they fit a byte budget
+      that cannot hold more rows than the cap. Anything else, and anything that goes wrong, passes
+      through to the app, which answers it (errors included) as always; a query that ran past its
+      deadline passes on with its error, so the route answers it without running it again.
 
     Standing in front of the middleware, it does their part itself: it takes the client's token from
     the rate limiter (and marks the request, so the limiter does not take a second one if it passes
@@ -151,12 +157,12 @@ class CachedQueries:
             hit = hub.cache.get(key)
             if hit is not None:
                 return await self._send(scope, send, *hit, cached=True)
-            answer = self._lookup(scope, key)
+            answer = await self._answer(scope, key)
             if answer is not None:
                 return await self._send(scope, send, *answer, cached=False)
         await self.app(scope, receive, send)
 
-    def _lookup(self, scope, key: tuple) -> tuple[bytes, str, dict] | None:
+    async def _answer(self, scope, key: tuple) -> tuple[bytes, str, dict] | None:
         hub, settings = self.hub, self.hub.settings
         headers = dict(scope["headers"])
         if b"authorization" in headers:
@@ -170,7 +176,11 @@ class CachedQueries:
             return None
         query = pairs[0][1]
         analysis = lexer.analyse(query)
-        if analysis.is_update or not analysis.cheap or analysis.form not in ("SELECT", "ASK") or analysis.own_dataset:
+        if analysis.is_update or analysis.form not in ("SELECT", "ASK") or analysis.own_dataset or analysis.services:
+            return None
+        # a query that is not a lookup runs on the query workers, as on the route; over a remote store
+        # the route has its pass-through
+        if not analysis.cheap and hub.store.mode == "remote":
             return None
         kind = "boolean" if analysis.form == "ASK" else "solutions"
         try:
@@ -180,16 +190,44 @@ class CachedQueries:
         if not hub.enter_query():
             return None
         generation = hub.generation
-        try:
-            outcome = hub.store.execute(query, Dataset((), (), union=True), deadline=time.monotonic() + settings.query_timeout,
-                                        cap=settings.row_cap, base_iri=settings.endpoint)
-            body, extra = serialize_outcome(outcome, offer.media_type, settings, PREFIXES)
-        except Exception:  # noqa: BLE001 - the route answers it, errors and all
+        deadline = time.monotonic() + settings.query_timeout
+        native = kind == "solutions" and offer.media_type == JSON_RESULTS
+
+        def work() -> tuple[bytes, dict] | None:
+            try:
+                if native:
+                    # written by the engine; an answer within 3 × cap − 1 bytes holds at most cap rows
+                    # (a row is at least "{}" and a comma), a longer one is evaluated again below
+                    body = hub.store.solutions_json(query, UNION, deadline=deadline, max_bytes=3 * settings.row_cap - 1,
+                                                    base_iri=settings.endpoint)
+                    if body is not None:
+                        return body, {"Vary": "Accept"}
+                outcome = hub.store.execute(query, UNION, deadline=deadline, cap=settings.row_cap, base_iri=settings.endpoint)
+                return serialize_outcome(outcome, offer.media_type, settings, PREFIXES)
+            except QueryTimeout as e:
+                scope[FAST_PATH_ERROR] = e  # the route answers with it, without running the query again
+                return None
+            except Exception:  # noqa: BLE001 - the route answers it, errors and all
+                return None
+            finally:
+                hub.leave_query()
+
+        if analysis.cheap:
+            # a bound-subject lookup streams from one index scan: a thread hop would cost more than the query
+            answer = work()
+        else:
+            future = asyncio.wrap_future(hub.pool.submit(work))
+            try:
+                answer = await asyncio.wait_for(asyncio.shield(future), timeout=settings.query_timeout + 0.05)
+            except asyncio.TimeoutError:
+                scope[FAST_PATH_ERROR] = QueryTimeout(
+                    f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped")
+                return None
+        if answer is None:
             return None
-        finally:
-            hub.leave_query()
+        body, extra = answer
         ctype = content_type(offer.media_type)
-        if generation == hub.generation and len(body) < 1_000_000:
+        if generation == hub.generation and len(body) < CACHED_BODY_MAX:
             hub.cache.put(key, (body, ctype, extra))
         return body, ctype, extra
 
@@ -406,6 +444,9 @@ def build_router(hub: Hub) -> APIRouter:
             query = _one(pairs, "query")
             if query is None:
                 return await description(request)
+            failed = request.scope.get(FAST_PATH_ERROR)
+            if failed is not None:  # the fast path ran this query and it failed: its error, not a second run
+                raise failed
             raw_key = request_key(hub.generation, request.scope, b"")
             hit = hub.cache.get(raw_key)
             if hit is not None:
