@@ -38,6 +38,7 @@ class Settings:
     max_upload_bytes: int = 50_000_000  # Graph Store bodies
     query_workers: int = 8  # queries evaluated at once
     query_queue: int = 64  # queries waiting for a worker; past it 503 with Retry-After
+    inline_query_ms: float = 2.0  # a plain read seen to take less on this data runs on the event loop next time; 0: never
     cache_entries: int = 2048  # cached results (every write empties the cache)
     cors_origins: str = "*"  # comma-separated origins allowed to call the API from a browser
     service_allow: str = ""  # comma-separated IRI prefixes SERVICE may call; empty: SERVICE is off

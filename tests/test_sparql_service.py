@@ -478,6 +478,47 @@ def test_a_lookup_the_engine_writes_is_byte_for_byte_the_routes_answer(tmp_path)
         stop()
 
 
+@pytest.mark.parametrize("inline_ms", [1e9, 0])
+def test_a_query_seen_to_be_quick_runs_on_the_event_loop_until_the_next_write(tmp_path, inline_ms):
+    """A join is not a lookup: it first runs on a query worker. Once seen to take less than
+    inline_query_ms (here: any time, or never), the same text runs on the event loop — no thread hop —
+    until a write moves the generation."""
+    from sparql.builder import fill
+
+    live, stop = start_live_hub(tmp_path, "embedded", inline_query_ms=inline_ms)
+    try:
+        hub = live.app.state.hub
+        threads = []
+        write = hub.store.solutions_json
+
+        def observed(*args, **kwargs):  # where the engine was asked: observed, not changed
+            threads.append(threading.get_ident())
+            return write(*args, **kwargs)
+
+        hub.store.solutions_json = observed
+        accept = {"accept": "application/sparql-results+json"}
+
+        def ask(query: str) -> None:
+            hub.cache.clear()
+            r = httpx.get(live.url + "/sparql", params={"query": query}, headers=accept)
+            assert r.status_code == 200 and r.json()["results"]["bindings"]
+
+        ask(str(fill("SELECT ?p ?o WHERE { $s ?p ?o }", s=ox.NamedNode(_decision(live)))))  # a lookup: on the loop
+        loop = threads[-1]
+        ask(JOIN)
+        ask(JOIN)
+        body = ox.serialize([ox.Triple(ox.NamedNode(live.settings.base + "test/x"), ox.NamedNode("http://example.org/p"),
+                                       ox.Literal("x"))], format=ox.RdfFormat.N_TRIPLES)
+        put = httpx.put(live.url + "/gsp", params={"graph": "http://example.org/moves"}, content=body,
+                        headers={"content-type": "application/n-triples", **live.auth()})
+        assert put.status_code in (201, 204), put.text
+        ask(JOIN)
+        on_loop = [t == loop for t in threads[1:]]
+        assert on_loop == ([False, True, False] if inline_ms else [False, False, False])
+    finally:
+        stop()
+
+
 def test_a_query_past_its_deadline_on_the_fast_path_is_answered_with_its_error_and_not_run_again(tmp_path):
     """An anonymous join runs on the fast path (on the query workers); past its deadline (here: at
     once) the request passes on to the route with the error, which answers 503 without a second run."""

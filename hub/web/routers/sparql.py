@@ -51,6 +51,7 @@ PASS_THROUGH = {"solutions": ("application/sparql-results+json", "application/sp
                 "boolean": ("application/sparql-results+json", "application/sparql-results+xml"),
                 "graph": ("application/n-triples",)}
 CACHED_BODY_MAX = 1_000_000  # bytes of an answer kept in the result cache
+QUICK_QUERIES = 1024  # query texts remembered as quick (then forgotten all at once)
 FAST_PATH_ERROR = "chmkg.fast_path_error"  # scope key: the error of a query the fast path ran
 
 
@@ -139,6 +140,8 @@ class CachedQueries:
                  reader: bool = False) -> None:
         self.app, self.hub, self.path = app, hub, path
         self.buckets, self.verify, self.reader = buckets, verify, reader
+        # query text → the generation in which it ran on a worker within settings.inline_query_ms
+        self.quick: dict[str, int] = {}
 
     async def __call__(self, scope, receive, send):
         if (scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path and scope["query_string"]
@@ -193,17 +196,25 @@ class CachedQueries:
         deadline = time.monotonic() + settings.query_timeout
         native = kind == "solutions" and offer.media_type == JSON_RESULTS
 
+        inline = analysis.cheap or self.quick.get(query) == generation
+
         def work() -> tuple[bytes, dict] | None:
+            started, answer = time.perf_counter(), None
             try:
                 if native:
                     # written by the engine; an answer within 3 × cap − 1 bytes holds at most cap rows
                     # (a row is at least "{}" and a comma), a longer one is evaluated again below
                     body = hub.store.solutions_json(query, UNION, deadline=deadline, max_bytes=3 * settings.row_cap - 1,
                                                     base_iri=settings.endpoint)
-                    if body is not None:
-                        return body, {"Vary": "Accept"}
-                outcome = hub.store.execute(query, UNION, deadline=deadline, cap=settings.row_cap, base_iri=settings.endpoint)
-                return serialize_outcome(outcome, offer.media_type, settings, PREFIXES)
+                    answer = None if body is None else (body, {"Vary": "Accept"})
+                if answer is None:
+                    outcome = hub.store.execute(query, UNION, deadline=deadline, cap=settings.row_cap, base_iri=settings.endpoint)
+                    answer = serialize_outcome(outcome, offer.media_type, settings, PREFIXES)
+                if not inline and len(query) <= 4096 and (time.perf_counter() - started) * 1000 < settings.inline_query_ms:
+                    if len(self.quick) >= QUICK_QUERIES:
+                        self.quick.clear()
+                    self.quick[query] = generation
+                return answer
             except QueryTimeout as e:
                 scope[FAST_PATH_ERROR] = e  # the route answers with it, without running the query again
                 return None
@@ -212,8 +223,10 @@ class CachedQueries:
             finally:
                 hub.leave_query()
 
-        if analysis.cheap:
-            # a bound-subject lookup streams from one index scan: a thread hop would cost more than the query
+        if inline:
+            # a bound-subject lookup streams from one index scan, and a query that took less than
+            # inline_query_ms on this generation's data takes the same again: a thread hop would cost
+            # more than the query (a write moves the generation, and the query goes to a worker again)
             answer = work()
         else:
             future = asyncio.wrap_future(hub.pool.submit(work))
