@@ -474,6 +474,12 @@ def test_a_lookup_the_engine_writes_is_byte_for_byte_the_routes_answer(tmp_path)
         routed = httpx.get(live.url + "/sparql", params={"query": JOIN, "union-default-graph": "true"}, headers=accept)
         assert len(engine_answers) == 2 and engine_answers[1] == fast.content == routed.content
         assert len(fast.json()["results"]["bindings"]) == 2
+        # non-ASCII in the query (percent-escaped UTF-8) reads as the route reads it
+        query = str(fill("SELECT ?o WHERE { $s ?p ?o FILTER (?o = $v) }", s=s, v=ox.Literal("plain"))) + " # é 😀"
+        fast = httpx.get(live.url + "/sparql", params={"query": query}, headers=accept)
+        routed = httpx.get(live.url + "/sparql", params={"query": query, "union-default-graph": "true"}, headers=accept)
+        assert len(engine_answers) == 3 and engine_answers[2] == fast.content == routed.content
+        assert [b["o"]["value"] for b in fast.json()["results"]["bindings"]] == ["plain"]
     finally:
         stop()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote_plus
 
 import httpx
 import pyoxigraph as ox
@@ -29,6 +29,7 @@ from sparql import describe, lexer
 from sparql.protocol import (
     JSON_RESULTS,
     RDF_FORMATS,
+    Offer,
     GraphResult,
     Solutions,
     content_type,
@@ -95,8 +96,11 @@ def _one(pairs: list[tuple[str, str]], name: str) -> str | None:
 def request_key(generation: int, scope: dict, body: bytes) -> tuple:
     """A cache key from what decides a query's answer: the data's generation, the query string,
     the body, and the Accept, Content-Type and Authorization headers (the row cap depends on it)."""
-    headers = dict(scope["headers"])
-    return (generation, scope["query_string"], body, headers.get(b"accept", b""), headers.get(b"content-type", b""),
+    return _key(generation, scope["query_string"], dict(scope["headers"]), body)
+
+
+def _key(generation: int, query_string: bytes, headers: dict, body: bytes) -> tuple:
+    return (generation, query_string, body, headers.get(b"accept", b""), headers.get(b"content-type", b""),
             headers.get(b"authorization", b""))
 
 
@@ -142,10 +146,13 @@ class CachedQueries:
         self.buckets, self.verify, self.reader = buckets, verify, reader
         # query text → the generation in which it ran on a worker within settings.inline_query_ms
         self.quick: dict[str, int] = {}
+        self.offers: dict[tuple[str, bytes], Offer] = {}  # (kind, Accept) → the negotiated offer
 
     async def __call__(self, scope, receive, send):
-        if (scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path and scope["query_string"]
-                and not any(k == b"origin" for k, _ in scope["headers"])):
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path and scope["query_string"]:
+            headers = dict(scope["headers"])
+            if b"origin" in headers:
+                return await self.app(scope, receive, send)
             hub = self.hub
             if self.buckets is not None:
                 wait = self.buckets.take(client_key(scope, self.verify))
@@ -156,28 +163,27 @@ class CachedQueries:
                 hub.follow_writer()
             if hub.sync_due():
                 await asyncio.get_running_loop().run_in_executor(None, hub.sync)
-            key = request_key(hub.generation, scope, b"")
+            key = _key(hub.generation, scope["query_string"], headers, b"")
             hit = hub.cache.get(key)
             if hit is not None:
                 return await self._send(scope, send, *hit, cached=True)
-            answer = await self._answer(scope, key)
+            answer = await self._answer(scope, headers, key)
             if answer is not None:
                 return await self._send(scope, send, *answer, cached=False)
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope, key: tuple) -> tuple[bytes, str, dict] | None:
+    async def _answer(self, scope, headers: dict, key: tuple) -> tuple[bytes, str, dict] | None:
         hub, settings = self.hub, self.hub.settings
-        headers = dict(scope["headers"])
         if b"authorization" in headers:
             return None
-        try:
-            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            pairs = [(k, v.encode("latin-1").decode("utf-8")) for k, v in pairs]
-        except (UnicodeError, ValueError):
+        # only a query parameter, spelled plainly: the value the route reads (Starlette: parse_qsl of the
+        # Latin-1 text, UTF-8 percent-escapes, errors replaced); anything else is the route's
+        qs = scope["query_string"]
+        if not qs.startswith(b"query=") or b"&" in qs or not qs.isascii():
             return None
-        if len(pairs) != 1 or pairs[0][0] != "query" or len(pairs[0][1]) > settings.max_query_length:
+        query = unquote_plus(qs[6:].decode("ascii"), errors="replace")
+        if len(query) > settings.max_query_length:
             return None
-        query = pairs[0][1]
         analysis = lexer.analyse(query)
         if analysis.is_update or analysis.form not in ("SELECT", "ASK") or analysis.own_dataset or analysis.services:
             return None
@@ -186,10 +192,16 @@ class CachedQueries:
         if not analysis.cheap and hub.store.mode == "remote":
             return None
         kind = "boolean" if analysis.form == "ASK" else "solutions"
-        try:
-            offer = negotiate(kind, headers.get(b"accept", b"").decode("latin-1") or None, None)
-        except Exception:  # noqa: BLE001 - 406 and the like: the route says it
-            return None
+        accept = headers.get(b"accept", b"")
+        offer = self.offers.get((kind, accept))
+        if offer is None:
+            try:
+                offer = negotiate(kind, accept.decode("latin-1") or None, None)
+            except Exception:  # noqa: BLE001 - 406 and the like: the route says it
+                return None
+            if len(self.offers) >= 256:
+                self.offers.clear()
+            self.offers[(kind, accept)] = offer
         if not hub.enter_query():
             return None
         generation = hub.generation
