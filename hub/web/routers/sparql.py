@@ -120,6 +120,16 @@ def serialize_outcome(outcome, media_type: str, settings, prefixes: dict[str, st
     return serialize_graph(outcome.triples, media_type, prefixes), headers
 
 
+async def on_workers(hub: Hub, work):
+    """Run ``work`` on the query workers; past the deadline (and a little), a QueryTimeout — the
+    work finishes in its thread, stopped at its next batch of rows."""
+    future = asyncio.wrap_future(hub.pool.submit(work))
+    try:
+        return await asyncio.wait_for(asyncio.shield(future), timeout=hub.settings.query_timeout + 0.05)
+    except asyncio.TimeoutError:
+        raise QueryTimeout(f"the query ran past the time limit of {hub.settings.query_timeout:g} s and was stopped") from None
+
+
 class CachedQueries:
     """ASGI fast path for GET /sparql, in front of the app and its middleware (``HubApp``).
 
@@ -241,12 +251,10 @@ class CachedQueries:
             # more than the query (a write moves the generation, and the query goes to a worker again)
             answer = work()
         else:
-            future = asyncio.wrap_future(hub.pool.submit(work))
             try:
-                answer = await asyncio.wait_for(asyncio.shield(future), timeout=settings.query_timeout + 0.05)
-            except asyncio.TimeoutError:
-                scope[FAST_PATH_ERROR] = QueryTimeout(
-                    f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped")
+                answer = await on_workers(hub, work)
+            except QueryTimeout as e:
+                scope[FAST_PATH_ERROR] = e
                 return None
         if answer is None:
             return None
@@ -328,7 +336,6 @@ def build_router(hub: Hub) -> APIRouter:
             raise Busy(f"all {settings.query_workers} query workers are busy and {settings.query_queue} queries wait; retry shortly")
         generation = hub.generation
         deadline = time.monotonic() + settings.query_timeout
-        loop = asyncio.get_running_loop()
 
         def work():
             try:
@@ -341,11 +348,7 @@ def build_router(hub: Hub) -> APIRouter:
             # than the query (and the deadline still bounds the rows it streams)
             outcome = work()
         else:
-            future = asyncio.wrap_future(hub.pool.submit(work), loop=loop)
-            try:
-                outcome = await asyncio.wait_for(asyncio.shield(future), timeout=settings.query_timeout + 0.05)
-            except asyncio.TimeoutError:
-                raise QueryTimeout(f"the query ran past the time limit of {settings.query_timeout:g} s and was stopped") from None
+            outcome = await on_workers(hub, work)
         body, headers = serialize_outcome(outcome, offer.media_type, settings, prefixes)
         ctype = content_type(offer.media_type)
         if generation == hub.generation and len(body) < CACHED_BODY_MAX:
