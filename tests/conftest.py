@@ -14,6 +14,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from hub.cli.serve import HTTP_PROTOCOL
 from hub.settings import Settings
 from loaders.bundled import read_bundled
 from writes.ingest import ingest
@@ -197,7 +198,7 @@ def start_live_hub(tmp: Path, mode: str, remote_url: str | None = None, load_bun
     editor = app.state.hub.tokens.create("test-editor", "editor")
     reader = app.state.hub.tokens.create("test-reader", "reader")
     admin = app.state.hub.tokens.create("test-admin", "admin")  # emptying the whole store (DROP ALL) is the admin's
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", http=HTTP_PROTOCOL))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

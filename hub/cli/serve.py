@@ -12,6 +12,8 @@ from hub.cli.data import build
 from hub.settings import SETTINGS_ENV, open_configured_store, settings_json
 
 APP_FACTORY = "hub.web.app:create_app_from_environment"
+# uvicorn's httptools protocol with the SPARQL fast path at the transport (named, not imported: the CLI never imports the web app)
+HTTP_PROTOCOL = "hub.web.lean:LeanHttp"
 
 commands = typer.Typer()
 
@@ -53,7 +55,8 @@ def serve(
         return
     # the web app is imported by uvicorn, not by the CLI: the settings travel in the environment
     os.environ[SETTINGS_ENV] = settings_json(s)
-    uvicorn.run(APP_FACTORY, factory=True, host=host or s.host, port=port or s.port, log_level="info", access_log=access_log)
+    uvicorn.run(APP_FACTORY, factory=True, host=host or s.host, port=port or s.port, log_level="info", access_log=access_log,
+                http=HTTP_PROTOCOL)
 
 
 def serve_with_readers(s, n: int, host: str, port: int, access_log: bool) -> None:
@@ -93,7 +96,8 @@ def serve_with_readers(s, n: int, host: str, port: int, access_log: bool) -> Non
             time.sleep(0.2)
         os.environ[SETTINGS_ENV] = settings_json(replace(s, role="reader", writer_url=f"http://127.0.0.1:{internal}", workers=n))
         err.print(f"serving with {n} reader processes and one writer (internal port {internal})")
-        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=n, log_level="info", access_log=access_log)
+        uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=n, log_level="info", access_log=access_log,
+                    http=HTTP_PROTOCOL)
     finally:
         writer.terminate()
         try:

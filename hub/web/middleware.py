@@ -91,7 +91,7 @@ def client_key(scope, verify=None) -> str:
     return "addr:" + (client[0] if client else "unknown")
 
 
-COUNTED = "chmkg.rate_counted"  # set in the scope by the fast path in front of the app, which took the request's token
+COUNTED = "chmkg.rate_counted"  # in the scope: the fast path in front of the app took the request's token (the value: seconds to wait)
 
 
 async def send_too_many(send, wait: float, extra: list | None = None) -> None:
@@ -112,7 +112,7 @@ class RateLimit:
         self.verify = verify
 
     async def __call__(self, scope, receive, send):
-        if self.buckets is None or scope["type"] != "http" or scope["path"].startswith(EXEMPT) or scope.get(COUNTED):
+        if self.buckets is None or scope["type"] != "http" or scope["path"].startswith(EXEMPT) or COUNTED in scope:
             return await self.app(scope, receive, send)
         wait = self.buckets.take(client_key(scope, self.verify))
         if wait <= 0:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from functools import partial
+from typing import NamedTuple
 from urllib.parse import parse_qsl, quote, unquote_plus
 
 import httpx
@@ -54,6 +56,7 @@ PASS_THROUGH = {"solutions": ("application/sparql-results+json", "application/sp
 CACHED_BODY_MAX = 1_000_000  # bytes of an answer kept in the result cache
 QUICK_QUERIES = 1024  # query texts remembered as quick (then forgotten all at once)
 FAST_PATH_ERROR = "chmkg.fast_path_error"  # scope key: the error of a query the fast path ran
+TRIED = "chmkg.fast_path_tried"  # scope key: the lean protocol found the request is the route's
 
 
 class UnsupportedMedia(ChmError):
@@ -130,6 +133,17 @@ async def on_workers(hub: Hub, work):
         raise QueryTimeout(f"the query ran past the time limit of {hub.settings.query_timeout:g} s and was stopped") from None
 
 
+class _Plan(NamedTuple):
+    """A plain read the fast path answers itself: what it runs, how it answers, and where."""
+    query: str
+    offer: Offer
+    native: bool  # SPARQL JSON results, written by the engine
+    inline: bool  # on the event loop (a lookup, or a query seen to be quick); else on the query workers
+    generation: int
+    deadline: float  # time.monotonic() past which the query is stopped
+    key: tuple
+
+
 class CachedQueries:
     """ASGI fast path for GET /sparql, in front of the app and its middleware (``HubApp``).
 
@@ -148,6 +162,9 @@ class CachedQueries:
     the rate limiter (and marks the request, so the limiter does not take a second one if it passes
     through), follows the writer's generation in a reader process, syncs the generation when due, and
     adds the security headers. A request with an ``Origin`` header passes through, for CORS to answer.
+
+    The steps that need no waiting (:meth:`admit`, :meth:`now`) are plain methods: the lean HTTP
+    protocol (``hub.web.lean``) calls them as a request's headers arrive, before any ASGI task.
     """
 
     def __init__(self, app, hub: Hub, path: str = "/sparql", *, buckets: TokenBuckets | None = None, verify=None,
@@ -157,32 +174,62 @@ class CachedQueries:
         # query text → the generation in which it ran on a worker within settings.inline_query_ms
         self.quick: dict[str, int] = {}
         self.offers: dict[tuple[str, bytes], Offer] = {}  # (kind, Accept) → the negotiated offer
+        self.texts: dict[bytes, str] = {}  # query string → the query it carries (short ones, as for `quick`)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path and scope["query_string"]:
+        if (scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path and scope["query_string"]
+                and not scope.get(TRIED)):
             headers = dict(scope["headers"])
             if b"origin" in headers:
                 return await self.app(scope, receive, send)
             hub = self.hub
-            if self.buckets is not None:
-                wait = self.buckets.take(client_key(scope, self.verify))
-                scope[COUNTED] = True
-                if wait > 0:
-                    return await send_too_many(send, wait, SECURITY_HEADERS)
-            if self.reader:
-                hub.follow_writer()
+            wait = self.admit(scope)
+            if wait > 0:
+                return await send_too_many(send, wait, SECURITY_HEADERS)
             if hub.sync_due():
                 await asyncio.get_running_loop().run_in_executor(None, hub.sync)
-            key = _key(hub.generation, scope["query_string"], headers, b"")
-            hit = hub.cache.get(key)
-            if hit is not None:
-                return await self._send(scope, send, *hit, cached=True)
-            answer = await self._answer(scope, headers, key)
+            answer, plan = self.now(scope, headers)
+            if plan is not None:
+                try:
+                    answer = await on_workers(hub, partial(self.run, plan, scope))
+                except QueryTimeout as e:
+                    scope[FAST_PATH_ERROR] = e
             if answer is not None:
-                return await self._send(scope, send, *answer, cached=False)
+                await send({"type": "http.response.start", "status": 200, "headers": answer_headers(*answer)})
+                return await send({"type": "http.response.body", "body": answer[0]})
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope, headers: dict, key: tuple) -> tuple[bytes, str, dict] | None:
+    def admit(self, scope) -> float:
+        """Take the request's token from the rate limiter, once (the count stays in the scope), and
+        follow the writer's generation in a reader process: the seconds to wait (a 429), or 0."""
+        wait = scope.get(COUNTED)
+        if wait is None:
+            wait = self.buckets.take(client_key(scope, self.verify)) if self.buckets is not None else 0.0
+            scope[COUNTED] = wait
+        if self.reader:
+            self.hub.follow_writer()
+        return wait
+
+    def now(self, scope, headers: dict) -> tuple[tuple | None, _Plan | None]:
+        """What needs no waiting: ``(answer, None)`` for a cached answer or a query run inline,
+        ``(None, plan)`` for a query for the workers, ``(None, None)`` when the route answers. An
+        answer is ``(body, content type, extra headers, cached)``."""
+        hub = self.hub
+        key = _key(hub.generation, scope["query_string"], headers, b"")
+        hit = hub.cache.get(key)
+        if hit is not None:
+            return (*hit, True), None
+        plan = self.plan(scope, headers, key)
+        if plan is None:
+            return None, None
+        if plan.inline:
+            # a bound-subject lookup streams from one index scan, and a query that took less than
+            # inline_query_ms on this generation's data takes the same again: a thread hop would cost
+            # more than the query (a write moves the generation, and the query goes to a worker again)
+            return self.run(plan, scope), None
+        return None, plan
+
+    def plan(self, scope, headers: dict, key: tuple) -> _Plan | None:
         hub, settings = self.hub, self.hub.settings
         if b"authorization" in headers:
             return None
@@ -191,7 +238,13 @@ class CachedQueries:
         qs = scope["query_string"]
         if not qs.startswith(b"query=") or b"&" in qs or not qs.isascii():
             return None
-        query = unquote_plus(qs[6:].decode("ascii"), errors="replace")
+        query = self.texts.get(qs)
+        if query is None:
+            query = unquote_plus(qs[6:].decode("ascii"), errors="replace")
+            if len(qs) <= 4096:
+                if len(self.texts) >= QUICK_QUERIES:
+                    self.texts.clear()
+                self.texts[qs] = query
         if len(query) > settings.max_query_length:
             return None
         analysis = lexer.analyse(query)
@@ -212,68 +265,54 @@ class CachedQueries:
             if len(self.offers) >= 256:
                 self.offers.clear()
             self.offers[(kind, accept)] = offer
+        generation = hub.generation
+        native = kind == "solutions" and offer.media_type == JSON_RESULTS
+        inline = analysis.cheap or self.quick.get(query) == generation
+        return _Plan(query, offer, native, inline, generation, time.monotonic() + settings.query_timeout, key)
+
+    def run(self, plan: _Plan, scope) -> tuple | None:
+        """Evaluate and serialise a planned read (on the event loop or a worker), and cache the answer;
+        None when the route should answer (busy, an error; a timeout leaves its error in the scope)."""
+        hub, settings, query = self.hub, self.hub.settings, plan.query
         if not hub.enter_query():
             return None
-        generation = hub.generation
-        deadline = time.monotonic() + settings.query_timeout
-        native = kind == "solutions" and offer.media_type == JSON_RESULTS
-
-        inline = analysis.cheap or self.quick.get(query) == generation
-
-        def work() -> tuple[bytes, dict] | None:
-            started, answer = time.perf_counter(), None
-            try:
-                if native:
-                    # written by the engine; an answer within 3 × cap − 1 bytes holds at most cap rows
-                    # (a row is at least "{}" and a comma), a longer one is evaluated again below
-                    body = hub.store.solutions_json(query, UNION, deadline=deadline, max_bytes=3 * settings.row_cap - 1,
-                                                    base_iri=settings.endpoint)
-                    answer = None if body is None else (body, {"Vary": "Accept"})
-                if answer is None:
-                    outcome = hub.store.execute(query, UNION, deadline=deadline, cap=settings.row_cap, base_iri=settings.endpoint)
-                    answer = serialize_outcome(outcome, offer.media_type, settings, PREFIXES)
-                if not inline and len(query) <= 4096 and (time.perf_counter() - started) * 1000 < settings.inline_query_ms:
-                    if len(self.quick) >= QUICK_QUERIES:
-                        self.quick.clear()
-                    self.quick[query] = generation
-                return answer
-            except QueryTimeout as e:
-                scope[FAST_PATH_ERROR] = e  # the route answers with it, without running the query again
-                return None
-            except Exception:  # noqa: BLE001 - the route answers it, errors and all
-                return None
-            finally:
-                hub.leave_query()
-
-        if inline:
-            # a bound-subject lookup streams from one index scan, and a query that took less than
-            # inline_query_ms on this generation's data takes the same again: a thread hop would cost
-            # more than the query (a write moves the generation, and the query goes to a worker again)
-            answer = work()
-        else:
-            try:
-                answer = await on_workers(hub, work)
-            except QueryTimeout as e:
-                scope[FAST_PATH_ERROR] = e
-                return None
-        if answer is None:
+        started, answer, deadline = time.perf_counter(), None, plan.deadline
+        try:
+            if plan.native:
+                # written by the engine; an answer within 3 × cap − 1 bytes holds at most cap rows
+                # (a row is at least "{}" and a comma), a longer one is evaluated again below
+                body = hub.store.solutions_json(query, UNION, deadline=deadline, max_bytes=3 * settings.row_cap - 1,
+                                                base_iri=settings.endpoint)
+                answer = None if body is None else (body, {"Vary": "Accept"})
+            if answer is None:
+                outcome = hub.store.execute(query, UNION, deadline=deadline, cap=settings.row_cap, base_iri=settings.endpoint)
+                answer = serialize_outcome(outcome, plan.offer.media_type, settings, PREFIXES)
+            if not plan.inline and len(query) <= 4096 and (time.perf_counter() - started) * 1000 < settings.inline_query_ms:
+                if len(self.quick) >= QUICK_QUERIES:
+                    self.quick.clear()
+                self.quick[query] = plan.generation
+        except QueryTimeout as e:
+            scope[FAST_PATH_ERROR] = e  # the route answers with it, without running the query again
             return None
+        except Exception:  # noqa: BLE001 - the route answers it, errors and all
+            return None
+        finally:
+            hub.leave_query()
         body, extra = answer
-        ctype = content_type(offer.media_type)
-        if generation == hub.generation and len(body) < CACHED_BODY_MAX:
-            hub.cache.put(key, (body, ctype, extra))
-        return body, ctype, extra
+        ctype = content_type(plan.offer.media_type)
+        if plan.generation == hub.generation and len(body) < CACHED_BODY_MAX:
+            hub.cache.put(plan.key, (body, ctype, extra))
+        return body, ctype, extra, False
 
-    async def _send(self, scope, send, body: bytes, ctype: str, extra: dict, cached: bool) -> None:
-        headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]
-        if cached:
-            headers.append((b"x-cache", b"hit"))
-        # as the middleware would leave them: CORS adds Origin to Vary (the answer to a request with an
-        # Origin differs), and SecurityHeaders its headers
-        headers += [(k.lower().encode(), (v + ", Origin" if k == "Vary" else v).encode()) for k, v in extra.items()]
-        headers += SECURITY_HEADERS
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+
+def answer_headers(body: bytes, ctype: str, extra: dict, cached: bool) -> list[tuple[bytes, bytes]]:
+    """The headers of a fast-path answer, as the route and the middleware would leave them: CORS adds
+    Origin to Vary (the answer to a request with an Origin differs), and SecurityHeaders its headers."""
+    headers = [(b"content-type", ctype.encode()), (b"content-length", str(len(body)).encode())]
+    if cached:
+        headers.append((b"x-cache", b"hit"))
+    headers += [(k.lower().encode(), (v + ", Origin" if k == "Vary" else v).encode()) for k, v in extra.items()]
+    return headers + SECURITY_HEADERS
 
 
 def build_router(hub: Hub) -> APIRouter:
