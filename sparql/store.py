@@ -158,6 +158,24 @@ class _BoundedSink:
         pass
 
 
+COMPACT_BINDINGS = b'"results":{"bindings":['  # oxigraph's SPARQL JSON: compact, no whitespace
+
+
+def _at_most_rows(body: bytes, max_rows: int) -> bool:
+    """Whether oxigraph's SPARQL JSON ``body`` holds at most ``max_rows`` solutions, proved without
+    parsing it: a row is at least ``{}`` and a comma, so a body under 3 × max_rows bytes cannot hold
+    more; else each boundary between two rows is ``},{`` (the end of a row, the start of the next),
+    and two boundaries never share a character, even between empty rows (``{},{},{}``), so there are
+    never fewer matches than boundaries (a literal that spells one only adds matches), and more
+    matches than ``max_rows − 1`` answers False. Output that is not compact (another writer, another
+    version) answers False: the caller evaluates with its row cap."""
+    if len(body) < 3 * max_rows:
+        return True
+    if COMPACT_BINDINGS not in body:
+        return False
+    return body.count(b"},{") + 1 <= max_rows
+
+
 def _ntriples_lines(data: bytes) -> set[bytes]:
     return {line for line in data.split(b"\n") if line.strip()}
 
@@ -209,12 +227,12 @@ class Store(ABC):
         ``base_iri`` resolves relative IRIs (the service's base: its endpoint).
         """
 
-    def solutions_json(self, query: str, dataset: Dataset = UNION, *, deadline: float, max_bytes: int,
-                       base_iri: str | None = None) -> bytes | None:
+    def solutions_json(self, query: str, dataset: Dataset = UNION, *, deadline: float, max_rows: int,
+                       max_bytes: int, base_iri: str | None = None) -> bytes | None:
         """A SELECT's answer as SPARQL JSON results written by the engine itself, or None when this
         store cannot (then ``execute`` and ``protocol.serialize_solutions`` give the same bytes), the
-        query is not a SELECT, or the answer would pass ``max_bytes``. Callers bound ``max_bytes`` so
-        that an answer within it cannot hold more rows than their cap."""
+        query is not a SELECT, the answer would pass ``max_bytes``, or it may hold more than
+        ``max_rows`` rows (the caller then evaluates again with its row cap)."""
         return None
 
     @abstractmethod
@@ -522,11 +540,12 @@ class EmbeddedStore(Store):
         except (OSError, ValueError, RuntimeError) as e:
             raise QueryError(f"query failed: {e}") from e
 
-    def solutions_json(self, query: str, dataset: Dataset = UNION, *, deadline: float, max_bytes: int,
-                       base_iri: str | None = None) -> bytes | None:
+    def solutions_json(self, query: str, dataset: Dataset = UNION, *, deadline: float, max_rows: int,
+                       max_bytes: int, base_iri: str | None = None) -> bytes | None:
         # pyoxigraph's own serialiser: no Python object per row or term (an uncached lookup: query,
         # rows and JSON 64 → 43 µs). It writes to the sink as it goes, and the sink stops it (an error
-        # raised in write() ends the evaluation) past the byte budget or the deadline.
+        # raised in write() ends the evaluation) past the byte budget or the deadline. The rows are
+        # bounded after (_at_most_rows), not by evaluating again.
         if dataset.default_graphs or dataset.named_graphs:
             return None
         try:
@@ -552,7 +571,8 @@ class EmbeddedStore(Store):
             raise QueryError(f"query failed: {e}") from e
         if time.monotonic() > deadline:
             raise QueryTimeout("the query ran past its time limit and was stopped")
-        return b"".join(sink.parts)
+        body = b"".join(sink.parts)
+        return body if _at_most_rows(body, max_rows) else None
 
     def dump(self, graph: str | None, fmt: ox.RdfFormat) -> bytes:
         if graph is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from sparql import lexer
@@ -93,12 +95,39 @@ def test_the_engine_writes_a_select_within_its_byte_budget_and_deadline_or_says_
     store._store.extend([ox.Quad(s, p, ox.Literal(f"value {i}"), g) for i in range(50)])
     query = "SELECT ?p ?o WHERE { <http://x/a> ?p ?o }"
     later = time.monotonic() + 60
-    written = store.solutions_json(query, deadline=later, max_bytes=1_000_000)
+    written = store.solutions_json(query, deadline=later, max_rows=50, max_bytes=1_000_000)
     python = serialize_solutions(collect(store._store.query(query, use_default_graph_as_union=True), None, None),
                                  "application/sparql-results+json")
     assert written == python and written.count(b'"value {') == 0 and written.count(b"value ") == 50
-    assert store.solutions_json(query, deadline=later, max_bytes=len(written)) == written
-    assert store.solutions_json(query, deadline=later, max_bytes=len(written) - 1) is None
-    assert store.solutions_json("ASK { ?s ?p ?o }", deadline=later, max_bytes=1000) is None
+    assert store.solutions_json(query, deadline=later, max_rows=50, max_bytes=len(written)) == written
+    assert store.solutions_json(query, deadline=later, max_rows=50, max_bytes=len(written) - 1) is None
+    # 50 rows in far more than 3 × 50 bytes: counted, not evaluated again; one row over the cap: None
+    assert len(written) > 3 * 50 and store.solutions_json(query, deadline=later, max_rows=49, max_bytes=1_000_000) is None
+    assert store.solutions_json("ASK { ?s ?p ?o }", deadline=later, max_rows=50, max_bytes=1000) is None
     with pytest.raises(QueryTimeout):
-        store.solutions_json(query, deadline=time.monotonic() - 1, max_bytes=1_000_000)
+        store.solutions_json(query, deadline=time.monotonic() - 1, max_rows=50, max_bytes=1_000_000)
+
+
+@pytest.mark.parametrize("values, spelled", [
+    (["a},{\"b", "},{}", '},{"', "{}", "plain"], True),  # row boundaries spelled inside literals
+    ([f"v{i}" for i in range(7)], False),
+])
+def test_the_row_bound_of_engine_written_json_never_counts_fewer_rows_than_there_are(values, spelled):
+    """_at_most_rows proves a body holds at most N rows by counting boundaries; literals that spell a
+    boundary may only make it count more (then the caller takes the exact, capped path), never fewer.
+    Empty rows (an OPTIONAL that binds nothing) count too."""
+    import pyoxigraph as ox
+
+    from sparql.store import _at_most_rows
+
+    store = ox.Store()
+    s, p = ox.NamedNode("http://x/a"), ox.NamedNode("http://x/p")
+    store.extend([ox.Quad(s, p, ox.Literal(v), ox.NamedNode("http://x/g")) for v in values])
+    for query in ("SELECT ?o WHERE { <http://x/a> ?p ?o }",
+                  "SELECT ?none WHERE { <http://x/a> ?p ?o OPTIONAL { ?o ?q ?none } }"):
+        body = store.query(query, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)
+        rows = len(json.loads(body)["results"]["bindings"])
+        assert rows == len(values) and len(body) >= 3 * rows  # counted, not bounded by its length
+        assert not _at_most_rows(body, rows - 1)  # never fewer rows than there are
+        if not spelled or "none" in query:
+            assert _at_most_rows(body, rows)  # and exact when no literal spells a boundary

@@ -54,6 +54,7 @@ PASS_THROUGH = {"solutions": ("application/sparql-results+json", "application/sp
                 "boolean": ("application/sparql-results+json", "application/sparql-results+xml"),
                 "graph": ("application/n-triples",)}
 CACHED_BODY_MAX = 1_000_000  # bytes of an answer kept in the result cache
+ENGINE_JSON_MAX = 8_000_000  # bytes of SPARQL JSON the fast path has the engine write before it stops it
 QUICK_QUERIES = 1024  # query texts remembered as quick (then forgotten all at once)
 FAST_PATH_ERROR = "chmkg.fast_path_error"  # scope key: the error of a query the fast path ran
 TRIED = "chmkg.fast_path_tried"  # scope key: the lean protocol found the request is the route's
@@ -153,8 +154,8 @@ class CachedQueries:
       same limits, deadline, negotiation, headers and cache entry as the route: a lookup the lexer
       finds cheap (a bound subject, streamed from one index scan) inline, anything else on the query
       workers (embedded store; a remote store's reads take the route and its pass-through). SPARQL
-      JSON results are written by the engine (``Store.solutions_json``) when they fit a byte budget
-      that cannot hold more rows than the cap. Anything else, and anything that goes wrong, passes
+      JSON results are written by the engine (``Store.solutions_json``) when they are shown to hold no
+      more rows than the cap. Anything else, and anything that goes wrong, passes
       through to the app, which answers it (errors included) as always; a query that ran past its
       deadline passes on with its error, so the route answers it without running it again.
 
@@ -189,7 +190,7 @@ class CachedQueries:
             if hub.sync_due():
                 await asyncio.get_running_loop().run_in_executor(None, hub.sync)
             answer, plan = self.now(scope, headers)
-            if plan is not None:
+            if plan is not None and hub.enter_query():  # (else busy: the route says so)
                 try:
                     answer = await on_workers(hub, partial(self.run, plan, scope))
                 except QueryTimeout as e:
@@ -226,7 +227,7 @@ class CachedQueries:
             # a bound-subject lookup streams from one index scan, and a query that took less than
             # inline_query_ms on this generation's data takes the same again: a thread hop would cost
             # more than the query (a write moves the generation, and the query goes to a worker again)
-            return self.run(plan, scope), None
+            return (self.run(plan, scope) if hub.enter_query() else None), None
         return None, plan
 
     def plan(self, scope, headers: dict, key: tuple) -> _Plan | None:
@@ -271,18 +272,17 @@ class CachedQueries:
         return _Plan(query, offer, native, inline, generation, time.monotonic() + settings.query_timeout, key)
 
     def run(self, plan: _Plan, scope) -> tuple | None:
-        """Evaluate and serialise a planned read (on the event loop or a worker), and cache the answer;
-        None when the route should answer (busy, an error; a timeout leaves its error in the scope)."""
+        """Evaluate and serialise a planned read the caller counted in (``hub.enter_query``: before a
+        thread hop, so the workers' queue stays bounded), on the event loop or a worker; cache the
+        answer. None when the route should answer (an error; a timeout leaves its error in the scope)."""
         hub, settings, query = self.hub, self.hub.settings, plan.query
-        if not hub.enter_query():
-            return None
         started, answer, deadline = time.perf_counter(), None, plan.deadline
         try:
             if plan.native:
-                # written by the engine; an answer within 3 × cap − 1 bytes holds at most cap rows
-                # (a row is at least "{}" and a comma), a longer one is evaluated again below
-                body = hub.store.solutions_json(query, UNION, deadline=deadline, max_bytes=3 * settings.row_cap - 1,
-                                                base_iri=settings.endpoint)
+                # written by the engine when it holds at most cap rows (else evaluated again below,
+                # cut at the cap); a long answer (past ENGINE_JSON_MAX) takes the exact path too
+                body = hub.store.solutions_json(query, UNION, deadline=deadline, max_rows=settings.row_cap,
+                                                max_bytes=max(ENGINE_JSON_MAX, 3 * settings.row_cap), base_iri=settings.endpoint)
                 answer = None if body is None else (body, {"Vary": "Accept"})
             if answer is None:
                 outcome = hub.store.execute(query, UNION, deadline=deadline, cap=settings.row_cap, base_iri=settings.endpoint)
