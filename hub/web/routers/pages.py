@@ -187,16 +187,18 @@ def build_pages(hub: Hub) -> APIRouter:
         def answer() -> tuple[list, dict[str, int], list]:
             found = idx.search(q[:200], lang, limit=MAX_HITS) if q.strip() else []
 
-            def values_of(h) -> dict[str, set[str]]:
-                values = idx.facets.get(h.iri, {})
-                return {**values, "language": {h.lang}} if h.lang else values
+            no_values: dict[str, set[str]] = {}
+
+            def value_set(h, values: dict[str, set[str]], name: str):
+                # a hit's values of one facet; its language is the matched label's, not the index's
+                return ((h.lang,) if h.lang else ()) if name == "language" else values.get(name, ())
 
             # every facet counts the hits the other choices leave (so a choice can be changed, not only narrowed)
             def keep(h, skip: str = "") -> bool:
                 if type and skip != "type" and type not in types.get(h.iri, ()):
                     return False
-                values = values_of(h)
-                return all(v in values.get(k, ()) for k, v in chosen.items() if k != skip)
+                values = idx.facets.get(h.iri, no_values)
+                return all(v in value_set(h, values, k) for k, v in chosen.items() if k != skip)
 
             unfiltered = not type and not chosen  # nothing chosen: every hit counts in every facet
             facet: dict[str, int] = {}
@@ -205,13 +207,14 @@ def build_pages(hub: Hub) -> APIRouter:
                 if unfiltered or keep(h, "type"):
                     for c in types.get(h.iri, ()):
                         facet[c] = facet.get(c, 0) + 1
-                values = values_of(h)
-                if not values:
+                values = idx.facets.get(h.iri, no_values)
+                if not values and not h.lang:
                     continue
                 for name in FACET_NAMES:
-                    if name in values and (unfiltered or keep(h, name)):
+                    these = value_set(h, values, name)
+                    if these and (unfiltered or keep(h, name)):
                         tally = counts[name]
-                        for v in values[name]:
+                        for v in these:
                             tally[v] = tally.get(v, 0) + 1
             more_facets = []
             for name in FACET_NAMES:

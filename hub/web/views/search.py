@@ -63,7 +63,7 @@ def normalise(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-@dataclass
+@dataclass(slots=True)
 class Hit:
     iri: str
     label: str
@@ -215,8 +215,9 @@ class SearchIndex:
             candidates = [kv for kv in scores.items() if kv[1] >= floor]
         else:
             candidates = list(scores.items())
-        ranked = sorted(candidates, key=lambda kv: (-kv[1], self.label(kv[0], lang)))[:limit]
-        return [Hit(iri, self.label(iri, lang), round(sc, 3), matched.get(iri, ""), matched_lang.get(iri, ""))
+        labels = {iri: self.label(iri, lang) for iri, _ in candidates}  # once each: the sort's key and the hit's label
+        ranked = heapq.nsmallest(limit, candidates, key=lambda kv: (-kv[1], labels[kv[0]]))
+        return [Hit(iri, labels[iri], round(sc, 3), matched.get(iri, ""), matched_lang.get(iri, ""))
                 for iri, sc in ranked]
 
     @staticmethod
