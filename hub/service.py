@@ -214,12 +214,16 @@ class Hub:
 
     def _writer_mark(self) -> bytes:
         view = self._generation_view
-        if view is None:
-            try:
-                with open(self._generation_file, "rb") as f:
+        if view is not None:
+            return view[:GENERATION_BYTES]
+        try:
+            with open(self._generation_file, "rb") as f:
+                try:
                     view = self._generation_view = mmap.mmap(f.fileno(), GENERATION_BYTES, access=mmap.ACCESS_READ)
-            except (OSError, ValueError):  # not published yet (the writer publishes as it starts)
-                return b""
+                except (OSError, ValueError):  # a file system without shared maps, or a short file: read it
+                    return f.read(GENERATION_BYTES)
+        except FileNotFoundError:  # not published yet (the writer publishes as it starts)
+            return b""
         return view[:GENERATION_BYTES]
 
     def follow_writer(self) -> bool:

@@ -155,3 +155,41 @@ def test_a_request_passed_on_is_counted_once_by_the_rate_limiter(tmp_path):
         assert int(codes[2].headers["retry-after"]) >= 1 and codes[2].headers["x-content-type-options"] == "nosniff"
     finally:
         stop()
+
+
+def test_a_reader_follows_the_writers_generation_through_the_mapped_file(tmp_path):
+    """The writer publishes its mark as it starts and rewrites it in place before it acknowledges a
+    write; a reader over the same store (its own read-only view) maps the file once and sees each
+    move at its next look — and a file it cannot map (a short one, as an older writer left) is read."""
+    from hub.service import GENERATION_BYTES, Hub
+    from hub.settings import Settings
+    from sparql.store import EmbeddedStore, ReadOnlyStore
+
+    common = {"store_path": str(tmp_path / "store"), "shared_data": str(tmp_path / "none"), "rate_limit": 0}
+    writer_settings = Settings(role="writer", **common)
+    writer = Hub(writer_settings, EmbeddedStore(writer_settings.store_path))
+    try:
+        reader = Hub(Settings(role="reader", **common), ReadOnlyStore(writer_settings.store_path))
+        try:
+            assert writer_settings.generation_path.stat().st_size == GENERATION_BYTES
+            assert reader.follow_writer() is True  # the first look: the view is opened to the present
+            assert reader.follow_writer() is False
+            insert = str(fill("INSERT DATA { GRAPH $g { $s $p $o } }", g=ox.NamedNode("http://example.org/g"),
+                              s=ox.NamedNode("http://example.org/s"), p=ox.NamedNode("http://example.org/p"), o=ox.Literal("1")))
+            writer.write(lambda: writer.store.update(insert), who="test", what="a write")
+            assert reader.follow_writer() is True and reader.generation == 2
+            assert list(reader.store.quads_touching(["http://example.org/s"]))  # the reopened view sees it
+            assert reader.follow_writer() is False
+        finally:
+            reader.close()
+        # a short file (no map possible): read on each look, moves still seen
+        writer_settings.generation_path.write_bytes(b"old-writer:1")
+        late = Hub(Settings(role="reader", **common), ReadOnlyStore(writer_settings.store_path))
+        try:
+            assert late.follow_writer() is True and late.follow_writer() is False
+            writer_settings.generation_path.write_bytes(b"old-writer:2")
+            assert late.follow_writer() is True
+        finally:
+            late.close()
+    finally:
+        writer.close()
