@@ -119,6 +119,8 @@ class SearchIndex:
             for t in set(tokens):
                 self.postings[t].add(i)
         self.vocabulary = sorted(self.postings)
+        # the label shown for each thing on an English page (the default), worked out once per index
+        self.shown_en: dict[str, str] = {iri: self._label(iri, "en") for iri in self.labels}
         counts = {r["o"].value: int(r["n"].value) for r in store.select(IN_DEGREE, {"meta": ox.NamedNode(meta_graph)}, union=False)
                   if r["o"].value in self.labels}
         top = math.log1p(PRIOR_SATURATION)
@@ -156,6 +158,9 @@ class SearchIndex:
         return value
 
     def label(self, iri: str, lang: str) -> str:
+        return self.shown_en.get(iri, iri) if lang == "en" else self._label(iri, lang)
+
+    def _label(self, iri: str, lang: str) -> str:
         labels = self.labels.get(iri, {})
         return labels.get(lang) or labels.get("en") or labels.get("") or next(iter(labels.values()), iri)
 
@@ -193,30 +198,43 @@ class SearchIndex:
                 common &= s
                 if not common:
                     break
+            nt, entries = len(tokens), self.entries
+            half = 0.5 * nt
             by_entity: dict[str, float] = {}
+            seen = by_entity.get
             for i in common:
-                iri, text, weight, n, text_lang = self.entries[i]
+                iri, text, weight, n, text_lang = entries[i]
                 # half for matching the whole query, half for how much of the label the query covers
-                score = weight * (0.5 + 0.5 * len(tokens) / max(n, len(tokens)))
-                if n == len(tokens) and normalise(text) == tokens:  # the label is the query: "Article 18" before 18.1
+                score = weight * (0.5 + half / (n if n > nt else nt))
+                if n == nt and normalise(text) == tokens:  # the label is the query: "Article 18" before 18.1
                     score += 1.0
                 # the best-scoring label is the one shown (ties: the page's language first)
-                if score > by_entity.get(iri, 0) or (score == by_entity.get(iri) and text_lang == lang and matched_lang.get(iri) != lang):
-                    by_entity[iri] = score
-                    if iri not in matched or matched_lang.get(iri) is not None:
-                        matched[iri] = text
-                        matched_lang[iri] = text_lang
+                prev = seen(iri)
+                if prev is None:
+                    if score <= 0:
+                        continue
+                elif not (score > prev or (score == prev and text_lang == lang and matched_lang.get(iri) != lang)):
+                    continue
+                by_entity[iri] = score
+                if iri not in matched or matched_lang.get(iri) is not None:
+                    matched[iri] = text
+                    matched_lang[iri] = text_lang
+            prior = self.prior
             for iri, sc in by_entity.items():
-                scores[iri] += sc + self.prior.get(iri, 0.0)
-        # the best ``limit`` without sorting every match (a broad query matches tens of thousands at 1M triples):
-        # the limit-th best score, then only what reaches it is ordered (ties by label)
+                scores[iri] += sc + prior.get(iri, 0.0)
+        # the best ``limit`` without ordering every match by label (a broad query matches tens of thousands at
+        # 1M triples): the limit-th best score, then only what reaches it is ordered (ties by label)
         if len(scores) > limit:
-            floor = heapq.nlargest(limit, scores.values())[-1]
+            floor = sorted(scores.values(), reverse=True)[limit - 1]
             candidates = [kv for kv in scores.items() if kv[1] >= floor]
         else:
             candidates = list(scores.items())
-        labels = {iri: self.label(iri, lang) for iri, _ in candidates}  # once each: the sort's key and the hit's label
-        ranked = heapq.nsmallest(limit, candidates, key=lambda kv: (-kv[1], labels[kv[0]]))
+        if lang == "en":
+            shown = self.shown_en
+            labels = {iri: shown.get(iri, iri) for iri, _ in candidates}
+        else:  # once each: the sort's key and the hit's label
+            labels = {iri: self._label(iri, lang) for iri, _ in candidates}
+        ranked = sorted(candidates, key=lambda kv: (-kv[1], labels[kv[0]]))[:limit]
         return [Hit(iri, labels[iri], round(sc, 3), matched.get(iri, ""), matched_lang.get(iri, ""))
                 for iri, sc in ranked]
 
