@@ -30,9 +30,17 @@ def lean_hub(tmp_path):
     stop()
 
 
+# lookups whose answers say which one they are (by the variable's name)
+LOOKUPS = {"p": "SELECT ?p ?o WHERE { $s ?p ?o }",
+           "first": "SELECT ?first ?o WHERE { $s ?first ?o }",
+           "third": "SELECT ?third ?o WHERE { $s ?third ?o }"}
+JOINS = ["SELECT ?d WHERE { ?d <http://data.europa.eu/eli/ontology#cites> ?e . ?e ?p ?o } LIMIT 1",
+         "SELECT ?d WHERE { ?d <http://data.europa.eu/eli/ontology#cites> ?e . ?e ?p ?o } LIMIT 2",
+         "SELECT ?d WHERE { ?d <http://data.europa.eu/eli/ontology#cites> ?e . ?e ?p ?o } LIMIT 3"]
+
+
 def _lookup(live, symbol: str = "15/16", var: str = "p") -> str:
-    template = "SELECT ?%s ?o WHERE { $s ?%s ?o }" % (var, var)  # the variable names the answer (test constants)
-    return str(fill(template, s=ox.NamedNode(live.settings.base + "decision/cop/" + symbol)))
+    return str(fill(LOOKUPS[var], s=ox.NamedNode(live.settings.base + "decision/cop/" + symbol)))
 
 
 def _raw(live, payload: bytes, responses: int) -> list[bytes]:
@@ -148,9 +156,8 @@ def test_a_request_passed_on_is_counted_once_by_the_rate_limiter(tmp_path):
     it take one token per request between them."""
     live, stop = start_live_hub(tmp_path, "embedded", rate_limit=0.001, rate_burst=2)
     try:
-        joins = [f"SELECT ?d WHERE {{ ?d <http://data.europa.eu/eli/ontology#cites> ?e . ?e ?p ?o }} LIMIT {n}" for n in (1, 2, 3)]
         with httpx.Client() as client:
-            codes = [client.get(live.url + "/sparql", params={"query": q}, headers=ACCEPT) for q in joins]
+            codes = [client.get(live.url + "/sparql", params={"query": q}, headers=ACCEPT) for q in JOINS]
         assert [r.status_code for r in codes] == [200, 200, 429], [r.text for r in codes]
         assert int(codes[2].headers["retry-after"]) >= 1 and codes[2].headers["x-content-type-options"] == "nosniff"
     finally:

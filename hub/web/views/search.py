@@ -13,7 +13,6 @@ name the same words.
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
 import re
 import threading
