@@ -116,6 +116,20 @@ def test_a_replacement_that_would_leave_links_dangling_is_refused(tmp_path, stor
     assert any(v.focus == "http://example.org/rec/1" for v in err.report.violations)
 
 
+def test_a_new_graph_about_a_node_typed_elsewhere_is_checked_against_that_type(tmp_path, store):
+    ingest(store, read_rdf(_write(tmp_path, "ttl")), graph("records"), META)
+    # the record's type is only in the other graph: its shape still applies to what the new graph says
+    extra = tmp_path / "extra.ttl"
+    extra.write_text("<http://example.org/rec/1> <http://purl.org/dc/terms/subject> <http://example.org/nowhere> .\n")
+    err = _assert_refused(store, ShapeViolation, "fails the shapes", lambda: ingest(store, read_rdf(extra), graph("extra"), META))
+    assert [(v.focus, v.value) for v in err.report.violations] == [("http://example.org/rec/1", "http://example.org/nowhere")]
+    assert err.report.focus_nodes == 1
+    fine = tmp_path / "fine.ttl"
+    fine.write_text("<http://example.org/rec/1> <http://purl.org/dc/terms/subject> <http://example.org/c/1> .\n")
+    result = ingest(store, read_rdf(fine), graph("fine"), META)
+    assert result.status == "loaded" and result.report.focus_nodes == 1
+
+
 def test_chm_record_of_an_unknown_schema(tmp_path, bundled_store):
     path = tmp_path / "law.json"
     path.write_text('{"header": {"identifier": "X1", "schema": "absPermit", "languages": ["en"]}, "title": {"en": "A permit"}}')

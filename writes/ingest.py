@@ -28,7 +28,7 @@ from ontology import CHM, DCTERMS, PROV, RDF, VOID, XSD
 from ontology.errors import ShapeViolation
 from shapes.report import Report
 from shapes.validate import validate_store
-from sparql.builder import Update, iri
+from sparql.builder import Update, fill, iri
 from sparql.store import EmbeddedStore, Store
 from writes import commit
 
@@ -132,6 +132,19 @@ def _context(store: Store, staging: ox.Store, graph: str, meta_graph: str) -> li
     return sorted(extra_focus)
 
 
+# The focus of a validation: the subjects of a scope graph (see shapes.compiler).
+_STAGING = {"new": ox.NamedNode(NEW), "context": ox.NamedNode(CONTEXT), "scope": ox.NamedNode(SCOPE),
+            "focus": ox.NamedNode(FOCUS)}
+_MARK_NEW_SUBJECTS = str(fill("INSERT { GRAPH $scope { ?s $focus true } } "
+                              "WHERE { SELECT DISTINCT ?s WHERE { GRAPH $new { ?s ?p ?o } } }", **_STAGING))
+_SCOPE_CLASSES = str(fill("SELECT DISTINCT ?c WHERE { GRAPH $scope { ?s $focus ?m } ?s a ?c }", **_STAGING))
+_SCOPE_COUNT = str(fill("SELECT (COUNT(*) AS ?n) WHERE { GRAPH $scope { ?s ?p ?o } }", **_STAGING))
+# a focus node's types are in the new graph or in the context brought from the rest of the store
+_NEW_CLASSES = str(fill("SELECT DISTINCT ?c WHERE { { GRAPH $new { ?s a ?c } } UNION "
+                        "{ GRAPH $context { ?s a ?c } FILTER EXISTS { GRAPH $new { ?s ?p ?o } } } }", **_STAGING))
+_NEW_COUNT = str(fill("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH $new { ?s ?p ?o } }", **_STAGING))
+
+
 def validate_source(store: Store, source: ParsedSource, graph: str, meta_graph: str) -> Report:
     """Validate what replacing ``graph`` with ``source`` would leave, checking only what changes."""
     if source.parsed is not None:
@@ -142,17 +155,18 @@ def validate_source(store: Store, source: ParsedSource, graph: str, meta_graph: 
         staging.load(source.ntriples, ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(NEW))
     staging_store = EmbeddedStore.wrap(staging)
     extra_focus = _context(store, staging, graph, meta_graph)
-    focus_pred, scope = ox.NamedNode(FOCUS), ox.NamedNode(SCOPE)
-    marker = ox.Literal("true", datatype=ox.NamedNode(XSD.boolean))
-    staging.update(
-        f"INSERT {{ GRAPH <{SCOPE}> {{ ?s <{FOCUS}> true }} }} WHERE {{ SELECT DISTINCT ?s WHERE {{ GRAPH <{NEW}> {{ ?s ?p ?o }} }} }}"
-    )
-    staging.extend(ox.Quad(ox.NamedNode(s), focus_pred, marker, scope) for s in extra_focus)
-    classes = {r[0].value for r in staging.query(
-        f"SELECT DISTINCT ?c WHERE {{ GRAPH <{SCOPE}> {{ ?s <{FOCUS}> ?m }} ?s a ?c }}", use_default_graph_as_union=True)}
-    report = validate_store(staging_store, scope_graph=SCOPE, classes=classes)
-    report.focus_nodes = int(next(iter(staging.query(
-        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{SCOPE}> {{ ?s ?p ?o }} }}")))[0].value)
+    if extra_focus:
+        # the focus is the new subjects and the nodes that pointed at removed ones: mark them all
+        staging.update(_MARK_NEW_SUBJECTS)
+        focus_pred, marker = ox.NamedNode(FOCUS), ox.Literal("true", datatype=ox.NamedNode(XSD.boolean))
+        staging.extend(ox.Quad(ox.NamedNode(s), focus_pred, marker, ox.NamedNode(SCOPE)) for s in extra_focus)
+        scope, classes_query, count_query = SCOPE, _SCOPE_CLASSES, _SCOPE_COUNT
+    else:
+        # the focus is exactly the subjects of the new graph: it is its own scope, nothing to mark
+        scope, classes_query, count_query = NEW, _NEW_CLASSES, _NEW_COUNT
+    classes = {r[0].value for r in staging.query(classes_query, use_default_graph_as_union=True)}
+    report = validate_store(staging_store, scope_graph=scope, classes=classes)
+    report.focus_nodes = int(next(iter(staging.query(count_query)))[0].value)
     return report
 
 
