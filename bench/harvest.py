@@ -63,6 +63,7 @@ def serve_replay(n: int, conn) -> None:
     replay = Replay().start()
     for i in range(n):
         replay.add_decision(decision_tree(i % 16 + 1, i // 16 + 1, paragraphs=20))
+    replay.freeze()  # each tree encoded once, as a real server caches: the replay shares the harvester's 2 cores
     conn.send(replay.url)
     while True:
         command, arg = conn.recv()

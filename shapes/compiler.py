@@ -26,6 +26,7 @@ RDF_TYPE = PREFIXES["rdf"] + "type"
 RDF_FIRST = PREFIXES["rdf"] + "first"
 RDF_REST = PREFIXES["rdf"] + "rest"
 RDF_NIL = PREFIXES["rdf"] + "nil"
+RDFS_SUBCLASS_OF = PREFIXES["rdfs"] + "subClassOf"
 SUPPORTED = {
     "path", "minCount", "maxCount", "datatype", "class", "nodeKind", "pattern", "flags", "in", "message",
     "name", "description", "severity",
@@ -40,6 +41,9 @@ class CompiledConstraint:
     component: str
     message: str
     query: str  # SPARQL with a {scope} placeholder for the focus filter
+    # the predicates the query reads in the data (None: not known here — a sh:sparql constraint's own
+    # query; see shapes.validate.predicates_read)
+    reads: frozenset[str] | None = None
 
     def sparql(self, scope_graph: str | None) -> str:
         scope = f"FILTER EXISTS {{ GRAPH <{scope_graph}> {{ ?this ?scope_p ?scope_o }} }}" if scope_graph else ""
@@ -124,9 +128,12 @@ def _compile_property(g: _Graph, shape: str, target: str, prop: ox.Term) -> list
     head = f"{sparql_prefixes()}SELECT DISTINCT ?this ?value WHERE {{\n  ?this a <{target}> .\n  #SCOPE#\n"
     out = []
 
+    # the target's type, the path, and the value's type and its classes' superclasses (sh:class)
+    reads = frozenset({RDF_TYPE, RDFS_SUBCLASS_OF, report_path.removeprefix("^")})
+
     def add(component: str, body: str, select: str | None = None) -> None:
         query = (select or head) + body
-        out.append(CompiledConstraint(shape, target, report_path, SH + component, message, query))
+        out.append(CompiledConstraint(shape, target, report_path, SH + component, message, query, reads))
 
     min_count = g.one(prop, SH + "minCount")
     max_count = g.one(prop, SH + "maxCount")

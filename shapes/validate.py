@@ -42,6 +42,60 @@ def compiled() -> tuple[CompiledConstraint, ...]:
     return tuple(compile_shapes(triples))
 
 
+@lru_cache(maxsize=None)
+def _sparql_reads(query: str) -> frozenset[str] | None:
+    """The predicates a SPARQL query reads: those of its triple patterns and property paths, found in its
+    algebra (rdflib). None when a pattern's predicate is a variable or a path is negated: it reads any."""
+    from rdflib.paths import InvPath, MulPath, NegatedPath, Path
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.term import URIRef, Variable
+
+    found: set[str] = set()
+
+    def predicate(p: Any) -> bool:
+        if isinstance(p, URIRef):
+            found.add(str(p))
+            return True
+        if isinstance(p, (Variable, NegatedPath)) or not isinstance(p, Path):
+            return False
+        if isinstance(p, InvPath):
+            return predicate(p.arg)
+        if isinstance(p, MulPath):
+            return predicate(p.path)
+        return all(predicate(part) for part in p.args)  # sequence and alternative paths
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, dict):
+            triples = node.get("triples")
+            if isinstance(triples, list):
+                # translated: (s, p, o) tuples; inside an untranslated EXISTS: flat [s, p, o, s, p, o …] lists
+                for t in triples:
+                    if not isinstance(t, (tuple, list)) or len(t) % 3 or not all(predicate(p) for p in t[1::3]):
+                        return False
+            return all(walk(v) for k, v in node.items() if k != "triples")
+        if isinstance(node, (list, tuple)):
+            return all(walk(v) for v in node)
+        return True
+
+    return frozenset(found) if walk(prepareQuery(query).algebra) else None
+
+
+def predicates_read(classes: set[str] | None = None) -> frozenset[str] | None:
+    """The predicates the constraints that run for ``classes`` read in the data (None: any may be read).
+
+    A triple whose predicate is not among them cannot change what those constraints find, so a
+    validation may leave it out of its staging store."""
+    found: set[str] = set()
+    for c in compiled():
+        if classes is not None and c.target_class not in classes:
+            continue
+        reads = c.reads if c.reads is not None else _sparql_reads(c.sparql(None))
+        if reads is None:
+            return None
+        found |= reads
+    return frozenset(found)
+
+
 VALIDATION_WORKERS = min(4, os.cpu_count() or 1)
 
 

@@ -614,18 +614,21 @@ class EmbeddedStore(Store):
 
     def insert_bulk(self, parts: list[tuple[str, list[bytes]]], before: str | None = None) -> int:
         """Add N-Triples lines to named graphs with pyoxigraph's bulk loader — several times faster than a
-        transaction (bench/harvest.py), but not atomic. So the quads not yet in the store are first
-        written to an intent file (synced to disk), then loaded, then the file is removed; if the process
-        dies in between, the next open of the store removes exactly those quads (:meth:`_undo_bulk_intents`),
-        so a cut-off addition leaves nothing behind. ``before`` is an update applied first (the write
-        stamp). Only for a process that alone uses the store (a CLI harvest): readers of the same
+        transaction (bench/harvest.py), but not atomic. So what the addition will write is first written
+        down in an intent file (synced to disk), then loaded, then the file is removed; if the process
+        dies in between, the next open of the store removes exactly what it wrote (:meth:`_undo_bulk_intents`),
+        so a cut-off addition leaves nothing behind. The intent names a subject new to its graph once
+        (every triple about it in that graph comes from this addition) and lists the other new quads.
+        ``before`` is an update applied first (the write stamp). Only for a process that alone uses the store (a CLI harvest): readers of the same
         process could see a part of the addition while it loads. Returns the quads added."""
         chunks: list[bytes] = []
+        intent_lines: list[bytes] = []  # "#S <subject> <graph>" for a new subject; the other new quads as N-Quads
         count = 0
         find = self._store.quads_for_pattern
         for graph, lines in parts:
             g = ox.NamedNode(graph)
-            tail = b" " + str(g).encode() + b" ."
+            graph_text = str(g).encode()
+            tail = b" " + graph_text + b" ."
             known: dict[bytes, bool] = {}  # subject → whether the graph already has triples about it
             checked: list[bytes] = []  # lines about such subjects: each looked up
             for line in lines:
@@ -636,6 +639,8 @@ class EmbeddedStore(Store):
                 seen = known.get(subject)
                 if seen is None:
                     seen = known[subject] = next(iter(find(ox.NamedNode(subject[1:-1].decode()), None, None, g)), None) is not None
+                    if not seen:
+                        intent_lines.append(_NEW_SUBJECT + subject + b" " + graph_text)
                 if seen:
                     checked.append(line)
                 else:  # a subject new to the graph: the line is new (most lines of a new record)
@@ -646,7 +651,9 @@ class EmbeddedStore(Store):
                     for t in ox.parse(b"\n".join(checked), format=ox.RdfFormat.N_TRIPLES):
                         q = ox.Quad(t.subject, t.predicate, t.object, g)
                         if q not in self._store:
-                            chunks.append(f"{t.subject} {t.predicate} {t.object} {g} .".encode())
+                            line = f"{t.subject} {t.predicate} {t.object} {g} .".encode()
+                            chunks.append(line)
+                            intent_lines.append(line)
                             count += 1
                 except SyntaxError as e:
                     raise QueryError(f"an addition is not valid N-Triples: {e}") from e
@@ -661,7 +668,7 @@ class EmbeddedStore(Store):
         self._intents.mkdir(parents=True, exist_ok=True)
         intent = self._intents / f"{uuid.uuid4().hex}.nq"
         with open(intent, "wb") as f:
-            f.write(data)
+            f.write(b"\n".join(intent_lines) + b"\n")
             f.flush()
             os.fsync(f.fileno())
         _fsync_dir(self._intents)
@@ -678,7 +685,8 @@ class EmbeddedStore(Store):
         return count
 
     def _undo_bulk_intents(self) -> list[Path]:
-        """Remove the quads of bulk additions a process began and did not finish (their intent files)."""
+        """Remove what bulk additions a process began and did not finish wrote (their intent files): every
+        triple about a subject that was new to its graph, and the other quads listed."""
         folder = self._intents
         if folder is None or not folder.is_dir():
             return []
@@ -686,7 +694,7 @@ class EmbeddedStore(Store):
         for intent in sorted(folder.glob("*.nq")):
             data = intent.read_bytes()
             try:
-                quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+                quads = list(ox.parse(data, format=ox.RdfFormat.N_QUADS))  # the "#S" lines are comments to the parser
             except SyntaxError:  # a bad or cut-off line: the others, one by one
                 quads = []
                 for line in data.split(b"\n"):
@@ -694,6 +702,12 @@ class EmbeddedStore(Store):
                         quads.extend(ox.parse(line, format=ox.RdfFormat.N_QUADS))
                     except SyntaxError:
                         continue
+            for m in _NEW_SUBJECT_LINE.finditer(data):  # a cut-off last line does not match: that addition never began
+                try:
+                    subject, graph = ox.NamedNode(m.group(1).decode()), ox.NamedNode(m.group(2).decode())
+                except ValueError:  # not an IRI: the loader refused it, nothing about it was written
+                    continue
+                quads.extend(self._store.quads_for_pattern(subject, None, None, graph))
             for q in quads:
                 self._store.remove(q)
             self._store.flush()
@@ -718,6 +732,10 @@ class EmbeddedStore(Store):
         except OSError:
             pass
         del self._store
+
+
+_NEW_SUBJECT = b"#S "  # an intent line: a subject new to its graph (a comment to an N-Quads parser)
+_NEW_SUBJECT_LINE = re.compile(rb"^#S <([^<>\s]+)> <([^<>\s]+)>$", re.M)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -56,6 +56,14 @@ def decision_tree(session: int, number: int, paragraphs: int = 3, title: str | N
             "subjects": ["CBD-SUBJECT-CHM"], "gbfTargets": ["GBF-TARGET-21"], "nodes": nodes}
 
 
+def _etag(tree: dict) -> str:
+    return '"' + hashlib.sha256(json.dumps(tree, sort_keys=True).encode()).hexdigest()[:20] + '"'
+
+
+class Encoded(bytes):
+    """An answer's body already encoded (a frozen replay's)."""
+
+
 class Replay:
     def __init__(self) -> None:
         self.decisions: dict[str, dict] = {}
@@ -69,6 +77,7 @@ class Replay:
         self.faults: list[list] = []  # [path prefix, kind, times left]
         self.requests: list[str] = []
         self.timeout_seconds = 3.0
+        self.frozen: dict[str, tuple[bytes, str]] | None = None  # see freeze()
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -92,6 +101,12 @@ class Replay:
 
     def add_decision(self, tree: dict) -> None:
         self.decisions[tree["code"]] = tree
+
+    def freeze(self) -> "Replay":
+        """Encode each decision tree and its ETag once, as a real source's server caches them: for a bench
+        whose replay server shares the harvester's cores. The trees must not change afterwards."""
+        self.frozen = {code: (json.dumps(tree, ensure_ascii=False).encode(), _etag(tree)) for code, tree in self.decisions.items()}
+        return self
 
     def _take_fault(self, path: str) -> str | None:
         with self._lock:
@@ -119,8 +134,12 @@ class Replay:
             code = unquote(m.group(1))
             if code not in self.decisions:
                 return 404, {"statusCode": 404, "code": "notFound", "message": f"decision {code} not found"}, {}
-            body = self.decisions[code]
-            etag = '"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:20] + '"'
+            if self.frozen is not None and code in self.frozen:
+                body, etag = self.frozen[code]
+                body = Encoded(body)
+            else:
+                body = self.decisions[code]
+                etag = _etag(body)
             if headers.get("if-none-match") == etag:
                 return 304, None, {"ETag": etag}
             return 200, body, {"ETag": etag}
@@ -211,7 +230,12 @@ class Replay:
                     return self._send(int(fault), json.dumps({"statusCode": int(fault), "message": "injected"}).encode(), extra)
                 status, body, headers = replay.answer("GET", split.path, parse_qs(split.query, keep_blank_values=True),
                                                       {k.lower(): v for k, v in self.headers.items()})
-                data = b"" if body is None else json.dumps(copy.deepcopy(body), ensure_ascii=False).encode()
+                if body is None:
+                    data = b""
+                elif isinstance(body, Encoded):
+                    data = bytes(body)
+                else:
+                    data = json.dumps(copy.deepcopy(body), ensure_ascii=False).encode()
                 if fault == "malformed":
                     data = b"<html>Service Unavailable</html>"
                 elif fault == "truncated":

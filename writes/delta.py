@@ -11,14 +11,14 @@ those focus nodes only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
 
 from ontology import RDF
 from ontology.triples import Nodes
 from shapes.report import Report
-from shapes.validate import validate_store
+from shapes.validate import predicates_read, validate_store
 from sparql.builder import iri
 from sparql.store import EmbeddedStore, Store
 from writes.ingest import INVERSE_PATHS, NEW, SCOPE, FOCUS, CONTEXT
@@ -39,18 +39,23 @@ def _parse(lines: Iterable[bytes]) -> list[ox.Triple]:
 
 
 def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[bytes], removed: Iterable[bytes],
-                   nodes: Nodes | None = None) -> Report:
+                   nodes: Nodes | None = None, pending: Sequence[ox.Store] | None = None, stage_into: ox.Store | None = None) -> Report:
     """Validate the store as it would be after removing ``removed`` from ``graph`` and adding ``added``.
 
     Both are canonical N-Triples lines. The report's focus nodes are IRIs as strings; nothing is written.
     ``nodes``: the added lines' subjects, IRI objects and classes when the caller has them already
     (:meth:`ontology.triples.TripleSet.nodes`); a superset does no harm (more nodes are checked).
+    ``pending``: in-memory stores of additions validated already and not yet written: the store is read as
+    if they were in it. ``stage_into``: when the change conforms, the added triples the shapes read go into it
+    (a ``pending`` store for the changes validated next).
     """
-    return validate_changes(store, meta_graph, {graph: (added, removed)}, {graph: nodes} if nodes is not None else None)
+    return validate_changes(store, meta_graph, {graph: (added, removed)}, {graph: nodes} if nodes is not None else None,
+                            pending=pending, stage_into=stage_into)
 
 
 def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Iterable[bytes], Iterable[bytes]]],
-                     nodes: dict[str, Nodes] | None = None) -> Report:
+                     nodes: dict[str, Nodes] | None = None, pending: Sequence[ox.Store] | None = None,
+                     stage_into: ox.Store | None = None) -> Report:
     """:func:`validate_delta` for changes to several graphs at once: graph → (added lines, removed lines),
     and graph → the added lines' nodes where the caller knows them."""
     staging = ox.Store()
@@ -59,11 +64,15 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     added_subjects: set[str] = set()
     objects: set[str] = set()
     classes: set[str] = set()
+    reads = predicates_read()
+    # only the triples the shapes read go into the staging store: the others cannot change a result
+    wanted = None if reads is None else {f"<{p}>".encode() for p in reads}
     for graph, (added, removed) in changes.items():
         added = added if isinstance(added, list) else list(added)
         data = b"\n".join(added)
         if data.strip():
-            staging.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=new_graph)
+            staged = data if wanted is None else b"\n".join(line for line in added if _keep(line, wanted))
+            staging.load(staged, format=ox.RdfFormat.N_TRIPLES, to_graph=new_graph)
         known = (nodes or {}).get(graph)
         if known is not None:
             added_subjects.update(known[0])
@@ -81,40 +90,59 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     removed_subjects = {t.subject.value for _g, t in rem if isinstance(t.subject, ox.NamedNode)}
     nodes = sorted(added_subjects | removed_subjects | objects)
     ctx: list[ox.Quad] = []
+    # the store, and what is validated and not yet written in it
+    sources = [store, *(EmbeddedStore.wrap(p) for p in pending or ())]
+
+    def touching(nodes: list[str], **options) -> Iterator[tuple]:
+        for source in sources:
+            yield from source.quads_touching(nodes, exclude=(meta_graph,), **options)
 
     def keep(s, p, o, gr) -> bool:
         return not rem or (gr, ox.Triple(s, p, o)) not in rem
 
-    others = (meta_graph,)
-    for s, p, o, gr in store.quads_touching(nodes, exclude=others):
+    for s, p, o, gr in touching(nodes):
         if keep(s, p, o, gr):
             ctx.append(ox.Quad(s, p, o, ctx_graph))
     pointing_in: set[str] = set()
-    for s, p, o, gr in store.quads_touching(sorted(added_subjects | removed_subjects), as_object=True, predicates=INVERSE_PATHS,
-                                            exclude=others):
+    for s, p, o, gr in touching(sorted(added_subjects | removed_subjects), as_object=True, predicates=INVERSE_PATHS):
         if keep(s, p, o, gr):
             ctx.append(ox.Quad(s, p, o, ctx_graph))
             if isinstance(s, ox.NamedNode):
                 pointing_in.add(s.value)
     # a subject that loses triples may lose its type: whoever points at it is checked again
-    extra_focus = {s.value for s, _p, _o, _g in store.quads_touching(sorted(removed_subjects), as_object=True, exclude=others)
-                   if isinstance(s, ox.NamedNode)}
+    extra_focus = {s.value for s, _p, _o, _g in touching(sorted(removed_subjects), as_object=True) if isinstance(s, ox.NamedNode)}
     more = sorted((pointing_in | extra_focus) - set(nodes))
-    for s, p, o, gr in store.quads_touching(more, exclude=others):
+    for s, p, o, gr in touching(more):
         if keep(s, p, o, gr):
             ctx.append(ox.Quad(s, p, o, ctx_graph))
     pulled = set(nodes) | set(more)
     pointed = sorted({q.object.value for q in ctx if isinstance(q.object, ox.NamedNode)} - pulled)
-    for s, p, o, _g in store.quads_touching(pointed, predicates=(RDF.type,), exclude=others):
+    for s, p, o, _g in touching(pointed, predicates=(RDF.type,)):
         ctx.append(ox.Quad(s, p, o, ctx_graph))
     staging.extend(ctx)
-    focus, scope = ox.NamedNode(FOCUS), ox.NamedNode(SCOPE)
-    marker = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
-    staging.extend([ox.Quad(ox.NamedNode(s), focus, marker, scope) for s in sorted(added_subjects | removed_subjects | extra_focus)])
     # the classes present, from what went into staging (reading the staging store back one triple at a
     # time costs a GIL hand-over per triple while other threads run)
     type_ = ox.NamedNode(RDF.type)
     classes |= {q.object.value for q in ctx if q.predicate == type_ and isinstance(q.object, ox.NamedNode)}
-    report = validate_store(EmbeddedStore.wrap(staging), scope_graph=SCOPE, classes=classes)
-    report.focus_nodes = len(added_subjects | removed_subjects | extra_focus)
+    focus_nodes = added_subjects | removed_subjects | extra_focus
+    if removed_subjects or extra_focus:
+        focus, scope = ox.NamedNode(FOCUS), ox.NamedNode(SCOPE)
+        marker = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
+        staging.extend([ox.Quad(ox.NamedNode(s), focus, marker, scope) for s in sorted(focus_nodes)])
+        scope_graph = SCOPE
+    else:
+        # only additions: the focus is the subjects of the added triples, the staged graph itself (a subject
+        # whose added triples the shapes do not read was left out: nothing it gained can change a result)
+        scope_graph = NEW
+    report = validate_store(EmbeddedStore.wrap(staging), scope_graph=scope_graph, classes=classes)
+    report.focus_nodes = len(focus_nodes)
+    if stage_into is not None and report.conforms:
+        stage_into.extend(staging.quads_for_pattern(None, None, None, new_graph))
     return report
+
+
+def _keep(line: bytes, wanted: set[bytes]) -> bool:
+    """Whether a line goes into a staging store: its predicate is read by the shapes (or it is not a
+    plain line: it is kept so that the parser still sees it)."""
+    parts = line.split(b" ", 2)
+    return len(parts) < 3 or not parts[1].startswith(b"<") or parts[1] in wanted
