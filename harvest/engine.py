@@ -39,7 +39,7 @@ from ontology.errors import ChmError
 from sparql.builder import fill, iri
 from sparql.store import Store
 from writes import commit
-from writes.delta import validate_delta
+from writes.delta import Pending, validate_delta
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ class _Group:
         self.lines: dict[str, None] = {}  # in order, without repeats (shared lines come with many records)
         self.keys: set[str] = set()
         self.after: list[Callable[[], None]] = []
-        self.overlay = ox.Store()
+        self.overlay = Pending()
         self.open = False
         self.batches = 0
 
@@ -390,7 +390,7 @@ class Harvester:
         if not grouped:
             self._write_group()
             self._finish_write()
-        overlays = [g.overlay for g in (writing, group) if g is not None and g.open] if grouped else None
+        overlays = [g.overlay for g in (writing, group) if g is not None and g.overlay] if grouped else ()
 
         def delta(batch: list[_Pending]) -> tuple[list[bytes], list[bytes], dict[bytes, int], list[bytes]]:
             add: set[bytes] = set()

@@ -619,51 +619,53 @@ class EmbeddedStore(Store):
         dies in between, the next open of the store removes exactly what it wrote (:meth:`_undo_bulk_intents`),
         so a cut-off addition leaves nothing behind. The intent names a subject new to its graph once
         (every triple about it in that graph comes from this addition) and lists the other new quads.
-        ``before`` is an update applied first (the write stamp). Only for a process that alone uses the store (a CLI harvest): readers of the same
-        process could see a part of the addition while it loads. Returns the quads added."""
-        chunks: list[bytes] = []
+        ``before`` is an update applied first (the write stamp). Only for a process that alone uses the store
+        (a CLI harvest): readers of the same process could see a part of the addition while it loads. Returns the quads added."""
+        loads: list[tuple[ox.NamedNode, bytes]] = []  # per graph: its new lines, as N-Triples
         intent_lines: list[bytes] = []  # "#S <subject> <graph>" for a new subject; the other new quads as N-Quads
         count = 0
         find = self._store.quads_for_pattern
         for graph, lines in parts:
             g = ox.NamedNode(graph)
             graph_text = str(g).encode()
-            tail = b" " + graph_text + b" ."
+            new: list[bytes] = []
+            checked: list[bytes] = []  # lines about subjects the graph has: each looked up
+            last, last_seen = b"", False  # the lines of a subject mostly come together: one look-up for them
             known: dict[bytes, bool] = {}  # subject → whether the graph already has triples about it
-            checked: list[bytes] = []  # lines about such subjects: each looked up
             for line in lines:
-                if not (line.startswith(b"<") and line.endswith(b" .")):
+                if line[:1] != b"<" or not line.endswith(b" ."):
                     checked.append(line)  # not a canonical line about an IRI (a blank node, a comment): parsed below
                     continue
-                subject = line[:line.index(b" ")]
-                seen = known.get(subject)
-                if seen is None:
-                    seen = known[subject] = next(iter(find(ox.NamedNode(subject[1:-1].decode()), None, None, g)), None) is not None
-                    if not seen:
-                        intent_lines.append(_NEW_SUBJECT + subject + b" " + graph_text)
-                if seen:
+                subject = line[:line.find(b" ")]
+                if subject != last:
+                    seen = known.get(subject)
+                    if seen is None:
+                        seen = known[subject] = next(iter(find(ox.NamedNode(subject[1:-1].decode()), None, None, g)), None) is not None
+                        if not seen:
+                            intent_lines.append(_NEW_SUBJECT + subject + b" " + graph_text)
+                    last, last_seen = subject, seen
+                if last_seen:
                     checked.append(line)
                 else:  # a subject new to the graph: the line is new (most lines of a new record)
-                    chunks.append(line[:-2] + tail)
-                    count += 1
+                    new.append(line)
             if checked:
                 try:
                     for t in ox.parse(b"\n".join(checked), format=ox.RdfFormat.N_TRIPLES):
-                        q = ox.Quad(t.subject, t.predicate, t.object, g)
-                        if q not in self._store:
-                            line = f"{t.subject} {t.predicate} {t.object} {g} .".encode()
-                            chunks.append(line)
-                            intent_lines.append(line)
-                            count += 1
+                        if ox.Quad(t.subject, t.predicate, t.object, g) not in self._store:
+                            new.append(f"{t.subject} {t.predicate} {t.object} .".encode())
+                            intent_lines.append(f"{t.subject} {t.predicate} {t.object} {g} .".encode())
                 except SyntaxError as e:
                     raise QueryError(f"an addition is not valid N-Triples: {e}") from e
+            if new:
+                count += len(new)
+                loads.append((g, b"\n".join(new) + b"\n"))
         if before:
             self.update(before)
-        if not chunks:
+        if not loads:
             return 0
-        data = b"\n".join(chunks) + b"\n"
         if self._intents is None:  # in memory: nothing survives a crash to undo
-            self._store.load(data, ox.RdfFormat.N_QUADS)
+            for g, data in loads:
+                self._store.load(data, ox.RdfFormat.N_TRIPLES, to_graph=g)
             return count
         self._intents.mkdir(parents=True, exist_ok=True)
         intent = self._intents / f"{uuid.uuid4().hex}.nq"
@@ -673,7 +675,8 @@ class EmbeddedStore(Store):
             os.fsync(f.fileno())
         _fsync_dir(self._intents)
         try:
-            self._store.bulk_load(data, ox.RdfFormat.N_QUADS)
+            for g, data in loads:
+                self._store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=g)
             self._store.flush()
         except SyntaxError as e:  # whatever it wrote before the bad line is undone now
             self._undo_bulk_intents()

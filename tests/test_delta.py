@@ -8,7 +8,8 @@ import pyoxigraph as ox
 from conftest import META, graph
 from shapes.validate import predicates_read
 from sparql.store import EmbeddedStore
-from writes.delta import validate_delta
+from writes.delta import Pending, validate_delta
+from writes.ingest import NEW
 
 PREFIXES = """@prefix chm: <https://w3id.org/chmkg/ns#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
@@ -42,14 +43,15 @@ def test_an_addition_that_points_at_nothing_typed_is_refused_where_it_touches():
 
 def test_additions_validated_and_not_yet_written_are_read_as_if_they_were_in_the_store():
     store = EmbeddedStore(None)
-    pending = ox.Store()
+    pending = Pending()
     scheme = validate_delta(store, G, META, lines(SCHEME), [], stage_into=pending)
     assert scheme.conforms, scheme.summary()
     # the concept's type is in the pending additions only: the record that uses it conforms with them
     assert validate_delta(store, G, META, lines(RECORD), [], pending=[pending]).conforms
     assert not validate_delta(store, G, META, lines(RECORD), []).conforms
     # what was staged: the triples the shapes read, not the others
-    staged = {(q.subject.value, q.predicate.value) for q in pending}
+    staged = {(q.subject.value, q.predicate.value) for store in pending.stores for q in store
+              if q.graph_name == ox.NamedNode(NEW)}
     assert ("http://example.org/c1", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type") in staged
     assert "http://www.w3.org/2004/02/skos/core#scopeNote" not in {p for _s, p in staged}
     assert "http://www.w3.org/2004/02/skos/core#scopeNote" not in predicates_read()
@@ -58,10 +60,10 @@ def test_additions_validated_and_not_yet_written_are_read_as_if_they_were_in_the
 
 def test_a_change_that_fails_stages_nothing():
     store = EmbeddedStore(None)
-    pending = ox.Store()
+    pending = Pending()
     report = validate_delta(store, G, META, lines(RECORD), [], stage_into=pending)
     assert not report.conforms
-    assert len(pending) == 0
+    assert not pending and not pending.subjects
 
 
 def test_a_removal_that_leaves_a_link_dangling_is_refused_on_the_node_that_points():

@@ -299,9 +299,9 @@ def test_a_bulk_addition_cut_off_is_undone_when_the_store_is_next_opened(tmp_pat
         def __contains__(self, quad):
             return quad in self.real
 
-        def bulk_load(self, data, fmt):
+        def bulk_load(self, data, fmt, **options):
             lines = data.split(b"\n")
-            self.real.bulk_load(b"\n".join(lines[: len(lines) // 2]) + b"\n", fmt)
+            self.real.bulk_load(b"\n".join(lines[: len(lines) // 2]) + b"\n", fmt, **options)
             raise SystemExit("killed while loading")
 
     real = store.raw

@@ -29,6 +29,26 @@ _SUBJECTS = re.compile(rb"^<([^>\s]*)> ", re.M)
 _IRI_OBJECTS = re.compile(rb"^<[^>\s]*> (<[^>\s]*>) <([^>\s]*)> \.$", re.M)
 
 
+class Pending:
+    """Additions validated already and not yet written (a bulk harvest's group): the staging stores they
+    were validated in (their added triples the shapes read, :func:`validate_changes`' ``stage_into``)
+    and the nodes those touch, so that a later change is validated as if they were in the store."""
+
+    def __init__(self) -> None:
+        self.stores: list[ox.Store] = []
+        self.subjects: set[str] = set()
+        self.objects: set[str] = set()
+
+    def __bool__(self) -> bool:
+        return bool(self.stores)
+
+    def quads_touching(self, nodes: list[str], *, as_object: bool = False, **options) -> Iterator[tuple]:
+        here = self.objects if as_object else self.subjects
+        nodes = [n for n in nodes if n in here]  # a node no staged triple has in that place: nothing to look up
+        for store in self.stores if nodes else ():
+            yield from EmbeddedStore.wrap(store).quads_touching(nodes, as_object=as_object, **options)
+
+
 def _parse(lines: Iterable[bytes]) -> list[ox.Triple]:
     data = b"\n".join(lines)
     if not data.strip():
@@ -39,23 +59,22 @@ def _parse(lines: Iterable[bytes]) -> list[ox.Triple]:
 
 
 def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[bytes], removed: Iterable[bytes],
-                   nodes: Nodes | None = None, pending: Sequence[ox.Store] | None = None, stage_into: ox.Store | None = None) -> Report:
+                   nodes: Nodes | None = None, pending: Sequence[Pending] = (), stage_into: Pending | None = None) -> Report:
     """Validate the store as it would be after removing ``removed`` from ``graph`` and adding ``added``.
 
     Both are canonical N-Triples lines. The report's focus nodes are IRIs as strings; nothing is written.
     ``nodes``: the added lines' subjects, IRI objects and classes when the caller has them already
     (:meth:`ontology.triples.TripleSet.nodes`); a superset does no harm (more nodes are checked).
-    ``pending``: in-memory stores of additions validated already and not yet written: the store is read as
-    if they were in it. ``stage_into``: when the change conforms, the added triples the shapes read go into it
-    (a ``pending`` store for the changes validated next).
+    ``pending``: additions validated already and not yet written: the store is read as if they were in it.
+    ``stage_into``: when the change conforms, it is added there (for the changes validated next).
     """
     return validate_changes(store, meta_graph, {graph: (added, removed)}, {graph: nodes} if nodes is not None else None,
                             pending=pending, stage_into=stage_into)
 
 
 def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Iterable[bytes], Iterable[bytes]]],
-                     nodes: dict[str, Nodes] | None = None, pending: Sequence[ox.Store] | None = None,
-                     stage_into: ox.Store | None = None) -> Report:
+                     nodes: dict[str, Nodes] | None = None, pending: Sequence[Pending] = (),
+                     stage_into: Pending | None = None) -> Report:
     """:func:`validate_delta` for changes to several graphs at once: graph → (added lines, removed lines),
     and graph → the added lines' nodes where the caller knows them."""
     staging = ox.Store()
@@ -69,16 +88,16 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     wanted = None if reads is None else {f"<{p}>".encode() for p in reads}
     for graph, (added, removed) in changes.items():
         added = added if isinstance(added, list) else list(added)
-        data = b"\n".join(added)
-        if data.strip():
-            staged = data if wanted is None else b"\n".join(line for line in added if _keep(line, wanted))
+        staged = b"\n".join(added if wanted is None else (line for line in added if _keep(line, wanted)))
+        if staged.strip():
             staging.load(staged, format=ox.RdfFormat.N_TRIPLES, to_graph=new_graph)
         known = (nodes or {}).get(graph)
         if known is not None:
             added_subjects.update(known[0])
             objects.update(known[1])
             classes.update(known[2])
-        elif data:  # subjects and IRI objects of the lines, by two scans of the whole text (not a call per line)
+        elif added:  # subjects and IRI objects of the lines, by two scans of the whole text (not a call per line)
+            data = b"\n".join(added)
             added_subjects.update(m.decode() for m in _SUBJECTS.findall(data))
             for subject_end, obj in _IRI_OBJECTS.findall(data):
                 o = obj.decode()
@@ -91,7 +110,7 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     nodes = sorted(added_subjects | removed_subjects | objects)
     ctx: list[ox.Quad] = []
     # the store, and what is validated and not yet written in it
-    sources = [store, *(EmbeddedStore.wrap(p) for p in pending or ())]
+    sources = [store, *pending]
 
     def touching(nodes: list[str], **options) -> Iterator[tuple]:
         for source in sources:
@@ -137,7 +156,9 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     report = validate_store(EmbeddedStore.wrap(staging), scope_graph=scope_graph, classes=classes)
     report.focus_nodes = len(focus_nodes)
     if stage_into is not None and report.conforms:
-        stage_into.extend(staging.quads_for_pattern(None, None, None, new_graph))
+        stage_into.stores.append(staging)
+        stage_into.subjects |= added_subjects
+        stage_into.objects |= objects
     return report
 
 
