@@ -270,6 +270,59 @@ def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_
     assert not list((tmp_path / "bulk" / "store-hub" / "bulk-intents").glob("*.nq"))  # every addition finished
 
 
+def test_a_harvest_in_groups_ends_where_batch_by_batch_commits_end_over_changes_and_a_sweep(replay, tmp_path, monkeypatch):
+    """New records written in groups beside the validation of the next batches (a harvest alone with the
+    store) give the graph, the counts and the bookkeeping that committing batch by batch gives: on a first
+    run, and on a full run that changes, adds and removes records (those batches wait for the groups)."""
+    import sqlite3
+
+    from harvest import engine
+    from loaders.bundled import read_bundled
+    from sparql.store import EmbeddedStore
+    from writes.ingest import ingest
+
+    monkeypatch.setattr(engine, "WRITE_GROUP_BATCHES", 3)  # groups of 12 records: several groups, one cut short
+    for n in range(1, 31):
+        replay.add_decision(decision_tree(15, n, paragraphs=4))
+    bad = decision_tree(16, 9)
+    bad["code"] = "CBD/COP/40/06"  # fails the shapes: quarantined in the middle of a group
+    replay.decisions[bad["code"]] = bad
+    stores, states = {}, {}
+    for mode in ("transactions", "bulk"):
+        stores[mode] = EmbeddedStore(tmp_path / mode / "store")
+        ingest(stores[mode], read_bundled(BASE), graph("bundled"), META)
+        states[mode] = State(tmp_path / mode / "harvest.sqlite")
+
+    def run(mode: str, **options) -> tuple:
+        report = Harvester(stores[mode], states[mode], SOURCES["cbd-decisions"](BASE), replay.url, META, politeness=FAST,
+                           batch=4, bulk=mode == "bulk").run(**options)
+        assert report.status == "ok", report.message
+        with sqlite3.connect(tmp_path / mode / "harvest.sqlite") as db:
+            records = db.execute("SELECT key, checksum FROM record ORDER BY key").fetchall()
+            shared = db.execute("SELECT line, refs FROM shared ORDER BY line").fetchall()
+            quarantined = db.execute("SELECT key FROM quarantine ORDER BY key").fetchall()
+        return ((report.new, report.changed, report.unchanged, report.removed, len(report.refused),
+                 report.triples_added, report.triples_removed),
+                sorted(harvest_graph(stores[mode], "cbd-decisions").split(b"\n")), records, shared, quarantined)
+
+    first = {mode: run(mode) for mode in stores}
+    assert first["bulk"] == first["transactions"]
+    assert first["bulk"][0][:5] == (30, 0, 0, 0, 1)
+    # the source changes a decision, drops one, adds five: a full run
+    para = replay.decisions["CBD/COP/15/02"]["nodes"][2]["nodes"][1]
+    para["html"]["en"] = "<p>2. <em>Urges</em> Parties to act.</p>"
+    del replay.decisions["CBD/COP/15/03"]
+    for n in range(31, 36):
+        replay.add_decision(decision_tree(15, n, paragraphs=4))
+    second = {mode: run(mode, full=True) for mode in stores}
+    assert second["bulk"] == second["transactions"]
+    assert second["bulk"][0][:5] == (5, 1, 28, 1, 1)
+    for mode in stores:
+        states[mode].close()
+        stores[mode].close()
+    assert not list((tmp_path / "bulk" / "store-hub" / "bulk-intents").glob("*.nq"))
+
+
 def test_a_bulk_addition_cut_off_is_undone_when_the_store_is_next_opened(tmp_path):
     """The bulk loader is not atomic: a process that dies while it loads leaves its intent, and the next
     open of the store removes exactly what that addition wrote — and nothing that was there before."""
