@@ -74,6 +74,9 @@ class ResourceView:
     extra: dict = field(default_factory=dict)
     jsonld: str = ""
     label_lang: str = ""  # the language of the label shown ("" when it has none)
+    # the display labels looked up for this page so far (IRI → label; an IRI looked up without one: absent)
+    labels: dict[str, str] = field(default_factory=dict, repr=False)
+    looked_up: set[str] = field(default_factory=set, repr=False)
 
 
 def _labels(store: Store, iris: set[str], lang: str) -> dict[str, str]:
@@ -87,6 +90,16 @@ def _labels(store: Store, iris: set[str], lang: str) -> dict[str, str]:
     for _rank, subject, literal in sorted(found, key=lambda x: x[0]):  # prefLabel first
         out.setdefault(subject, []).append(literal)
     return {k: pick(v, lang).value for k, v in out.items() if pick(v, lang) is not None}
+
+
+def view_labels(store: Store, view: ResourceView, iris: set[str], lang: str) -> dict[str, str]:
+    """:func:`_labels` for a page's panels: an IRI the page looked up already is not looked up again (a
+    meeting's decisions are its incoming links and its table)."""
+    todo = set(iris) - view.looked_up
+    if todo:
+        view.labels.update(_labels(store, todo, lang))
+        view.looked_up |= todo
+    return {i: view.labels[i] for i in iris if i in view.labels}
 
 
 def _value(term, labels: dict[str, str]) -> Value:
@@ -149,7 +162,7 @@ def describe(store: Store, iri: str, lang: str, meta_graph: str) -> ResourceView
         provenance.append(Provenance(g, r["t"].value if "t" in r else "", (r.get("m") or r.get("when") or ox.Literal("")).value,
                                      r["src"].value if "src" in r else ""))
     type_iris = {t.href for t in types}
-    view = ResourceView(iri, labels.get(iri) or iri, types, groups, incoming, provenance)
+    view = ResourceView(iri, labels.get(iri) or iri, types, groups, incoming, provenance, labels=labels, looked_up=iris)
     view.label_lang = next((r["o"].language or "" for r in out_rows if isinstance(r["o"], ox.Literal) and r["o"].value == view.label
                             and r["p"].value in LABEL_PREDICATES), "")
     view.kind = _kind(type_iris, grouped)
@@ -324,7 +337,7 @@ def breadcrumbs(store: Store, view: ResourceView, lang: str) -> list[tuple[str, 
                         if isinstance(o, ox.NamedNode)), None)
         if meeting:
             chain.append(meeting)
-    labels = _labels(store, set(chain), lang)
+    labels = view_labels(store, view, set(chain), lang)
     trail += [(iri, labels.get(iri, iri.rsplit("/", 1)[-1])) for iri in reversed(chain)]
     return trail
 
@@ -350,7 +363,7 @@ def decision_panels(store: Store, view: ResourceView, lang: str) -> None:
     iris = {x for el in els for a in el["acts"] for x in (a["actors"] + a["acts_on"] + ([a["due"]] if a["due"] else []))}
     iris |= {o for el in els for objs in el["links"].values() for o in objs}
     iris |= {base + "scheme/operative-verb/" + a["act"] for el in els for a in el["acts"]}
-    labels = _labels(store, {i for i in iris if i.startswith(("http://", "https://"))}, lang)
+    labels = view_labels(store, view, {i for i in iris if i.startswith(("http://", "https://"))}, lang)
     params = view.extra.get("params", {})
     want_act, want_actor, want_status = params.get("act", ""), params.get("actor", ""), params.get("status", "")
     acts, actors, statuses = {}, {}, {}
@@ -405,7 +418,7 @@ def article_panels(store: Store, view: ResourceView, lang: str) -> None:
     cols, rows = queries.run_table(store, "decisions-by-article", {"article": view.iri})
     decisions = [{k: (r[k].value if k in r else "") for k in cols} for r in rows]
     vias = {d["via"] for d in decisions if d.get("via") and d["via"] != view.iri}
-    labels = _labels(store, vias, lang) if vias else {}
+    labels = view_labels(store, view, vias, lang) if vias else {}
     for d in decisions:
         via = d.get("via", "")
         d["via"] = via if via != view.iri else ""
@@ -428,7 +441,7 @@ def actor_panels(store: Store, view: ResourceView, lang: str) -> None:
     for s, p, o, _g in store.quads_touching(sorted(mine | joined), predicates=(ORG + "member", ORG + "organization", CHM.nodeRole, ORG + "role")):
         if isinstance(o, ox.NamedNode):
             facts.setdefault(s.value, {})[p.value.rsplit("#", 1)[-1]] = o.value
-    labels = _labels(store, {v for f in facts.values() for v in f.values()}, lang)
+    labels = view_labels(store, view, {v for f in facts.values() for v in f.values()}, lang)
 
     def rows_of(memberships: set[str], other: str) -> list[dict[str, str]]:
         out = []
@@ -472,7 +485,7 @@ def programme_panels(store: Store, view: ResourceView, lang: str) -> None:
     for s, p, o, _g in store.quads_touching(goals + all_outcomes + all_actions, predicates=wanted):
         facts.setdefault(s.value, {}).setdefault(p.value, []).append(o.value)
     actors = {a for f in facts.values() for a in f.get(CHM.leadActor, []) + f.get(CHM.contributingActor, [])}
-    labels = _labels(store, set(goals + all_outcomes + all_actions) | actors, lang)
+    labels = view_labels(store, view, set(goals + all_outcomes + all_actions) | actors, lang)
 
     def code(node: str) -> str:
         return (facts.get(node, {}).get(SKOS.notation) or [""])[0]
@@ -534,7 +547,7 @@ def meeting_panels(store: Store, view: ResourceView, lang: str) -> None:
             entry["number"] = int(r["number"].value)
         if "status" in r:
             entry["status"] = r["status"].value
-    labels = _labels(store, set(decisions) | {e["status"] for e in decisions.values() if e["status"]} | ({body} if body else set()), lang)
+    labels = view_labels(store, view, set(decisions) | {e["status"] for e in decisions.values() if e["status"]} | ({body} if body else set()), lang)
     for e in decisions.values():
         title = labels.get(e["iri"], e["symbol"])
         prefix = f"decision {e['symbol']}"
@@ -581,7 +594,7 @@ def document_panels(store: Store, view: ResourceView, lang: str) -> None:
         languages = [code for code in SIX_LANGUAGES if code in versions] or [lang if lang in SIX_LANGUAGES else "en"]
         official = [(code, f"{OFFICIAL_COPY}{code}/{quote(symbol, safe='/')}") for code in languages]
     view.extra["document"] = {"symbol": symbol, "type": facts.get("documentType", ""), "meeting": meeting,
-                              "meeting_label": _labels(store, {meeting}, lang).get(meeting, "") if meeting else "",
+                              "meeting_label": view_labels(store, view, {meeting}, lang).get(meeting, "") if meeting else "",
                               "versions": [code for code in SIX_LANGUAGES if code in versions], "official": official}
 
 
@@ -612,7 +625,7 @@ def target_panels(store: Store, view: ResourceView, lang: str) -> None:
             kinds[s.value] = "decisions"
         elif o.value == CHM.Record and kinds.get(s.value) != "decisions":
             kinds[s.value] = "records"
-    labels = _labels(store, {i for v in roles.values() for i in v} | set(about), lang)
+    labels = view_labels(store, view, {i for v in roles.values() for i in v} | set(about), lang)
     view.extra["indicators"] = [(role, sorted(((labels.get(i, i.rsplit("/", 1)[-1]), i) for i in roles[role]), key=lambda x: x[0].casefold()))
                                 for role, _ in INDICATOR_ROLES if role in roles]
     grouped_about: dict[str, list[tuple[str, str]]] = {}
@@ -635,7 +648,7 @@ def country_panels(store: Store, view: ResourceView, lang: str) -> None:
         rows[s.value][p.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = o.value
     records = sorted({s.value for s, _p, _o, _g in store.quads_touching([view.iri], as_object=True, predicates=(CHM.country,))
                       if isinstance(s, ox.NamedNode)})
-    labels = _labels(store, set(memberships) | set(records) | {r["organization"] for r in rows.values() if "organization" in r}, lang)
+    labels = view_labels(store, view, set(memberships) | set(records) | {r["organization"] for r in rows.values() if "organization" in r}, lang)
     for r in rows.values():
         label = labels.get(r["iri"], "")
         # "Pakistan: Party to the Nagoya Protocol" → "Party to the Nagoya Protocol"
@@ -690,7 +703,7 @@ def concept_panels(store: Store, view: ResourceView, lang: str) -> None:
             kind = next(k for k, pred in MAPPINGS if pred == p.value)
             if o.value not in mapped.setdefault(kind, []):
                 mapped[kind].append(o.value)
-    names = _labels(store, set(kids) | {m for ms in mapped.values() for m in ms}, lang)
+    names = view_labels(store, view, set(kids) | {m for ms in mapped.values() for m in ms}, lang)
     view.extra["children"] = sorted(((names.get(k, k.rsplit("/", 1)[-1]), k, len(grandchildren.get(k, ()))) for k in kids),
                                     key=lambda x: x[0].casefold())[:CHILDREN_SHOWN]
     view.extra["more_children"] = max(0, len(children) - CHILDREN_SHOWN)
@@ -717,7 +730,7 @@ def term_panels(store: Store, view: ResourceView, lang: str) -> None:
         rows = store.select(USE_OF_PROPERTY, {"p": node})
         examples = store.select(EXAMPLES_OF_PROPERTY, {"p": node})
     subjects = [r["s"].value for r in examples if isinstance(r["s"], ox.NamedNode)]
-    labels = _labels(store, set(subjects), lang)
+    labels = view_labels(store, view, set(subjects), lang)
     view.extra["is_class"] = is_class
     view.extra["uses"] = int(rows[0]["n"].value) if rows else 0
     view.extra["examples"] = [Value(labels.get(x, x), href=x) for x in subjects]
@@ -735,7 +748,7 @@ def record_panels(store: Store, view: ResourceView, lang: str) -> None:
     for s, p, o, _g in store.quads_touching(nodes, predicates=SUGGESTION_FACTS):
         facts[s.value][p.value.rsplit("#", 1)[-1]] = o.value
     concepts = {f.get("suggestedConcept", "") for f in facts.values()} - {""}
-    labels = _labels(store, concepts, lang) if concepts else {}
+    labels = view_labels(store, view, concepts, lang) if concepts else {}
     rows = []
     for node, f in facts.items():
         concept = f.get("suggestedConcept", "")
