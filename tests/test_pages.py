@@ -701,3 +701,33 @@ def test_a_country_page_draws_where_the_country_is_from_the_vendored_geometry():
     nowhere = views.describe(store, "http://example.org/country/xx", "en", "http://example.org/meta")
     views.country_panels(store, nowhere, "en")
     assert not nowhere.extra.get("map")  # no such ISO code: no map rather than a wrong one
+
+
+def test_a_pages_panels_look_up_no_label_twice(bundled_store):
+    """A meeting's decisions are its incoming links and its table: their labels are looked up once."""
+    from collections import Counter
+
+    from hub.web.views import resource as views
+    from conftest import BASE as base, META as meta
+
+    asked: Counter = Counter()
+
+    class Counting:
+        def __init__(self, real):
+            self.real = real
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def quads_touching(self, nodes, **options):
+            if options.get("predicates") == views.LABEL_PREDICATES:
+                asked.update(nodes)
+            return self.real.quads_touching(nodes, **options)
+
+    store = Counting(bundled_store)
+    meeting = base + "meeting/cop/15"
+    view = views.describe(store, meeting, "en", meta)
+    views.meeting_panels(store, view, "en")
+    decisions = [e["iri"] for e in view.extra["meeting_decisions"]]
+    assert len(decisions) > 10 and all(asked[d] == 1 for d in decisions), {d: asked[d] for d in decisions}
+    assert all(e["title"] for e in view.extra["meeting_decisions"])
