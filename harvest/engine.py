@@ -319,7 +319,6 @@ class Harvester:
             report.status = "failed"
             report.message = str(e)
             try:  # what was validated before the failure is kept, as a batch committed one by one would be
-                self._finish_write()
                 self._write_group()
                 self._finish_write()
             except ChmError as again:

@@ -11,6 +11,7 @@ those focus nodes only.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Iterator, Sequence
 
 import pyoxigraph as ox
@@ -83,9 +84,8 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     added_subjects: set[str] = set()
     objects: set[str] = set()
     classes: set[str] = set()
-    reads = predicates_read()
     # only the triples the shapes read go into the staging store: the others cannot change a result
-    wanted = None if reads is None else {f"<{p}>".encode() for p in reads}
+    wanted = _read_predicates()
     for graph, (added, removed) in changes.items():
         added = added if isinstance(added, list) else list(added)
         staged = b"\n".join(added if wanted is None else (line for line in added if _keep(line, wanted)))
@@ -162,7 +162,14 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     return report
 
 
-def _keep(line: bytes, wanted: set[bytes]) -> bool:
+@lru_cache(maxsize=1)
+def _read_predicates() -> frozenset[bytes] | None:
+    """The predicates the shapes read, as they appear in N-Triples lines (None: any may be read)."""
+    reads = predicates_read()
+    return None if reads is None else frozenset(str(ox.NamedNode(p)).encode() for p in reads)
+
+
+def _keep(line: bytes, wanted: frozenset[bytes]) -> bool:
     """Whether a line goes into a staging store: its predicate is read by the shapes (or it is not a
     plain line: it is kept so that the parser still sees it)."""
     parts = line.split(b" ", 2)
