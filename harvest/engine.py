@@ -12,14 +12,20 @@ bookkeeping (:mod:`harvest.state`) follows each commit, with the checkpoint a re
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
 import json
 import logging
 import multiprocessing
+import os
 import queue
+import signal
+import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,7 +45,7 @@ from ontology.errors import ChmError
 from sparql.builder import fill, iri
 from sparql.store import Store
 from writes import commit
-from writes.delta import Pending, validate_delta
+from writes.delta import Pending, prepare, validate_delta
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +121,7 @@ def map_record(source: Source, item: Item) -> MappedRecord | str:
 
 
 _END = object()  # the end of the fetched items
-MAP_HERE_FIRST = 16  # records mapped in this process before a mapping process is started (a short harvest needs none)
-MAP_WHILE_WARMING = True  # go on mapping here until the mapping process has started (False: wait for it)
+MAP_WHILE_WARMING = True  # map here until the mapping process has taken its first job (False: wait for it)
 _worker_sources: dict[tuple, Source] = {}
 
 
@@ -129,7 +134,7 @@ def _worker_source(kind: type[Source], base: str, options: tuple) -> Source:
 
 
 def _warm_worker(kind: type[Source], base: str, options: tuple) -> None:
-    """The mapping process's first job: import the source and make it (about a second)."""
+    """The mapping process's first job: make the source (forked: its code is already imported)."""
     _worker_source(kind, base, options)
 
 
@@ -137,12 +142,35 @@ def _map_in_worker(kind: type[Source], base: str, options: tuple, item: Item) ->
     return map_record(_worker_source(kind, base, options), item)
 
 
+def _worker_init(parent: int) -> None:
+    """The mapping process leaves Ctrl-C to the harvest (which shuts it down) and ends when the harvest's
+    process ends, however that ends (a SIGKILL included: Linux's parent-death signal)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the harvest ended before the signal was asked for
+            os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _mapping_context() -> multiprocessing.context.BaseContext:
+    """Fork where it is safe enough (Linux): the worker then starts in milliseconds with the mapping code
+    and spaCy already imported, where a spawned one imports them again (about a CPU second). Elsewhere, spawn."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
 class _Mapper:
-    """Maps fetched records, in this process or — for a long harvest by a process that has the cores
-    to itself (``parallel``) — in one worker process (spawned, so no lock of this process's threads
-    or store is inherited), so that mapping the next records overlaps validating and committing
-    the last batch. The worker starts after the first records; until it is ready, records go on
-    being mapped here. Results are taken in order."""
+    """Maps fetched records, in this process or — for a harvest by a process that has the cores to
+    itself (``parallel``) — in one worker process, so that mapping the next records overlaps
+    validating and committing the last batch. Results are taken in order.
+
+    The worker is started by :meth:`start`, from the run's thread before the run starts any thread of
+    its own: on Linux it is forked then (a fork copies only the forking thread, so no lock another of
+    the run's threads holds can be copied held; the worker touches neither the store nor the HTTP
+    client, and ends with ``os._exit``, so nothing of the store is closed or flushed by it). Until it
+    has taken its first job, records go on being mapped here."""
 
     def __init__(self, source: Source, parallel: bool) -> None:
         self.source, self.parallel = source, parallel
@@ -151,10 +179,24 @@ class _Mapper:
         self.warm: Any = None
         self.spec = (type(source), source.m.base, tuple(sorted(source.options.items())))
 
+    def start(self) -> None:
+        if not self.parallel or self.pool is not None:
+            return
+        context = _mapping_context()
+        forked = context.get_start_method() == "fork"
+        if forked:
+            gc.freeze()  # the worker's collections then leave the copied heap alone (no copy-on-write of it)
+        try:
+            with warnings.catch_warnings():  # Python ≥ 3.12 warns on a fork beside the store's native threads: see above
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self.pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_worker_init,
+                                                initargs=(os.getpid(),))
+                self.warm = self.pool.submit(_warm_worker, *self.spec)  # the process starts now, in this thread
+        finally:
+            if forked:
+                gc.unfreeze()
+
     def submit(self, item: Item) -> Any:
-        if self.parallel and self.pool is None and self.mapped_here >= MAP_HERE_FIRST:
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            self.warm = self.pool.submit(_warm_worker, *self.spec)
         if self.pool is None or (MAP_WHILE_WARMING and not self.warm.done()):
             self.mapped_here += 1
             return _Done(map_record(self.source, item))
@@ -291,7 +333,9 @@ class Harvester:
 
         producer = threading.Thread(target=produce, name=f"harvest-{name}-fetch", daemon=True)
         try:
+            mapper.start()  # before the fetching thread: see _Mapper
             producer.start()
+            prepare()  # while the first batch is fetched and mapped
             while True:
                 entry = feed.get()
                 if entry is _END:

@@ -226,7 +226,7 @@ def test_malformed_codes_and_hostile_values_are_refused_or_kept_as_literals(bund
 
 def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_own_to_the_same_result(replay, tmp_path, monkeypatch):
     """`chmkg harvest` (alone with an embedded store): batches that only add go through the bulk loader
-    and records are mapped in a spawned process; the graph, the counts and the refusals are those of
+    and records are mapped in a process of its own (forked on Linux); the graph, the counts and the refusals are those of
     a transactional, in-process run."""
     from harvest import engine
     from loaders.bundled import read_bundled
@@ -249,8 +249,7 @@ def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_
                 submitted.append(1)
             return super().submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "MAP_HERE_FIRST", 3)
-    monkeypatch.setattr(engine, "MAP_WHILE_WARMING", False)  # wait for the worker: which records go where is then fixed
+    monkeypatch.setattr(engine, "MAP_WHILE_WARMING", False)  # wait for the worker: every record is then mapped there
     monkeypatch.setattr(engine, "ProcessPoolExecutor", CountingPool)
     results = {}
     for mode in ("transactions", "bulk"):
@@ -266,7 +265,7 @@ def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_
         store.close()
     assert results["bulk"] == results["transactions"]
     assert results["bulk"][0] == 24 and len(results["bulk"][1]) == 2
-    assert len(submitted) == 26 - 3  # all but the first three records were mapped by the other process
+    assert len(submitted) == 26  # every record was mapped by the other process
     assert not list((tmp_path / "bulk" / "store-hub" / "bulk-intents").glob("*.nq"))  # every addition finished
 
 
@@ -837,6 +836,43 @@ def test_a_harvest_killed_at_any_moment_leaves_no_partial_record(tmp_path, repla
     again = json.loads(subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=300).stdout)
     assert (again["new"], again["changed"], again["unchanged"]) == (0, 0, 160)
 
+
+
+def test_the_mapping_process_ends_with_the_harvest_even_when_the_harvest_is_killed_alone(tmp_path, replay):
+    """`chmkg harvest` maps in a process of its own; killing the harvest's process alone (SIGKILL, as the
+    OOM killer does) leaves no mapping process behind, and Ctrl-C is left to the harvest."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import psutil
+
+    for session in (13, 14, 15):
+        for n in range(1, 101):
+            replay.add_decision(decision_tree(session, n, paragraphs=8))
+    cmd = [str(Path(sys.executable).parent / "chmkg"), "--store", str(tmp_path / "store"), "--base", BASE, "harvest",
+           "cbd-decisions", "--url", replay.url, "--rate", "0"]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[psutil.Process] = []
+    try:
+        harvest = psutil.Process(p.pid)
+        deadline = time.monotonic() + 120
+        while not workers and p.poll() is None and time.monotonic() < deadline:
+            workers = harvest.children()
+            time.sleep(0.02)
+        assert workers and p.poll() is None, "the harvest ended before its mapping process was seen: give it more to do"
+        workers[0].send_signal(signal.SIGINT)  # Ctrl-C reaches the whole foreground group: the worker leaves it to the harvest
+        time.sleep(0.2)
+        assert workers[0].is_running() and workers[0].status() != psutil.STATUS_ZOMBIE
+    finally:
+        p.kill()
+        p.wait(timeout=30)
+    gone, alive = psutil.wait_procs(workers, timeout=30)
+    for w in alive:
+        w.kill()
+    assert not alive, "the mapping process outlived the harvest"
 
 # -- scheduled harvests in the served hub ----------------------------------------------------
 
