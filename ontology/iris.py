@@ -33,6 +33,7 @@ def slug(text: str) -> str:
     return s
 
 
+@lru_cache(maxsize=65536)
 def paragraph_slug(para: str) -> str:
     """``"14 (a)"`` → ``"14-a"``, ``"9(f)"`` → ``"9-f"``, ``"1"`` → ``"1"``."""
     return slug(para.replace("(", " ").replace(")", " "))

@@ -15,6 +15,7 @@ whichever way a text writes it:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from ontology.errors import SymbolError
@@ -84,8 +85,9 @@ _LONG = re.compile(r"^(?P<pfx>COP|CP|NP|BS)[\s-]*(?P<meeting>[IVX]+|\d{1,2})\s+d
 _BODY_OF_PREFIX = {None: "cop", "COP": "cop", "BS": "cp", "CP": "cp", "NP": "np"}
 
 
+@lru_cache(maxsize=8192)
 def parse_symbol(text: str) -> Symbol:
-    """Parse a decision symbol written in any of the forms the texts use."""
+    """Parse a decision symbol written in any of the forms the texts use (a Symbol is frozen: the parse is cached)."""
     raw = " ".join(text.split())
     s = re.sub(r"^(?:decisions?|d[ée]cision|decisi[oó]n)\s+", "", raw, flags=re.I)
     m = _SHORT.match(s) or _LONG.match(s)

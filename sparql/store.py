@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Mapping, Union
@@ -433,6 +434,11 @@ def _raise_for_status(status: int, text: str, what: str) -> None:
         raise QueryError(f"the remote store refused the {what} ({status}): {text[:500]}")
 
 
+# a large bulk addition is loaded as this many pieces at once, each by a bulk load of its own (pyoxigraph
+# releases the GIL while it loads): two concurrent loads of 76k lines each take half the time of one load of
+# 152k lines, and less CPU (smaller sorts)
+BULK_PIECES = max(1, min(2, os.cpu_count() or 1))
+BULK_PIECE_LINES = 20_000  # below this many lines, one load
 FLUSH_AFTER_BYTES = 16 * 2**20  # of SPARQL updates, between two flushes of an embedded store's in-memory tables
 
 
@@ -658,7 +664,9 @@ class EmbeddedStore(Store):
                     raise QueryError(f"an addition is not valid N-Triples: {e}") from e
             if new:
                 count += len(new)
-                loads.append((g, b"\n".join(new) + b"\n"))
+                pieces = max(1, min(BULK_PIECES, len(new) // BULK_PIECE_LINES))
+                size = -(-len(new) // pieces)
+                loads.extend((g, b"\n".join(new[i:i + size]) + b"\n") for i in range(0, len(new), size))
         if before:
             self.update(before)
         if not loads:
@@ -675,8 +683,11 @@ class EmbeddedStore(Store):
             os.fsync(f.fileno())
         _fsync_dir(self._intents)
         try:
-            for g, data in loads:
-                self._store.bulk_load(data, ox.RdfFormat.N_TRIPLES, to_graph=g)
+            if len(loads) > 1:
+                with ThreadPoolExecutor(min(BULK_PIECES, len(loads)), thread_name_prefix="bulk-load") as pool:
+                    list(pool.map(lambda load: self._store.bulk_load(load[1], ox.RdfFormat.N_TRIPLES, to_graph=load[0]), loads))
+            else:
+                self._store.bulk_load(loads[0][1], ox.RdfFormat.N_TRIPLES, to_graph=loads[0][0])
             self._store.flush()
         except SyntaxError as e:  # whatever it wrote before the bad line is undone now
             self._undo_bulk_intents()

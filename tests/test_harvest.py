@@ -271,16 +271,20 @@ def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_
 
 def test_a_harvest_in_groups_ends_where_batch_by_batch_commits_end_over_changes_and_a_sweep(replay, tmp_path, monkeypatch):
     """New records written in groups beside the validation of the next batches (a harvest alone with the
-    store) give the graph, the counts and the bookkeeping that committing batch by batch gives: on a first
-    run, and on a full run that changes, adds and removes records (those batches wait for the groups)."""
+    store), each group loaded as pieces at once, give the graph, the counts and the bookkeeping that
+    committing batch by batch gives: on a first run, and on a full run that changes, adds and removes
+    records (those batches wait for the groups)."""
     import sqlite3
 
     from harvest import engine
     from loaders.bundled import read_bundled
+    from sparql import store as store_module
     from sparql.store import EmbeddedStore
     from writes.ingest import ingest
 
     monkeypatch.setattr(engine, "WRITE_GROUP_BATCHES", 3)  # groups of 12 records: several groups, one cut short
+    monkeypatch.setattr(store_module, "BULK_PIECES", 2)
+    monkeypatch.setattr(store_module, "BULK_PIECE_LINES", 100)  # a group of a few hundred lines: two loads at once
     for n in range(1, 31):
         replay.add_decision(decision_tree(15, n, paragraphs=4))
     bad = decision_tree(16, 9)
