@@ -1,6 +1,6 @@
 """The polite HTTP client of the harvester: few connections, a rate limit, timeouts, retries.
 
-Built on httpx (connection pool, timeouts) and tenacity (retries with exponential backoff and
+Built on urllib3 (connection pool, timeouts, redirects) and tenacity (retries with exponential backoff and
 jitter on 429, 5xx, timeouts and dropped connections; a ``Retry-After`` header, in seconds or as an
 HTTP date, is honoured up to ``max_retry_after``). Conditional requests: :meth:`Client.get_json`
 sends ``If-None-Match`` / ``If-Modified-Since`` when the caller gives the validators it kept, and
@@ -16,8 +16,10 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urljoin
 
-import httpx
+import urllib3
+from urllib3.exceptions import HTTPError as TransportError, LocationParseError, URLSchemeUnknown
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from ontology.errors import SourceError
@@ -115,16 +117,18 @@ class Client:
         self.requests = 0
         self.retried = 0
         self._limiter = _RateLimiter(politeness.rate)
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(politeness.timeout),
-            limits=httpx.Limits(max_connections=politeness.connections, max_keepalive_connections=politeness.connections),
+        # urllib3, not httpx: a quarter of httpx's CPU per request (0.31 against 0.50 ms on one thread to the
+        # bench's replay server; 0.76 against 1.29 CPU s for 1,000 trees on two threads), which a harvest of
+        # 200 decisions a second on 2 cores needs; at most ``connections`` connections to a host (block)
+        self._http = urllib3.PoolManager(
+            num_pools=4, maxsize=max(1, politeness.connections), block=True,
+            timeout=urllib3.Timeout(connect=politeness.timeout, read=politeness.timeout),
+            retries=urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=10),  # tenacity retries
             headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})},
-            follow_redirects=True,
         )
 
     def close(self) -> None:
-        self._http.close()
+        self._http.clear()
 
     def __enter__(self) -> "Client":
         return self
@@ -150,29 +154,34 @@ class Client:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
 
+        target = path if path.startswith(("http://", "https://")) else self.base_url + path
+        if params:
+            target += ("&" if "?" in target else "?") + urlencode(params, doseq=True)
+
         def attempt() -> Response:
             self._limiter.wait()
             self.requests += 1
             try:
-                r = self._http.get(path, params=params, headers=headers)
-            except (httpx.TimeoutException, httpx.TransportError) as e:
-                raise _Retryable(f"{type(e).__name__}: {e}") from None
-            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
+                r = self._http.request("GET", target, headers=headers or None)
+            except (LocationParseError, URLSchemeUnknown) as e:
                 raise HarvestHTTPError(f"GET {path}: not a URL the harvester can ask ({e})") from None
-            if r.status_code in RETRY_STATUSES:
-                raise _Retryable(f"HTTP {r.status_code}", retry_after_wait(r.headers.get("retry-after")))
-            url = str(r.url)
-            if r.status_code == 304:
+            except TransportError as e:  # timeouts, refused or dropped connections, a truncated body
+                reason = getattr(e, "reason", None) or e
+                raise _Retryable(f"{type(reason).__name__}: {reason}") from None
+            if r.status in RETRY_STATUSES:
+                raise _Retryable(f"HTTP {r.status}", retry_after_wait(r.headers.get("retry-after")))
+            url = _final_url(target, r)
+            if r.status == 304:
                 return Response(NOT_MODIFIED, url, etag, last_modified, 304)
-            if r.status_code in allow:
-                return Response(None, url, status=r.status_code)
-            if r.status_code >= 400:
-                raise HarvestHTTPError(f"GET {url}: HTTP {r.status_code} {_error_message(r)}", r.status_code)
+            if r.status in allow:
+                return Response(None, url, status=r.status)
+            if r.status >= 400:
+                raise HarvestHTTPError(f"GET {url}: HTTP {r.status} {_error_message(r)}", r.status)
             try:
-                data = r.json()
+                data = json.loads(r.data)
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise _Retryable(f"GET {url}: the answer is not valid JSON ({e})") from None
-            return Response(data, url, r.headers.get("etag"), r.headers.get("last-modified"), r.status_code)
+            return Response(data, url, r.headers.get("etag"), r.headers.get("last-modified"), r.status)
 
         retrying = Retrying(
             stop=stop_after_attempt(self.politeness.retries + 1),
@@ -190,12 +199,21 @@ class Client:
         self.retried += 1
 
 
-def _error_message(r: httpx.Response) -> str:
+def _final_url(target: str, r: urllib3.BaseHTTPResponse) -> str:
+    """The address that answered: the one asked, after the redirects urllib3 followed."""
+    url = target
+    for step in (r.retries.history if r.retries is not None else ()):
+        if step.redirect_location:
+            url = urljoin(url, step.redirect_location)
+    return url
+
+
+def _error_message(r: urllib3.BaseHTTPResponse) -> str:
     """The message of the CBD error envelope (``{statusCode, code, message}``), or the reason phrase."""
     try:
-        body = r.json()
+        body = json.loads(r.data)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        return r.reason_phrase
+        return r.reason or ""
     if isinstance(body, dict):
         for key in ("message", "error"):
             value = body.get(key)
@@ -204,4 +222,4 @@ def _error_message(r: httpx.Response) -> str:
             if isinstance(value, dict) and isinstance(value.get("message"), (str, dict)):
                 msg = value["message"]
                 return msg.get("value", "") if isinstance(msg, dict) else msg
-    return r.reason_phrase
+    return r.reason or ""

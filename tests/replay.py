@@ -225,6 +225,8 @@ class Replay:
                 fault = replay._take_fault(split.path)
                 if fault == "timeout":
                     time.sleep(replay.timeout_seconds)
+                if fault == "redirect":  # moved: the same path, marked, so that the next answer is the record
+                    return self._send(302, b"", {"Location": split.path + "?moved=1"})
                 if fault in ("500", "429"):
                     extra = {"Retry-After": "1"} if fault == "429" else {}
                     return self._send(int(fault), json.dumps({"statusCode": int(fault), "message": "injected"}).encode(), extra)
@@ -240,6 +242,14 @@ class Replay:
                     data = b"<html>Service Unavailable</html>"
                 elif fault == "truncated":
                     data = data[: max(1, len(data) // 2)]
+                elif fault == "cut":  # the connection drops mid-body: fewer bytes than the Content-Length said
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self._send(status, data, headers)
 
             def _send(self, status: int, data: bytes, headers: dict) -> None:

@@ -402,6 +402,19 @@ def test_faults_are_retried_with_backoff_and_the_run_completes(bundled_store, re
     assert all(f[2] == 0 for f in replay.faults)
 
 
+def test_a_redirect_is_followed_and_its_address_kept_and_a_body_cut_off_is_asked_again(bundled_store, replay, tmp_path):
+    for n in range(1, 3):
+        replay.add_decision(decision_tree(15, n))
+    replay.fault("/api/v2021/decisions/CBD%2FCOP%2F15%2F01/tree", "redirect", 1)
+    replay.fault("/api/v2021/decisions/CBD%2FCOP%2F15%2F02/tree", "cut", 1)
+    report = harvester(bundled_store, tmp_path, "cbd-decisions", replay.url).run()
+    assert (report.status, report.new, report.refused, report.retries) == ("ok", 2, [], 1)
+    see_also = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
+    # the record's address is the one that answered, after the redirect
+    assert objects(bundled_store, BASE + "decision/cop/15/1", see_also) == [replay.url + "/api/v2021/decisions/CBD%2FCOP%2F15%2F01/tree?moved=1"]
+    assert objects(bundled_store, BASE + "decision/cop/15/2", see_also) == [replay.url + "/api/v2021/decisions/CBD%2FCOP%2F15%2F02/tree"]
+    assert all(f[2] == 0 for f in replay.faults)
+
 def test_a_429_waits_as_long_as_retry_after_says(replay):
     from harvest.client import Client
 
