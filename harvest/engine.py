@@ -104,8 +104,13 @@ class _Pending:
         self.nodes = nodes  # the IRIs its triples touch (TripleSet.nodes), so validation need not scan the text
 
 
-def _split(data: bytes) -> list[bytes]:
-    return [line for line in data.split(b"\n") if line]
+def _split(data: bytes) -> tuple[list[bytes], bytes]:
+    """The lines of an N-Triples text, and the text of those lines joined by newlines (what the checksum reads)."""
+    if data.endswith(b"\n") and b"\n\n" not in data:  # as TripleSet.ntriples writes it: no empty line to drop
+        text = data[:-1]
+        return (text.split(b"\n") if text else []), text
+    lines = [line for line in data.split(b"\n") if line]
+    return lines, b"\n".join(lines)
 
 
 MappedRecord = tuple[bytes, bytes, Nodes]
@@ -403,8 +408,11 @@ class Harvester:
         if isinstance(mapped, str) or mapped is None:
             report.refused.append({"key": item.key, "reason": mapped or "cannot map the record"})
             return
-        own, shared = _split(mapped[0]), _split(mapped[1])
-        checksum = hashlib.sha256(b"\n".join(own) + b"\n#\n" + b"\n".join(shared)).hexdigest()
+        (own, own_text), (shared, shared_text) = _split(mapped[0]), _split(mapped[1])
+        digest = hashlib.sha256(own_text)
+        digest.update(b"\n#\n")
+        digest.update(shared_text)
+        checksum = digest.hexdigest()
         if known and known.checksum == checksum:
             report.unchanged += 1
             if (item.revision, item.etag, item.modified) != (known.revision, known.etag, known.modified):
@@ -436,27 +444,30 @@ class Harvester:
         overlays = [g.overlay for g in (writing, group) if g is not None and g.overlay] if grouped else ()
 
         def delta(batch: list[_Pending]) -> tuple[list[bytes], list[bytes], dict[bytes, int], list[bytes]]:
-            add: set[bytes] = set()
+            # the lines to add in the records' order, without repeats (a dict: a record's own lines are sorted,
+            # so a subject's lines stay together for the store's look-ups; sorting the batch cost more than
+            # the rest of this)
+            add: dict[bytes, None] = {}
             remove: set[bytes] = set()
             shared_delta: dict[bytes, int] = {}
             for p in batch:
                 old_own, old_shared = olds[p.item.key]
                 if old_own:
-                    add.update(set(p.own) - set(old_own))
-                    remove.update(set(old_own) - set(p.own))
+                    before = set(old_own)
+                    add.update(dict.fromkeys(line for line in p.own if line not in before))
+                    remove.update(before.difference(p.own))
                 else:  # a new record (most of a first run): every line is an addition
-                    add.update(p.own)
+                    add.update(dict.fromkeys(p.own))
                 for line in set(p.shared) - set(old_shared):
                     shared_delta[line] = shared_delta.get(line, 0) + 1
                 for line in set(old_shared) - set(p.shared):
                     shared_delta[line] = shared_delta.get(line, 0) - 1
             refs = self.state.shared_refs(name, shared_delta)
-            shared_add = [line for line, d in shared_delta.items() if d > 0 and refs.get(line, 0) == 0]
+            add.update(dict.fromkeys(line for line, d in shared_delta.items() if d > 0 and refs.get(line, 0) == 0))
             shared_gone = [line for line, d in shared_delta.items() if refs.get(line, 0) + d <= 0 and d < 0]
-            add.update(shared_add)
             remove.difference_update(add)
             remove.update(line for line in shared_gone if line not in add)
-            return sorted(add), sorted(remove), shared_delta, shared_gone
+            return list(add), sorted(remove), shared_delta, shared_gone
 
         def nodes(batch: list[_Pending]) -> Nodes | None:
             """The IRIs the batch's triples touch, as the mapping found them (None: scan the lines instead)."""

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib.resources import files
+from collections.abc import Iterable
 from typing import Any
 
 import pyoxigraph as ox
@@ -93,6 +94,23 @@ def predicates_read(classes: set[str] | None = None) -> frozenset[str] | None:
         if reads is None:
             return None
         found |= reads
+    return frozenset(found)
+
+
+def classes_reading_backwards(predicates: Iterable[str]) -> frozenset[str]:
+    """The classes whose constraints may read, towards their focus node, a triple with one of ``predicates``:
+    an inverse path (``^p``), or a SPARQL constraint that reads one of them (in any direction; any, when its
+    predicates are not known). What points at a node of another class through them cannot change its result."""
+    wanted = set(predicates)
+    found: set[str] = set()
+    for c in compiled():
+        if c.path is not None and c.path.startswith("^"):
+            if c.path[1:] in wanted:
+                found.add(c.target_class)
+        elif c.reads is None:
+            reads = _sparql_reads(c.sparql(None))
+            if reads is None or reads & wanted:
+                found.add(c.target_class)
     return frozenset(found)
 
 

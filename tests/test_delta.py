@@ -23,6 +23,11 @@ RECORD = PREFIXES + """ex:rec2 a chm:Record ; dcterms:title "Second national rep
     dcterms:subject ex:c1 .
 """
 G = graph("harvest-test")
+ACTS = PREFIXES + """@prefix eli: <http://data.europa.eu/eli/ontology#> .
+ex:verb a skos:Concept ; skos:prefLabel "requests"@en .
+ex:para a eli:LegalResourceSubdivision ; chm:hasAct ex:act1 , ex:act3 .
+ex:act3 a chm:Act .
+"""
 
 
 def lines(turtle: str) -> list[bytes]:
@@ -86,3 +91,17 @@ def test_the_predicates_a_sparql_constraint_reads_come_from_its_algebra():
     assert _sparql_reads("SELECT * WHERE { ?s ?p ?o }") is None
     assert _sparql_reads(e + "SELECT * WHERE { ?s e:a ?o FILTER NOT EXISTS { ?o ?p ?x } }") is None
     assert _sparql_reads("SELECT * WHERE { ?s !<http://e/a> ?o }") is None
+
+
+def test_what_points_at_a_new_node_from_the_store_is_read_when_its_class_follows_that_link_backwards():
+    """An act must stand in exactly one decision element (an inverse path): the element that points at
+    it from the store is context, whether the act is typed by the change or already in the store; an act
+    nothing points at is refused."""
+    store = EmbeddedStore(None)
+    store.raw.load(b"\n".join(lines(ACTS)), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph("bundled")))
+    typed_here = validate_delta(store, G, META, lines(PREFIXES + "ex:act1 a chm:Act ; chm:operativeVerb ex:verb ."), [])
+    assert typed_here.conforms, typed_here.summary()
+    typed_there = validate_delta(store, G, META, lines(PREFIXES + "ex:act3 chm:operativeVerb ex:verb ."), [])
+    assert typed_there.conforms, typed_there.summary()
+    alone = validate_delta(store, G, META, lines(PREFIXES + "ex:act2 a chm:Act ; chm:operativeVerb ex:verb ."), [])
+    assert [(v.focus, v.path) for v in alone.violations] == [("http://example.org/act2", "^https://w3id.org/chmkg/ns#hasAct")]

@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from ontology import RDF
 from ontology.triples import Nodes
 from shapes.report import Report
-from shapes.validate import predicates_read, validate_store
+from shapes.validate import classes_reading_backwards, predicates_read, validate_store
 from sparql.builder import iri
 from sparql.store import EmbeddedStore, Store
 from writes.ingest import INVERSE_PATHS, NEW, SCOPE, FOCUS, CONTEXT
@@ -123,7 +123,15 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
         if keep(s, p, o, gr):
             ctx.append(ox.Quad(s, p, o, ctx_graph))
     pointing_in: set[str] = set()
-    for s, p, o, gr in touching(sorted(added_subjects | removed_subjects), as_object=True, predicates=INVERSE_PATHS):
+    # what points in through a predicate the shapes follow backwards is context for the subjects whose class
+    # follows one (typed so by the change, the store or what is pending), and for every removed subject
+    backwards = _backwards_classes()
+    type_ = ox.NamedNode(RDF.type)
+    typed_back = {q.subject.value for c in backwards for q in staging.quads_for_pattern(None, type_, ox.NamedNode(c), new_graph)
+                  if isinstance(q.subject, ox.NamedNode)}
+    typed_back |= {q.subject.value for q in ctx if q.predicate == type_ and isinstance(q.subject, ox.NamedNode)
+                   and q.object.value in backwards}
+    for s, p, o, gr in touching(sorted((added_subjects & typed_back) | removed_subjects), as_object=True, predicates=INVERSE_PATHS):
         if keep(s, p, o, gr):
             ctx.append(ox.Quad(s, p, o, ctx_graph))
             if isinstance(s, ox.NamedNode):
@@ -141,7 +149,6 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     staging.extend(ctx)
     # the classes present, from what went into staging (reading the staging store back one triple at a
     # time costs a GIL hand-over per triple while other threads run)
-    type_ = ox.NamedNode(RDF.type)
     classes |= {q.object.value for q in ctx if q.predicate == type_ and isinstance(q.object, ox.NamedNode)}
     focus_nodes = added_subjects | removed_subjects | extra_focus
     if removed_subjects or extra_focus:
@@ -163,9 +170,17 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
 
 
 def prepare() -> None:
-    """Work out now, once per process, what every validation needs (the compiled shapes and the predicates
-    they read: about 0.3 s): a harvest does it while its first batch is fetched and mapped."""
+    """Work out now, once per process, what every validation needs (the compiled shapes, the predicates
+    they read, the classes that follow one backwards: about 0.3 s): a harvest does it while its first batch
+    is fetched and mapped."""
     _read_predicates()
+    _backwards_classes()
+
+
+@lru_cache(maxsize=1)
+def _backwards_classes() -> frozenset[str]:
+    """The classes whose constraints may follow a predicate of INVERSE_PATHS towards their focus node."""
+    return classes_reading_backwards(INVERSE_PATHS)
 
 
 @lru_cache(maxsize=1)
