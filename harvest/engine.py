@@ -284,6 +284,7 @@ class Harvester:
         self.parallel_map = parallel_map  # map in a process of its own (see _Mapper): for a process that has the cores
         self._group = _Group()
         self._inflight: tuple[_Group, threading.Thread, list[BaseException]] | None = None  # a group being written
+        self._written: set[str] = set()  # the records this harvester wrote (their old lines are in the state)
 
     # -- the run -------------------------------------------------------------------------
     def run(self, *, since: datetime | None = None, full: bool = False, limit: int | None = None) -> HarvestReport:
@@ -313,6 +314,7 @@ class Harvester:
         feed: queue.Queue = queue.Queue(maxsize=2 * self.batch)
         stop = threading.Event()
         limited = threading.Event()
+        ended = threading.Event()  # the source has nothing more to give
 
         def put(entry: Any) -> None:
             while not stop.is_set():
@@ -332,6 +334,7 @@ class Harvester:
                     if limit is not None and report.fetched >= limit:
                         limited.set()
                         break
+                ended.set()
                 put(_END)
             except BaseException as e:  # noqa: BLE001 - handed over to the run's thread, which raises it
                 put(e)
@@ -352,12 +355,13 @@ class Harvester:
                 seen_keys.append(item.key)
                 self._take(item, ctx, report, pending, mapper.result(job))
                 if len(pending) >= self.batch:
-                    self._flush(pending, report, run_id, started, full, last_cursor, seen_keys)
+                    self._flush(pending, report, run_id, started, full, last_cursor, seen_keys,
+                                last=ended.is_set() and feed.qsize() <= 1)  # at most the end is left
                     pending, seen_keys = [], []
                     self.progress(report)
             if limited.is_set():
                 report.status = "partial"
-            self._flush(pending, report, run_id, started, full, last_cursor, seen_keys)
+            self._flush(pending, report, run_id, started, full, last_cursor, seen_keys, last=True)
             self._write_group()
             self._finish_write()
             if full and report.status != "partial":
@@ -422,7 +426,8 @@ class Harvester:
 
     # -- a batch ---------------------------------------------------------------------------
     def _flush(self, pending: list[_Pending], report: HarvestReport, run_id: str, started: str, full: bool,
-               cursor: Any, seen_keys: list[str]) -> None:
+               cursor: Any, seen_keys: list[str], last: bool = False) -> None:
+        """Validate and commit a batch (``last``: the source has nothing more to give)."""
         name = self.source.name
         if seen_keys:
             self.state.touch(name, seen_keys, run_id)
@@ -432,15 +437,21 @@ class Harvester:
             self._write_group()  # a record listed twice: its first version is written before it is compared
             self._finish_write()
             group, writing = self._group, None
-        changed = [p for p in pending if p.checksum != (self._known_checksum(p.item.key))]
-        same = [p for p in pending if p not in changed]
+        known = {p.item.key: None if self._fresh(p) else self._known_checksum(p.item.key) for p in pending}
+        changed = [p for p in pending if p.checksum != known[p.item.key]]
+        same = [p for p in pending if p.checksum == known[p.item.key]]
         quarantined: list[tuple[str, str, str, str]] = []
-        olds = {p.item.key: self.state.lines(name, p.item.key) or ([], []) for p in changed}
+        # a record new to the state (not known when the run started, nor written since) has no old lines to read
+        olds = {p.item.key: ([], []) if self._fresh(p) else self.state.lines(name, p.item.key) or ([], []) for p in changed}
         # a batch of new records only, in a harvest alone with the store: validated now, written with the group
         grouped = self.bulk and self.store.mode == "embedded" and all(p.is_new and not olds[p.item.key][0] for p in changed)
         if not grouped:
             self._write_group()
             self._finish_write()
+        elif last and group.open and not self._writing():
+            # the source has nothing more: what is validated is written now, while this last batch is validated
+            self._write_group()
+            group, writing = self._group, self._inflight[0] if self._inflight else None
         overlays = [g.overlay for g in (writing, group) if g is not None and g.overlay] if grouped else ()
 
         def delta(batch: list[_Pending]) -> tuple[list[bytes], list[bytes], dict[bytes, int], list[bytes]]:
@@ -564,6 +575,7 @@ class Harvester:
         upserts = [(p.item.key, p.checksum, p.item.revision, p.item.etag, p.item.modified, p.own, p.shared)
                    for p in [*written, *same]]
         released = [p.item.key for p in written]
+        self._written.update(released)
         self.state.apply(name, upserts, [], shared_delta, run_id, quarantined, released,
                          (run_id, json.dumps(cursor), full, started) if cursor is not None else None)
 
@@ -592,6 +604,14 @@ class Harvester:
         self._inflight = (group, thread, errors)
         if lines:
             thread.start()
+
+    def _writing(self) -> bool:
+        """Whether a group is being written now."""
+        return self._inflight is not None and self._inflight[1].is_alive()
+
+    def _fresh(self, p: _Pending) -> bool:
+        """Whether a record is new to the state: not known when the run started, nor written since."""
+        return p.is_new and p.item.key not in self._written
 
     def _finish_write(self) -> None:
         """Wait for the group being written; then its bookkeeping, in the run's thread (the state's connection)."""

@@ -326,6 +326,36 @@ def test_a_harvest_in_groups_ends_where_batch_by_batch_commits_end_over_changes_
     assert not list((tmp_path / "bulk" / "store-hub" / "bulk-intents").glob("*.nq"))
 
 
+def test_a_record_listed_twice_in_one_run_ends_as_its_last_version(replay, tmp_path):
+    """A source that lists a record again later in the same run (with a new title): the graph holds its last
+    version only, in a harvest that commits batch by batch and in one alone with the store (groups)."""
+    from harvest.sources.base import Item
+    from loaders.bundled import read_bundled
+    from sparql.store import EmbeddedStore
+    from writes.ingest import ingest
+
+    def doc(key: str, title: str) -> dict:
+        return {"id": key, "schema_s": "statement", "title_EN_t": title, "updatedDate_dt": "2024-01-01T00:00:00Z"}
+
+    class Twice(SOURCES["cbd-index"]):
+        def items(self, client, ctx):
+            yield Item(key="st-1", payload=doc("st-1", "First title"), url=replay.url + "/st-1")
+            yield Item(key="st-2", payload=doc("st-2", "Another statement"), url=replay.url + "/st-2")
+            yield Item(key="st-1", payload=doc("st-1", "Corrected title"), url=replay.url + "/st-1")
+
+    titles = {}
+    for mode in ("transactions", "bulk"):
+        store = EmbeddedStore(tmp_path / mode / "store")
+        ingest(store, read_bundled(BASE), graph("bundled"), META)
+        state = State(tmp_path / mode / "harvest.sqlite")
+        report = Harvester(store, state, Twice(BASE), replay.url, META, politeness=FAST, batch=1, bulk=mode == "bulk").run()
+        assert report.status == "ok", report.message
+        titles[mode] = sorted(q.object.value for q in store.raw.quads_for_pattern(
+            None, ox.NamedNode("http://purl.org/dc/terms/title"), None, ox.NamedNode(graph("harvest-cbd-index"))))
+        state.close()
+        store.close()
+    assert titles["bulk"] == titles["transactions"] == ["Another statement", "Corrected title"]
+
 def test_a_bulk_addition_cut_off_is_undone_when_the_store_is_next_opened(tmp_path):
     """The bulk loader is not atomic: a process that dies while it loads leaves its intent, and the next
     open of the store removes exactly what that addition wrote — and nothing that was there before."""
