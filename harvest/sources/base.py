@@ -6,6 +6,7 @@ import hashlib
 from abc import ABC, abstractmethod
 import json
 import re
+from functools import lru_cache
 from html import unescape
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -88,12 +89,16 @@ class Source(ABC):
             mapped.own.add(node, CHM.sourceRevision, lit(revision))
 
 
+@lru_cache(maxsize=1024)
+def _language(code: str) -> bool:
+    return re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]+)*", code) is not None
+
+
 def lstrings(value: Any) -> list[tuple[str, str]]:
     """``{"en": "…", "fr": "…"}`` → [(lang, text)] for the non-empty texts with a language code."""
     if isinstance(value, dict):
         return [(lang.lower(), " ".join(text.split())) for lang, text in value.items()
-                if isinstance(lang, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]+)*", lang)
-                and isinstance(text, str) and text.strip()]
+                if isinstance(lang, str) and _language(lang) and isinstance(text, str) and text.strip()]
     return []
 
 

@@ -69,6 +69,9 @@ def element_number(section: str | None, paragraph: int | None, item: int | None,
     return text
 
 
+_SECTION = re.compile(r"[A-Z]")
+
+
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -161,7 +164,7 @@ class CbdDecisions(Source):
                  parent: Element | None) -> tuple[str, int]:
         m, own = self.m, out.own
         canonical = sym.canonical
-        section = node.get("section") if isinstance(node.get("section"), str) and re.fullmatch(r"[A-Z]", node["section"]) else None
+        section = node.get("section") if isinstance(node.get("section"), str) and _SECTION.fullmatch(node["section"]) else None
         paragraph, item, subitem, annex = (_int(node.get(k)) for k in ("paragraph", "item", "subitem", "annex"))
         code = node.get("code") if isinstance(node.get("code"), str) else None
         if paragraph:
