@@ -445,6 +445,25 @@ def test_a_redirect_is_followed_and_its_address_kept_and_a_body_cut_off_is_asked
     assert objects(bundled_store, BASE + "decision/cop/15/2", see_also) == [replay.url + "/api/v2021/decisions/CBD%2FCOP%2F15%2F02/tree"]
     assert all(f[2] == 0 for f in replay.faults)
 
+def test_the_client_goes_through_the_environments_proxy_unless_no_proxy_names_the_host(replay, monkeypatch):
+    """As httpx did: HTTP_PROXY is honoured (the replay server answers as the proxy: it is asked the absolute
+    address), and NO_PROXY sends a host's requests straight to it (here: a host that does not exist)."""
+    from harvest.client import Client, HarvestHTTPError
+
+    monkeypatch.setenv("HTTP_PROXY", replay.url)
+    monkeypatch.setenv("http_proxy", replay.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with Client("http://cbd-api.invalid", FAST) as client:
+        assert client.get_json("/api/v2013/countries").data == []
+    assert replay.requests[-1] == "http://cbd-api.invalid/api/v2013/countries"
+    monkeypatch.setenv("NO_PROXY", "cbd-api.invalid")
+    monkeypatch.setenv("no_proxy", "cbd-api.invalid")
+    with Client("http://cbd-api.invalid", Politeness(rate=0, backoff=0.01, max_backoff=0.02, timeout=1.0, retries=1)) as client:
+        with pytest.raises(HarvestHTTPError):
+            client.get_json("/api/v2013/countries")
+    assert replay.requests[-1] == "http://cbd-api.invalid/api/v2013/countries"  # not asked again
+
 def test_a_429_waits_as_long_as_retry_after_says(replay):
     from harvest.client import Client
 
