@@ -150,8 +150,14 @@ class Client:
                 proxy = self._proxies.get(parts.scheme)
                 if not proxy or key[1] in _LOOPBACK or urllib.request.proxy_bypass(key[1]):
                     manager = self._http
+                elif proxy in self._proxied:
+                    manager = self._proxied[proxy]
                 else:
-                    manager = self._proxied.get(proxy) or self._proxied.setdefault(proxy, urllib3.ProxyManager(proxy, **self._options))
+                    try:
+                        manager = self._proxied[proxy] = urllib3.ProxyManager(proxy, **self._options)
+                    except (LocationParseError, URLSchemeUnknown) as e:
+                        raise HarvestHTTPError(f"the proxy {proxy!r} of the environment ({parts.scheme.upper()}_PROXY) "
+                                               f"cannot be used: {e}") from None
                 self._via[key] = manager
         return manager
 

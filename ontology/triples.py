@@ -51,9 +51,8 @@ class TripleSet:
         self._lines: set[tuple[str, str, str]] = set()
 
     def add(self, s: str | ox.NamedNode | ox.BlankNode, p: str, o: str | ox.NamedNode | ox.Literal | ox.BlankNode) -> None:
-        # an IRI is a str (checked and written once, cached); a term writes itself; anything else is refused by _term
-        self._lines.add((_term(s) if isinstance(s, str) or not isinstance(s, _TERMS) else str(s), _term(p),
-                         _term(o) if isinstance(o, str) or not isinstance(o, _TERMS) else str(o)))
+        self._lines.add((str(s) if isinstance(s, _TERMS) else _term(s), _term(p),
+                         str(o) if isinstance(o, _TERMS) else _term(o)))
 
     def triples(self) -> list[ox.Triple]:
         return list(ox.parse(self.ntriples(), format=ox.RdfFormat.N_TRIPLES))

@@ -463,6 +463,14 @@ def test_the_client_goes_through_the_environments_proxy_unless_no_proxy_names_th
         with pytest.raises(HarvestHTTPError):
             client.get_json("/api/v2013/countries")
     assert replay.requests[-1] == "http://cbd-api.invalid/api/v2013/countries"  # not asked again
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("no_proxy")
+    for broken in ("ftp://proxy.example", "http://[bad"):
+        monkeypatch.setenv("HTTP_PROXY", broken)
+        monkeypatch.setenv("http_proxy", broken)
+        with Client("http://cbd-api.invalid", FAST) as client:
+            with pytest.raises(HarvestHTTPError, match="proxy .* of the environment .* cannot be used"):
+                client.get_json("/api/v2013/countries")
 
 def test_a_429_waits_as_long_as_retry_after_says(replay):
     from harvest.client import Client
