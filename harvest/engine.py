@@ -126,6 +126,7 @@ def map_record(source: Source, item: Item) -> MappedRecord | str:
 
 
 _END = object()  # the end of the fetched items
+MAP_CHUNK = 16  # records handed to the mapping at once (see Harvester.run)
 MAP_WHILE_WARMING = True  # map here until the mapping process has taken its first job (False: wait for it)
 _worker_sources: dict[tuple, Source] = {}
 
@@ -143,8 +144,9 @@ def _warm_worker(kind: type[Source], base: str, options: tuple) -> None:
     _worker_source(kind, base, options)
 
 
-def _map_in_worker(kind: type[Source], base: str, options: tuple, item: Item) -> MappedRecord | str:
-    return map_record(_worker_source(kind, base, options), item)
+def _map_in_worker(kind: type[Source], base: str, options: tuple, items: list[Item]) -> list[MappedRecord | str]:
+    source = _worker_source(kind, base, options)
+    return [map_record(source, item) for item in items]
 
 
 def _worker_init(parent: int) -> None:
@@ -201,21 +203,24 @@ class _Mapper:
             if forked:
                 gc.unfreeze()
 
-    def submit(self, item: Item) -> Any:
+    def submit(self, items: list[Item]) -> Any:
+        """Map ``items`` (a job whose result is their mappings, in order)."""
         if self.pool is None or (MAP_WHILE_WARMING and not self.warm.done()):
-            self.mapped_here += 1
-            return _Done(map_record(self.source, item))
+            self.mapped_here += len(items)
+            return _Done([map_record(self.source, item) for item in items])
         try:
-            return self.pool.submit(_map_in_worker, *self.spec, item)
+            return self.pool.submit(_map_in_worker, *self.spec, items)
         except BrokenProcessPool as e:
             raise ChmError(f"the mapping process ended unexpectedly ({e}); nothing of the unfinished batch was written") from None
 
     @staticmethod
-    def result(job: Any) -> MappedRecord | str | None:
-        if job is None:
+    def result(slot: tuple[Any, int] | None) -> MappedRecord | str | None:
+        """The mapping of one item: ``slot`` is its job and its place in the job (None: not mapped)."""
+        if slot is None:
             return None
+        job, i = slot
         try:
-            return job.result()
+            return job.result()[i]
         except BrokenProcessPool as e:
             raise ChmError(f"the mapping process ended unexpectedly ({e}); nothing of the unfinished batch was written") from None
 
@@ -309,9 +314,9 @@ class Harvester:
         last_cursor: Any = None
         mapper = _Mapper(self.source, self.parallel_map)
         # fetching (and handing each record to the mapping) runs in a thread of its own, ahead of this
-        # one by a bounded queue, so that the source is read and records are mapped while a batch is
-        # validated and committed here; items come out in the order the source listed them
-        feed: queue.Queue = queue.Queue(maxsize=2 * self.batch)
+        # one by a bounded queue (of chunks of records), so that the source is read and records are mapped
+        # while a batch is validated and committed here; items come out in the order the source listed them
+        feed: queue.Queue = queue.Queue(maxsize=max(2, 2 * self.batch // MAP_CHUNK))
         stop = threading.Event()
         limited = threading.Event()
         ended = threading.Event()  # the source has nothing more to give
@@ -324,19 +329,43 @@ class Harvester:
                 except queue.Full:
                     continue
 
+        # records go to the mapping and to this thread in chunks: one hand-over to the mapping process and
+        # back, and one through the feed, per chunk, not per record (each costs the harvest's threads turns of
+        # the GIL); a record waits in ``waiting`` until its chunk is handed over, so the source's order is kept
+        waiting: list[tuple[Item, int | None]] = []
+        chunk: list[Item] = []
+
+        def hand_over() -> None:
+            if waiting:
+                job = mapper.submit(list(chunk)) if chunk else None
+                put([(item, None if i is None else (job, i)) for item, i in waiting])
+            waiting.clear()
+            chunk.clear()
+
         def produce() -> None:
             try:
                 for item in self.source.items(client, ctx):
                     if stop.is_set():
                         return
                     report.fetched += 1
-                    put((item, mapper.submit(item) if self._needs_mapping(item, ctx) else None))
+                    if self._needs_mapping(item, ctx):
+                        waiting.append((item, len(chunk)))
+                        chunk.append(item)
+                    else:
+                        waiting.append((item, None))
+                    if len(waiting) >= MAP_CHUNK:
+                        hand_over()
                     if limit is not None and report.fetched >= limit:
                         limited.set()
                         break
+                hand_over()
                 ended.set()
                 put(_END)
             except BaseException as e:  # noqa: BLE001 - handed over to the run's thread, which raises it
+                try:  # what was fetched before the failure is validated and written first, as it would have been record by record
+                    hand_over()
+                except BaseException:  # noqa: BLE001 - the failure that stopped the source is the one reported
+                    pass
                 put(e)
 
         producer = threading.Thread(target=produce, name=f"harvest-{name}-fetch", daemon=True)
@@ -350,15 +379,15 @@ class Harvester:
                     break
                 if isinstance(entry, BaseException):
                     raise entry
-                item, job = entry
-                last_cursor = item.cursor
-                seen_keys.append(item.key)
-                self._take(item, ctx, report, pending, mapper.result(job))
-                if len(pending) >= self.batch:
-                    self._flush(pending, report, run_id, started, full, last_cursor, seen_keys,
-                                last=ended.is_set() and feed.qsize() <= 1)  # at most the end is left
-                    pending, seen_keys = [], []
-                    self.progress(report)
+                for n, (item, slot) in enumerate(entry, 1):
+                    last_cursor = item.cursor
+                    seen_keys.append(item.key)
+                    self._take(item, ctx, report, pending, mapper.result(slot))
+                    if len(pending) >= self.batch:
+                        self._flush(pending, report, run_id, started, full, last_cursor, seen_keys,
+                                    last=ended.is_set() and n == len(entry) and feed.qsize() <= 1)  # at most the end is left
+                        pending, seen_keys = [], []
+                        self.progress(report)
             if limited.is_set():
                 report.status = "partial"
             self._flush(pending, report, run_id, started, full, last_cursor, seen_keys, last=True)
@@ -448,8 +477,9 @@ class Harvester:
         if not grouped:
             self._write_group()
             self._finish_write()
-        elif last and group.open and not self._writing():
-            # the source has nothing more: what is validated is written now, while this last batch is validated
+        elif last and group.open:
+            # the source has nothing more: what is validated is written now (once the write under way is done),
+            # while this last batch is validated
             self._write_group()
             group, writing = self._group, self._inflight[0] if self._inflight else None
         overlays = [g.overlay for g in (writing, group) if g is not None and g.overlay] if grouped else ()
@@ -507,7 +537,7 @@ class Harvester:
                                          pending=overlays, stage_into=group.overlay if grouped else None)
                 if report_.conforms:
                     guarded.delete_lines(self.graph, remove)
-                    guarded.insert_lines(self.graph, add)
+                    guarded.insert_lines(self.graph, add, checked=True)
                     quarantined = refused
                     return current, (add, remove, shared_delta)
                 failing = {v.focus for v in report_.violations}
@@ -590,7 +620,7 @@ class Harvester:
         lines = list(group.lines)
 
         def plan(guarded: commit.Guarded) -> None:
-            guarded.insert_lines(self.graph, lines)
+            guarded.insert_lines(self.graph, lines, checked=True)
 
         def write() -> None:
             try:
@@ -604,10 +634,6 @@ class Harvester:
         self._inflight = (group, thread, errors)
         if lines:
             thread.start()
-
-    def _writing(self) -> bool:
-        """Whether a group is being written now."""
-        return self._inflight is not None and self._inflight[1].is_alive()
 
     def _fresh(self, p: _Pending) -> bool:
         """Whether a record is new to the state: not known when the run started, nor written since."""

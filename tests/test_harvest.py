@@ -246,7 +246,7 @@ def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_
     class CountingPool(engine.ProcessPoolExecutor):  # a real process pool, its mappings counted
         def submit(self, fn, *args, **kwargs):
             if fn is engine._map_in_worker:
-                submitted.append(1)
+                submitted.append(len(args[-1]))  # the records of one chunk
             return super().submit(fn, *args, **kwargs)
 
     monkeypatch.setattr(engine, "MAP_WHILE_WARMING", False)  # wait for the worker: every record is then mapped there
@@ -265,7 +265,8 @@ def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_
         store.close()
     assert results["bulk"] == results["transactions"]
     assert results["bulk"][0] == 24 and len(results["bulk"][1]) == 2
-    assert len(submitted) == 26  # every record was mapped by the other process
+    assert sum(submitted) == 26  # every record was mapped by the other process
+    assert max(submitted) > 1  # in chunks, not one record a hand-over
     assert not list((tmp_path / "bulk" / "store-hub" / "bulk-intents").glob("*.nq"))  # every addition finished
 
 
@@ -355,6 +356,30 @@ def test_a_record_listed_twice_in_one_run_ends_as_its_last_version(replay, tmp_p
         state.close()
         store.close()
     assert titles["bulk"] == titles["transactions"] == ["Another statement", "Corrected title"]
+
+def test_a_bulk_addition_checks_iris_unless_pyoxigraph_wrote_the_lines(tmp_path):
+    """A bulk addition parses its lines strictly, so a line with a relative IRI is refused by name and leaves
+    nothing; lines marked as written by pyoxigraph (a harvest's mapping) skip that check, and a commit is
+    marked so only when every line it adds is."""
+    from ontology.errors import QueryError
+    from sparql.store import EmbeddedStore
+    from writes.commit import Guarded
+
+    store = EmbeddedStore(tmp_path / "store")
+    g = "http://example.org/g"
+    bad = [b'<http://example.org/s1> <http://example.org/p> "fine" .', b'<http://example.org/s2> <http://example.org/p> <relative> .']
+    with pytest.raises(QueryError, match="not valid N-Triples"):
+        store.insert_bulk([(g, bad)])
+    assert store.dump(g, ox.RdfFormat.N_TRIPLES) in (b"", None)
+    assert not list((tmp_path / "store-hub" / "bulk-intents").glob("*.nq"))
+    assert store.insert_bulk([(g, bad[1:])], checked=True) == 1  # the caller vouched for it: not checked again
+    guarded = Guarded("http://example.org/meta", None)
+    guarded.insert_lines(g, bad[:1], checked=True)
+    assert guarded.checked
+    guarded.insert_lines(g, bad[1:])
+    assert not guarded.checked
+    store.close()
+
 
 def test_a_bulk_addition_cut_off_is_undone_when_the_store_is_next_opened(tmp_path):
     """The bulk loader is not atomic: a process that dies while it loads leaves its intent, and the next

@@ -71,8 +71,11 @@ class Guarded:
         self.expected = expected
         self.new = uuid.uuid4().hex
         self.marker = ox.NamedNode("urn:chmkg:commit:" + self.new)
-        self._ops: list[tuple[str, str, str]] = []  # (kind, graph term, body or pattern)
+        # (kind, graph term, pattern or lines): a body of lines is joined only when the commit is rendered (a bulk
+        # commit never renders its additions)
+        self._ops: list[tuple[str, str, str | list[bytes]]] = []
         self._inserted: list[tuple[str, list[bytes]]] = []  # (graph, lines) of the INSERT operations, for a bulk commit
+        self.checked = True  # every line added was written by pyoxigraph (see insert_lines)
 
     def _guard(self) -> str:
         if self.expected is None:
@@ -81,21 +84,23 @@ class Guarded:
         return ("GRAPH " + term_text(self.meta) + " { " + term_text(self.meta) + " " + term_text(self.stamp) + " "
                 + term_text(ox.Literal(self.expected)) + " }")
 
-    def insert_lines(self, graph: str, lines: Iterable[bytes]) -> None:
+    def insert_lines(self, graph: str, lines: Iterable[bytes], *, checked: bool = False) -> None:
+        """Add N-Triples lines to ``graph``. ``checked``: pyoxigraph wrote them (each term was checked when it was
+        made, as :class:`ontology.triples.TripleSet` makes them), so a bulk load need not check their IRIs again."""
         lines = list(lines)
-        body = b"\n".join(lines).decode()
-        if body:
-            self._ops.append(("INSERT", term_text(iri(graph)), body))
+        if any(lines):
+            self._ops.append(("INSERT", term_text(iri(graph)), lines))
             self._inserted.append((graph, lines))
+            self.checked = self.checked and checked
 
     def only_inserts(self) -> list[tuple[str, list[bytes]]] | None:
         """The (graph, lines) added, when adding is all this commit does (a bulk commit can apply it)."""
         return self._inserted if self._ops and all(kind == "INSERT" for kind, _g, _b in self._ops) else None
 
     def delete_lines(self, graph: str, lines: Iterable[bytes]) -> None:
-        body = b"\n".join(lines).decode()
-        if body:
-            self._ops.append(("DELETE", term_text(iri(graph)), body))
+        lines = list(lines)
+        if any(lines):
+            self._ops.append(("DELETE", term_text(iri(graph)), lines))
 
     def clear_graph(self, graph: str) -> None:
         self._ops.append(("MATCH", term_text(iri(graph)), "?s ?p ?o"))
@@ -112,6 +117,8 @@ class Guarded:
         guard = self._guard() if guarded else ""
         out = []
         for kind, g, body in self._ops:
+            if not isinstance(body, str):
+                body = b"\n".join(body).decode()
             if kind == "MATCH":  # delete what matches a pattern
                 out.append("DELETE { GRAPH " + g + " { " + body + " } } WHERE { " + guard + " GRAPH " + g + " { " + body + " } }")
             elif guarded:
@@ -172,7 +179,7 @@ def run(store: Store, meta_graph: str, plan: Callable[[Guarded], T], what: str =
                 if read_stamp(store, meta_graph) == commit.expected:
                     added = commit.only_inserts() if bulk else None
                     if added is not None and hasattr(store, "insert_bulk"):
-                        store.insert_bulk(added, before=commit.swap_text())
+                        store.insert_bulk(added, before=commit.swap_text(), checked=commit.checked)
                     else:
                         store.update(commit.plain_text())
                     return result
