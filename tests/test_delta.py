@@ -93,6 +93,22 @@ def test_the_predicates_a_sparql_constraint_reads_come_from_its_algebra():
     assert _sparql_reads("SELECT * WHERE { ?s !<http://e/a> ?o }") is None
 
 
+def test_the_written_reads_of_the_shapes_sparql_constraints_are_what_their_algebra_says():
+    """shapes/sparql-reads.json spares each process rdflib's parser; it must list every SPARQL constraint of the
+    shapes, each as rdflib finds it now, and nothing else. When a shape's query changes:
+    python -c "from shapes.validate import write_sparql_reads; write_sparql_reads()" """
+    from shapes.validate import _query_key, _reads_in_algebra, _sparql_reads, _written_reads, compiled
+
+    queries = [c.sparql(None) for c in compiled() if c.reads is None]
+    assert queries  # the shapes have SPARQL constraints: the file is read
+    written = _written_reads()
+    assert set(written) == {_query_key(q) for q in queries}
+    for q in queries:
+        found = _reads_in_algebra(q)
+        assert written[_query_key(q)] == (None if found is None else sorted(found))
+        assert _sparql_reads(q) == found
+
+
 def test_what_points_at_a_new_node_from_the_store_is_read_when_its_class_follows_that_link_backwards():
     """An act must stand in exactly one decision element (an inverse path): the element that points at
     it from the store is context, whether the act is typed by the change or already in the store; an act

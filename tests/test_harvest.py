@@ -44,6 +44,22 @@ def harvest_graph(store, name):
 
 # -- cbd-decisions -------------------------------------------------------------------------------
 
+
+def test_html_text_reads_the_trackers_fragments_fast_and_anything_else_through_a_parser():
+    from harvest.sources.base import _SIMPLE, html_text
+
+    simple = "<p><em>Re</em>calling decision 14/8 &amp; <a href='x'>annex</a>,</p><ul><li>one</li><li>two</li></ul>"
+    assert _SIMPLE.match(simple)
+    assert html_text(simple) == "Recalling decision 14/8 & annex, one two"
+    assert html_text("plain   text\n here") == "plain text here"
+    long = "<p>" + "word " * 20000 + "&eacute;</p>"  # a long fragment is read once: no backtracking
+    assert _SIMPLE.match(long) and html_text(long).endswith("word é")
+    # what the fast path does not know goes through BeautifulSoup: hidden content dropped, tables read
+    hidden = "<p>Seen<script>var x = '<p>not seen</p>';</script></p><table><tr><td>cell</td></tr></table>"
+    assert not _SIMPLE.match(hidden)
+    assert html_text(hidden) == "Seen cell"
+    assert not _SIMPLE.match("<p>a < b</p>") and html_text("<p>a < b</p>") == "a < b"
+
 def test_a_decision_tree_becomes_the_hubs_decision_with_its_elements(bundled_store, replay, tmp_path):
     replay.add_decision(decision_tree(15, 4, paragraphs=4, title="Kunming-Montreal Global Biodiversity Framework"))
     replay.add_decision(decision_tree(16, 2, paragraphs=2))
@@ -948,6 +964,8 @@ def test_the_mapping_process_ends_with_the_harvest_even_when_the_harvest_is_kill
 
     import psutil
 
+    from harvest import engine
+
     for session in (13, 14, 15):
         for n in range(1, 101):
             replay.add_decision(decision_tree(session, n, paragraphs=8))
@@ -958,20 +976,22 @@ def test_the_mapping_process_ends_with_the_harvest_even_when_the_harvest_is_kill
     try:
         harvest = psutil.Process(p.pid)
         deadline = time.monotonic() + 120
-        while not workers and p.poll() is None and time.monotonic() < deadline:
+        while len(workers) < engine.MAP_WORKERS and p.poll() is None and time.monotonic() < deadline:
             workers = harvest.children()
             time.sleep(0.02)
-        assert workers and p.poll() is None, "the harvest ended before its mapping process was seen: give it more to do"
-        workers[0].send_signal(signal.SIGINT)  # Ctrl-C reaches the whole foreground group: the worker leaves it to the harvest
+        assert len(workers) == engine.MAP_WORKERS and p.poll() is None, (
+            "the harvest ended before its mapping processes were seen: give it more to do")
+        for w in workers:
+            w.send_signal(signal.SIGINT)  # Ctrl-C reaches the whole foreground group: the workers leave it to the harvest
         time.sleep(0.2)
-        assert workers[0].is_running() and workers[0].status() != psutil.STATUS_ZOMBIE
+        assert all(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
     finally:
         p.kill()
         p.wait(timeout=30)
     gone, alive = psutil.wait_procs(workers, timeout=30)
     for w in alive:
         w.kill()
-    assert not alive, "the mapping process outlived the harvest"
+    assert not alive, "a mapping process outlived the harvest"
 
 # -- scheduled harvests in the served hub ----------------------------------------------------
 

@@ -105,7 +105,8 @@ def lstrings(value: Any) -> list[tuple[str, str]]:
 _TAG = re.compile(r"<[^<>]*>")
 _INLINE = re.compile(r"</?(?:em|strong|b|i|u|span|sup|sub|a)\b[^<>]*>", re.I)
 _HIDDEN = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.I | re.S)
-_SIMPLE = re.compile(r"^(?:[^<>&]|<(?:/?(?:p|em|strong|b|i|u|span|sup|sub|br|a|li|ul|ol|div|h[1-6])\b[^<>]*)>|&[#\w]+;)*$", re.I)
+# possessive (Python ≥ 3.11): runs of text are taken whole and never given back, so a fragment is read once
+_SIMPLE = re.compile(r"^(?:[^<>&]++|<(?:/?(?:p|em|strong|b|i|u|span|sup|sub|br|a|li|ul|ol|div|h[1-6])\b[^<>]*+)>|&[#\w]++;)*+$", re.I)
 
 
 def html_text(html: str) -> str:
