@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 
@@ -268,13 +269,16 @@ def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_
     monkeypatch.setattr(engine, "MAP_WHILE_WARMING", False)  # wait for the worker: every record is then mapped there
     monkeypatch.setattr(engine, "ProcessPoolExecutor", CountingPool)
     results = {}
+    thresholds = gc.get_threshold()
+    frozen: dict[str, list[int]] = {"transactions": [], "bulk": []}
     for mode in ("transactions", "bulk"):
         store = EmbeddedStore(tmp_path / mode / "store")
         ingest(store, read_bundled(BASE), graph("bundled"), META)
         state = State(tmp_path / mode / "harvest.sqlite")
         fast = mode == "bulk"
         report = Harvester(store, state, SOURCES["cbd-decisions"](BASE), replay.url, META, politeness=FAST, batch=7,
-                           bulk=fast, parallel_map=fast).run()
+                           bulk=fast, parallel_map=fast,
+                           progress=lambda r, mode=mode: frozen[mode].append(gc.get_freeze_count())).run()
         results[mode] = (report.new, sorted((r["key"], r["reason"][:60]) for r in report.refused), harvest_graph(store, "cbd-decisions"),
                          report.triples_added)
         state.close()
@@ -282,6 +286,9 @@ def test_a_harvest_alone_with_the_store_bulk_loads_and_maps_in_a_process_of_its_
     assert results["bulk"] == results["transactions"]
     assert results["bulk"][0] == 24 and len(results["bulk"][1]) == 2
     assert sum(submitted) == 26  # every record was mapped by the other process
+    # the run alone in its process froze the heap it started with, and left the collector as it found it
+    assert min(frozen["bulk"]) > 0 and frozen["transactions"] and not any(frozen["transactions"])
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     assert max(submitted) > 1  # in chunks, not one record a hand-over
     assert not list((tmp_path / "bulk" / "store-hub" / "bulk-intents").glob("*.nq"))  # every addition finished
 
