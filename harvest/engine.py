@@ -254,6 +254,10 @@ class _Group:
         self.overlay = Pending()
         self.open = False
         self.batches = 0
+        self.subjects: set[str] = set()  # every subject of its records' lines
+        # the subjects the store had no triple about when their batch was validated, less those of the group
+        # being written then (written before this one): new to the graph when this group is written
+        self.new_subjects: set[str] = set()
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -538,6 +542,8 @@ class Harvester:
 
         batch = list(changed)
 
+        absent: set[str] = set()  # the subjects the store had no triple about, in the validation that conformed
+
         def plan(guarded: commit.Guarded) -> tuple[list[_Pending], tuple]:
             nonlocal quarantined
             current = list(batch)
@@ -546,8 +552,9 @@ class Harvester:
                 if not current:
                     break
                 add, remove, shared_delta, gone = delta(current)
+                absent.clear()
                 report_ = validate_delta(self.store, self.graph, self.meta_graph, add, remove, nodes(current),
-                                         pending=overlays, stage_into=group.overlay if grouped else None)
+                                         pending=overlays, stage_into=group.overlay if grouped else None, absent=absent)
                 if report_.conforms:
                     guarded.delete_lines(self.graph, remove)
                     guarded.insert_lines(self.graph, add, checked=True)
@@ -588,6 +595,9 @@ class Harvester:
                 add = [line for line in add if line not in group.lines and not (writing and line in writing.lines)]
                 group.lines.update(dict.fromkeys(add))
                 group.keys.update(p.item.key for p in written)
+                for p in written:
+                    group.subjects |= p.nodes[0] if p.nodes is not None else {x for x in map(_subject, [*p.own, *p.shared]) if x}
+                group.new_subjects |= absent - (writing.subjects if writing else set())
                 group.after.append(lambda: record(written, add, remove, shared_delta))
                 group.batches += 1
             else:
@@ -634,6 +644,7 @@ class Harvester:
 
         def plan(guarded: commit.Guarded) -> None:
             guarded.insert_lines(self.graph, lines, checked=True)
+            guarded.new_subjects = frozenset(group.new_subjects)
 
         def write() -> None:
             try:

@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Mapping, Union
+from typing import Any, Collection, Iterable, Iterator, Mapping, Union
 
 import httpx
 import pyoxigraph as ox
@@ -618,7 +618,8 @@ class EmbeddedStore(Store):
         """Where the bulk additions under way are written down: the store's state folder."""
         return None if self.path is None else self.path.parent / (self.path.name + "-hub") / "bulk-intents"
 
-    def insert_bulk(self, parts: list[tuple[str, list[bytes]]], before: str | None = None, *, checked: bool = False) -> int:
+    def insert_bulk(self, parts: list[tuple[str, list[bytes]]], before: str | None = None, *, checked: bool = False,
+                    new_subjects: Collection[str] = ()) -> int:
         """Add N-Triples lines to named graphs with pyoxigraph's bulk loader — several times faster than a
         transaction (bench/harvest.py), but not atomic. So what the addition will write is first written
         down in an intent file (synced to disk), then loaded, then the file is removed; if the process
@@ -628,11 +629,13 @@ class EmbeddedStore(Store):
         ``before`` is an update applied first (the write stamp). Only for a process that alone uses the store
         (a CLI harvest): readers of the same process could see a part of the addition while it loads. ``checked``: the
         lines were written by pyoxigraph (their terms checked when made), so the loader skips checking IRIs again
-        (``lenient``: about 7 % of a bulk load's CPU). Returns the quads added."""
+        (``lenient``: about 7 % of a bulk load's CPU). ``new_subjects``: subjects the caller knows the store has no
+        triple about (a harvest's validation looked them up), so they are not looked up again. Returns the quads added."""
         loads: list[tuple[ox.NamedNode, bytes]] = []  # per graph: its new lines, as N-Triples
         intent_lines: list[bytes] = []  # "#S <subject> <graph>" for a new subject; the other new quads as N-Quads
         count = 0
         find = self._store.quads_for_pattern
+        fresh = {b"<" + s.encode() + b">" for s in new_subjects}  # as the lines write them
         for graph, lines in parts:
             g = ox.NamedNode(graph)
             graph_text = str(g).encode()
@@ -648,7 +651,8 @@ class EmbeddedStore(Store):
                 if subject != last:
                     seen = known.get(subject)
                     if seen is None:
-                        seen = known[subject] = next(iter(find(ox.NamedNode(subject[1:-1].decode()), None, None, g)), None) is not None
+                        seen = known[subject] = subject not in fresh and next(
+                            iter(find(ox.NamedNode(subject[1:-1].decode()), None, None, g)), None) is not None
                         if not seen:
                             intent_lines.append(_NEW_SUBJECT + subject + b" " + graph_text)
                     last, last_seen = subject, seen

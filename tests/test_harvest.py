@@ -13,6 +13,7 @@ from conftest import BASE, META, graph, snapshot
 from harvest.client import Politeness, retry_after_wait
 from harvest.engine import Harvester
 from harvest.sources import SOURCES
+from harvest.sources.base import Item, Source
 from harvest.state import State
 from replay import Replay, decision_tree
 
@@ -402,6 +403,44 @@ def test_a_bulk_addition_checks_iris_unless_pyoxigraph_wrote_the_lines(tmp_path)
     guarded.insert_lines(g, bad[1:])
     assert not guarded.checked
     store.close()
+
+
+def test_a_bulk_addition_does_not_look_up_the_subjects_it_is_told_are_new_and_still_undoes_them(tmp_path):
+    """A harvest's validation has looked its new subjects up already: the bulk addition takes its word and does
+    not look them up again, and still writes them down in its intent, so a cut-off load is undone whole."""
+    from sparql.store import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path / "store")
+    g = "http://example.org/g"
+    store.insert_bulk([(g, [b'<http://example.org/old> <http://example.org/p> "kept" .'])])
+    lines = [f"<http://example.org/n{i}> <http://example.org/p> \"new {i}\" .".encode() for i in range(4)]
+    looked_up: list[str] = []
+    real = store.raw
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def __contains__(self, quad):
+            return quad in real
+
+        def quads_for_pattern(self, s, *rest):
+            looked_up.append(s.value if s is not None else "")
+            return real.quads_for_pattern(s, *rest)
+
+        def bulk_load(self, *args, **options):
+            raise SystemExit("killed while loading")
+
+    store._store = Counting()
+    with pytest.raises(SystemExit):
+        store.insert_bulk([(g, lines)], new_subjects={"http://example.org/n0", "http://example.org/n1"})
+    store._store = real
+    assert looked_up == ["http://example.org/n2", "http://example.org/n3"]  # the others were taken at their word
+    store.close()
+    del real  # the process is gone: nothing holds the store open
+    reopened = EmbeddedStore(tmp_path / "store")  # the cut-off addition is undone, the told-new subjects too
+    assert reopened.dump(g, ox.RdfFormat.N_TRIPLES) == b'<http://example.org/old> <http://example.org/p> "kept" .\n'
+    reopened.close()
 
 
 def test_a_bulk_addition_cut_off_is_undone_when_the_store_is_next_opened(tmp_path):
@@ -999,6 +1038,69 @@ def test_the_mapping_process_ends_with_the_harvest_even_when_the_harvest_is_kill
     for w in alive:
         w.kill()
     assert not alive, "a mapping process outlived the harvest"
+
+class _MentionsOneNode(Source):
+    """Records that each state a triple about one common node (as own lines): every group of a harvest has lines
+    about it."""
+
+    name = "mentions-one-node"
+    title = "records that all mention one node"
+    default_url = "http://127.0.0.1:9/"
+    common = "http://example.org/common"
+
+    def items(self, client, ctx):
+        for i in range(6):
+            yield Item(key=f"r{i}", payload={"i": i}, revision="1")
+
+    def map(self, item):
+        from harvest.sources.base import Mapped
+        from loaders.triples import iri, lit
+
+        out = Mapped()
+        node = self.m.base + f"test/record/{item.payload['i']}"
+        out.own.add(node, "http://www.w3.org/2000/01/rdf-schema#label", lit(f"record {item.payload['i']}"))
+        out.own.add(self.common, "http://example.org/mentions", iri(node))
+        return out
+
+
+def test_a_group_never_calls_new_a_subject_the_group_written_before_it_writes(tmp_path, monkeypatch):
+    """A group's new subjects (no lookup when it is bulk loaded; undone whole if cut off) are those its validation
+    found nowhere, less those of the group being written at that moment: when the group is written, no
+    subject it calls new has a triple in the graph."""
+    import time
+
+    from harvest import engine
+    from loaders.bundled import read_bundled
+    from sparql.store import EmbeddedStore
+    from writes.ingest import ingest
+
+    monkeypatch.setattr(engine, "WRITE_GROUP_BATCHES", 1)  # a group per batch of two records
+    store = EmbeddedStore(tmp_path / "store")
+    ingest(store, read_bundled(BASE), graph("bundled"), META)
+    real = store.insert_bulk
+    told: list[frozenset[str]] = []
+    wrong: list[str] = []
+
+    def slow(parts, before=None, *, checked=False, new_subjects=()):
+        time.sleep(0.3)  # the next batch is validated while this group is still being written
+        for g, lines in parts:
+            for s in new_subjects:
+                if next(iter(store.raw.quads_for_pattern(ox.NamedNode(s), None, None, ox.NamedNode(g))), None) is not None:
+                    wrong.append(s)
+        told.append(frozenset(new_subjects))
+        return real(parts, before, checked=checked, new_subjects=new_subjects)
+
+    monkeypatch.setattr(store, "insert_bulk", slow)
+    source = _MentionsOneNode(BASE)
+    report = Harvester(store, State(tmp_path / "harvest.sqlite"), source, source.default_url, META, batch=2,
+                       bulk=True).run()
+    assert report.status == "ok" and report.new == 6
+    assert len(told) == 3 and not wrong
+    assert source.common in told[0] and not any(source.common in t for t in told[1:])
+    assert BASE + "test/record/5" in told[2]  # the hint is used: the records' own nodes are taken as new
+    assert len(list(store.raw.quads_for_pattern(ox.NamedNode(source.common), None, None, None))) == 6
+    store.close()
+
 
 # -- scheduled harvests in the served hub ----------------------------------------------------
 

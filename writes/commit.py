@@ -76,6 +76,7 @@ class Guarded:
         self._ops: list[tuple[str, str, str | list[bytes]]] = []
         self._inserted: list[tuple[str, list[bytes]]] = []  # (graph, lines) of the INSERT operations, for a bulk commit
         self.checked = True  # every line added was written by pyoxigraph (see insert_lines)
+        self.new_subjects: frozenset[str] = frozenset()  # subjects the store has no triple about (see run's bulk path)
 
     def _guard(self) -> str:
         if self.expected is None:
@@ -179,7 +180,8 @@ def run(store: Store, meta_graph: str, plan: Callable[[Guarded], T], what: str =
                 if read_stamp(store, meta_graph) == commit.expected:
                     added = commit.only_inserts() if bulk else None
                     if added is not None and hasattr(store, "insert_bulk"):
-                        store.insert_bulk(added, before=commit.swap_text(), checked=commit.checked)
+                        store.insert_bulk(added, before=commit.swap_text(), checked=commit.checked,
+                                          new_subjects=commit.new_subjects)
                     else:
                         store.update(commit.plain_text())
                     return result

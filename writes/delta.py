@@ -60,7 +60,8 @@ def _parse(lines: Iterable[bytes]) -> list[ox.Triple]:
 
 
 def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[bytes], removed: Iterable[bytes],
-                   nodes: Nodes | None = None, pending: Sequence[Pending] = (), stage_into: Pending | None = None) -> Report:
+                   nodes: Nodes | None = None, pending: Sequence[Pending] = (), stage_into: Pending | None = None,
+                   absent: set[str] | None = None) -> Report:
     """Validate the store as it would be after removing ``removed`` from ``graph`` and adding ``added``.
 
     Both are canonical N-Triples lines. The report's focus nodes are IRIs as strings; nothing is written.
@@ -68,14 +69,15 @@ def validate_delta(store: Store, graph: str, meta_graph: str, added: Iterable[by
     (:meth:`ontology.triples.TripleSet.nodes`); a superset does no harm (more nodes are checked).
     ``pending``: additions validated already and not yet written: the store is read as if they were in it.
     ``stage_into``: when the change conforms, it is added there (for the changes validated next).
+    ``absent``: the added lines' subjects the store has no triple about (in any graph but the meta graph) are added there.
     """
     return validate_changes(store, meta_graph, {graph: (added, removed)}, {graph: nodes} if nodes is not None else None,
-                            pending=pending, stage_into=stage_into)
+                            pending=pending, stage_into=stage_into, absent=absent)
 
 
 def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Iterable[bytes], Iterable[bytes]]],
                      nodes: dict[str, Nodes] | None = None, pending: Sequence[Pending] = (),
-                     stage_into: Pending | None = None) -> Report:
+                     stage_into: Pending | None = None, absent: set[str] | None = None) -> Report:
     """:func:`validate_delta` for changes to several graphs at once: graph → (added lines, removed lines),
     and graph → the added lines' nodes where the caller knows them."""
     staging = ox.Store()
@@ -119,9 +121,15 @@ def validate_changes(store: Store, meta_graph: str, changes: dict[str, tuple[Ite
     def keep(s, p, o, gr) -> bool:
         return not rem or (gr, ox.Triple(s, p, o)) not in rem
 
-    for s, p, o, gr in touching(nodes):
-        if keep(s, p, o, gr):
-            ctx.append(ox.Quad(s, p, o, ctx_graph))
+    present: set[str] = set()  # the nodes the store (not what is pending) has triples about
+    for source in sources:
+        for s, p, o, gr in source.quads_touching(nodes, exclude=(meta_graph,)):
+            if source is store and isinstance(s, ox.NamedNode):
+                present.add(s.value)
+            if keep(s, p, o, gr):
+                ctx.append(ox.Quad(s, p, o, ctx_graph))
+    if absent is not None:
+        absent |= added_subjects - present
     pointing_in: set[str] = set()
     # what points in through a predicate the shapes follow backwards is context for the subjects whose class
     # follows one (typed so by the change, the store or what is pending), and for every removed subject
